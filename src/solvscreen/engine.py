@@ -1,0 +1,367 @@
+"""Backend-neutral GFN-xTB engine over ``tblite`` (default) and ``xtb-python``.
+
+One interface, several backends (the QCEngine pattern): :class:`EngineSettings`
+says *what* to compute (method, solvent model, electronic temperature), an
+:class:`Engine` runs it on a backend and counts what it did (single points,
+gradient evaluations, seconds inside xTB), and :class:`Structure`-level results
+come back as :class:`SinglePoint` in chemists' units (Å, eV, Debye, Eh).
+
+SCF non-convergence is retried the way a chemist would: more iterations with
+stronger damping, then a higher electronic temperature. The temperature that was
+finally used is part of the result, so a caller can flag it.
+
+Example
+-------
+>>> import numpy as np
+>>> from solvscreen.engine import Engine, EngineSettings
+>>> eng = Engine(EngineSettings(method="GFN2-xTB"))
+>>> numbers = np.array([8, 1, 1])
+>>> positions = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.96], [0.93, 0.0, -0.24]])
+>>> sp = eng.singlepoint(numbers, positions)
+>>> round(sp.energy_Eh, 3)
+-5.07
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from .errors import CalculationFailed, EngineUnavailable, InputError
+from .units import ANGSTROM_TO_BOHR, BOHR_TO_ANGSTROM, E_A0_TO_DEBYE, HARTREE_TO_EV, KB_HARTREE_PER_K
+
+BACKENDS = ("tblite", "xtb-python")
+METHODS = ("GFN2-xTB", "GFN1-xTB", "IPEA1-xTB")
+# Elements GFN-xTB is parametrized for (Z = 1..86).
+MAX_Z = 86
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What to compute. Immutable; hashable; serialised into every record."""
+
+    backend: str = "tblite"
+    method: str = "GFN2-xTB"
+    solvent: str | None = None  # ALPB solvent name, None for gas phase
+    electronic_temperature_K: float = 300.0
+    accuracy: float = 1.0
+    max_iterations: int = 250
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise InputError(f"unknown xTB backend {self.backend!r}; choose one of {BACKENDS}")
+        if self.method not in METHODS:
+            raise InputError(f"unknown method {self.method!r}; choose one of {METHODS}")
+        if self.backend == "xtb-python" and self.method == "IPEA1-xTB":
+            raise InputError("IPEA1-xTB is only available through the tblite backend")
+        if self.electronic_temperature_K <= 0:
+            raise InputError("electronic_temperature_K must be positive")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def with_method(self, method: str) -> "EngineSettings":
+        return replace(self, method=method)
+
+
+@dataclass
+class SinglePoint:
+    """Result of one xTB calculation on one geometry (chemists' units)."""
+
+    energy_Eh: float
+    gradient_Eh_per_A: np.ndarray | None
+    orbital_energies_eV: np.ndarray
+    occupations: np.ndarray
+    charges_e: np.ndarray
+    dipole_D: np.ndarray  # vector, Debye
+    electronic_temperature_K: float
+    scf_attempt: int = 1
+
+    @property
+    def homo_index(self) -> int:
+        occ = self.occupations
+        filled = np.nonzero(occ > 0.5)[0]
+        return int(filled[-1]) if filled.size else -1
+
+    @property
+    def homo_eV(self) -> float:
+        i = self.homo_index
+        return float(self.orbital_energies_eV[i]) if i >= 0 else float("nan")
+
+    @property
+    def lumo_eV(self) -> float:
+        i = self.homo_index + 1
+        return float(self.orbital_energies_eV[i]) if i < len(self.orbital_energies_eV) else float("nan")
+
+    @property
+    def gap_eV(self) -> float:
+        return self.lumo_eV - self.homo_eV
+
+    @property
+    def dipole_magnitude_D(self) -> float:
+        return float(np.linalg.norm(self.dipole_D))
+
+
+@dataclass
+class EngineStats:
+    """What an engine did: counts and time spent inside the xTB library."""
+
+    singlepoints: int = 0
+    gradients: int = 0
+    scf_retries: int = 0
+    seconds_in_xtb: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def since(self, before: "EngineStats") -> "EngineStats":
+        return EngineStats(
+            self.singlepoints - before.singlepoints,
+            self.gradients - before.gradients,
+            self.scf_retries - before.scf_retries,
+            self.seconds_in_xtb - before.seconds_in_xtb,
+        )
+
+    def copy(self) -> "EngineStats":
+        return replace(self)
+
+
+# The retry ladder: (label, extra iterations factor, mixer damping, temperature K or None).
+_RETRIES: tuple[tuple[str, int, float | None, float | None], ...] = (
+    ("as requested", 1, None, None),
+    ("4x iterations, damping 0.2", 4, 0.2, None),
+    ("electronic temperature 1000 K", 4, 0.2, 1000.0),
+    ("electronic temperature 3000 K", 4, 0.2, 3000.0),
+)
+
+
+def set_threads(threads: int) -> None:
+    """Pin OpenMP/BLAS threads; must run before the xTB library is loaded to fully apply."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(int(threads))
+    os.environ.setdefault("OMP_STACKSIZE", "1G")
+
+
+def backend_available(backend: str) -> bool:
+    """True when the backend's Python package imports."""
+    try:
+        if backend == "tblite":
+            import tblite.interface  # noqa: F401
+        elif backend == "xtb-python":
+            import xtb.interface  # noqa: F401
+        else:
+            return False
+    except Exception:
+        return False
+    return True
+
+
+def backend_version(backend: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    dist = {"tblite": "tblite", "xtb-python": "xtb"}[backend]
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def check_elements(numbers: np.ndarray) -> None:
+    bad = sorted({int(z) for z in numbers if z < 1 or z > MAX_Z})
+    if bad:
+        raise InputError(f"elements with Z={bad} are outside GFN-xTB's parametrization (Z=1..{MAX_Z})")
+
+
+def _is_setup_error(exc: Exception) -> bool:
+    """Errors no retry can fix (impossible electron count / spin), told apart by their message."""
+    text = str(exc).lower()
+    return "not compatible" in text or "number of electrons" in text or "invalid" in text
+
+
+class _Backend:
+    """A live calculator bound to one system (atoms, charge, spin); reused across geometries."""
+
+    def compute(self, positions_bohr: np.ndarray, gradient: bool) -> tuple:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class _TBLiteBackend(_Backend):
+    def __init__(self, settings: EngineSettings, numbers, positions_bohr, charge, uhf, attempt):
+        try:
+            from tblite.interface import Calculator
+        except ImportError as exc:  # pragma: no cover - depends on install
+            raise EngineUnavailable("tblite is not installed (pip install tblite)") from exc
+        label, factor, damping, temperature = _RETRIES[attempt]
+        calc = Calculator(settings.method, numbers, positions_bohr, charge=float(charge), uhf=int(uhf))
+        calc.set("verbosity", 0)
+        calc.set("accuracy", settings.accuracy)
+        calc.set("max-iter", settings.max_iterations * factor)
+        kelvin = temperature or settings.electronic_temperature_K
+        calc.set("temperature", kelvin * KB_HARTREE_PER_K)
+        if damping is not None:
+            calc.set("mixer-damping", damping)
+        if settings.solvent:
+            calc.add("alpb-solvation", settings.solvent)
+        self.calc = calc
+        self.kelvin = kelvin
+        self.last = None
+
+    def compute(self, positions_bohr, gradient):
+        self.calc.update(positions_bohr)
+        res = self.calc.singlepoint(self.last) if self.last is not None else self.calc.singlepoint()
+        self.last = res
+        grad = np.asarray(res.get("gradient")) if gradient else None
+        return (
+            float(res.get("energy")),
+            grad,
+            np.asarray(res.get("orbital-energies")),
+            np.asarray(res.get("orbital-occupations")),
+            np.asarray(res.get("charges")),
+            np.asarray(res.get("dipole")),
+        )
+
+
+class _XTBPythonBackend(_Backend):
+    def __init__(self, settings: EngineSettings, numbers, positions_bohr, charge, uhf, attempt):
+        try:
+            from xtb.interface import Calculator
+            from xtb.libxtb import VERBOSITY_MUTED
+            from xtb.utils import get_method, get_solvent
+        except ImportError as exc:  # pragma: no cover - depends on install
+            raise EngineUnavailable(
+                "xtb-python is not installed (pip install xtb; wheels exist for Python <= 3.11)"
+            ) from exc
+        label, factor, damping, temperature = _RETRIES[attempt]
+        calc = Calculator(get_method(settings.method), numbers, positions_bohr, charge=float(charge), uhf=int(uhf))
+        calc.set_verbosity(VERBOSITY_MUTED)
+        calc.set_accuracy(settings.accuracy)
+        calc.set_max_iterations(settings.max_iterations * factor)
+        kelvin = temperature or settings.electronic_temperature_K
+        calc.set_electronic_temperature(kelvin)
+        if settings.solvent:
+            solvent = get_solvent(settings.solvent)
+            if solvent is None:
+                raise InputError(f"xtb-python does not know the solvent {settings.solvent!r}")
+            calc.set_solvent(solvent)
+        self.calc = calc
+        self.kelvin = kelvin
+        self.last = None
+
+    def compute(self, positions_bohr, gradient):
+        self.calc.update(positions_bohr)
+        res = self.calc.singlepoint(self.last) if self.last is not None else self.calc.singlepoint()
+        self.last = res
+        grad = np.asarray(res.get_gradient()) if gradient else None
+        return (
+            float(res.get_energy()),
+            grad,
+            np.asarray(res.get_orbital_eigenvalues()),
+            np.asarray(res.get_orbital_occupations()),
+            np.asarray(res.get_charges()),
+            np.asarray(res.get_dipole()),
+        )
+
+
+_BACKEND_CLASSES: dict[str, Callable[..., _Backend]] = {
+    "tblite": _TBLiteBackend,
+    "xtb-python": _XTBPythonBackend,
+}
+
+
+class System:
+    """A molecule bound to an engine: fixed atoms, charge and spin; geometries change.
+
+    Keeping the backend calculator alive between geometries lets each SCF start
+    from the previous wavefunction, which is what makes optimizations cheap.
+    """
+
+    def __init__(self, engine: "Engine", numbers, charge: int = 0, uhf: int = 0):
+        self.engine = engine
+        self.numbers = np.asarray(numbers, dtype=int)
+        check_elements(self.numbers)
+        self.charge = int(charge)
+        self.uhf = int(uhf)
+        self._backend: _Backend | None = None
+        self._attempt = 0
+
+    def compute(self, positions_A: np.ndarray, gradient: bool = True) -> SinglePoint:
+        """Energy (and gradient) at one geometry, with the SCF retry ladder."""
+        positions_bohr = np.asarray(positions_A, dtype=float) * ANGSTROM_TO_BOHR
+        stats = self.engine.stats
+        last_error: Exception | None = None
+        for attempt in range(self._attempt, len(_RETRIES)):
+            t0 = time.perf_counter()
+            try:
+                if self._backend is None or attempt != self._attempt:
+                    self._backend = _BACKEND_CLASSES[self.engine.settings.backend](
+                        self.engine.settings, self.numbers, positions_bohr, self.charge, self.uhf, attempt
+                    )
+                    self._attempt = attempt
+                energy, grad, eps, occ, charges, dipole = self._backend.compute(positions_bohr, gradient)
+            except (EngineUnavailable, InputError):
+                raise
+            except Exception as exc:  # backend-specific SCF errors
+                if _is_setup_error(exc):
+                    raise CalculationFailed(f"invalid electronic setup: {exc}", error_type="setup") from exc
+                last_error = exc
+                stats.scf_retries += 1
+                self._backend = None
+                continue
+            finally:
+                stats.seconds_in_xtb += time.perf_counter() - t0
+            stats.singlepoints += 1
+            if gradient:
+                stats.gradients += 1
+            occ = occ.sum(axis=0) if occ.ndim == 2 else occ
+            eps = eps[0] if eps.ndim == 2 else eps
+            return SinglePoint(
+                energy_Eh=energy,
+                gradient_Eh_per_A=None if grad is None else grad / BOHR_TO_ANGSTROM,
+                orbital_energies_eV=eps * HARTREE_TO_EV,
+                occupations=occ,
+                charges_e=charges,
+                dipole_D=dipole * E_A0_TO_DEBYE,
+                electronic_temperature_K=self._backend.kelvin,
+                scf_attempt=attempt + 1,
+            )
+        raise CalculationFailed(
+            f"SCF did not converge after {len(_RETRIES)} attempts "
+            f"({'; '.join(r[0] for r in _RETRIES)}): {last_error}",
+            error_type="scf",
+        )
+
+
+@dataclass
+class Engine:
+    """Runs :class:`EngineSettings` on a backend and keeps :class:`EngineStats`."""
+
+    settings: EngineSettings = field(default_factory=EngineSettings)
+    stats: EngineStats = field(default_factory=EngineStats)
+
+    def __post_init__(self) -> None:
+        if not backend_available(self.settings.backend):
+            raise EngineUnavailable(
+                f"xTB backend {self.settings.backend!r} is not installed"
+                + (" (pip install xtb; wheels exist for Python <= 3.11)" if self.settings.backend == "xtb-python" else "")
+            )
+
+    @property
+    def version(self) -> str:
+        return backend_version(self.settings.backend)
+
+    def provenance(self) -> dict:
+        return {"engine": self.settings.backend, "engine_version": self.version, **self.settings.to_dict()}
+
+    def system(self, numbers, charge: int = 0, uhf: int = 0) -> System:
+        return System(self, numbers, charge, uhf)
+
+    def singlepoint(self, numbers, positions_A, charge: int = 0, uhf: int = 0, gradient: bool = False) -> SinglePoint:
+        return self.system(numbers, charge, uhf).compute(positions_A, gradient=gradient)
+
+    def with_method(self, method: str) -> "Engine":
+        """An engine for another method sharing this one's counters."""
+        return Engine(self.settings.with_method(method), self.stats)

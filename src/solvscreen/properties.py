@@ -1,0 +1,87 @@
+"""Per-molecule electronic descriptors from GFN-xTB at the reference geometry.
+
+- HOMO, LUMO, gap (eV), dipole (D), total energy (Eh): the run's method (GFN2-xTB
+  by default). xTB orbital energies are *not* calibrated absolute levels; use them
+  for orderings within one method.
+- Vertical IP and EA (eV): IPEA1-xTB (Asgeirsson, Bauer, Grimme, Chem. Sci. 2017),
+  ΔSCC energies at the fixed geometry minus the empirical shift of 4.8455 eV that
+  the ``xtb`` program applies to both (``xtb --vipea``):
+  IP = E(N-1) - E(N) - 4.8455 eV, EA = E(N) - E(N+1) - 4.8455 eV.
+- Estimated redox potentials vs K+/K (V), a gas-phase vertical *estimate* for
+  ranking, not a prediction of a measured window:
+  E_ox = IP/e - 4.44 V + 2.93 V and E_red = EA/e - 4.44 V + 2.93 V
+  (absolute SHE potential 4.44 V; K+/K at -2.93 V vs SHE).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import Engine, EngineSettings, SinglePoint, backend_available
+from .errors import CalculationFailed
+from .units import ABSOLUTE_SHE_V, HARTREE_TO_EV, K_VS_SHE_V
+
+IPEA_METHOD = "IPEA1-xTB"
+IPEA_EMPIRICAL_SHIFT_EV = 4.8455
+REDOX_CONVERSION = (
+    "E(vs K+/K) = E_vertical/e - 4.44 V (absolute SHE) + 2.93 V (K+/K = -2.93 V vs SHE); "
+    "vertical gas-phase IPEA1-xTB energies minus the xtb program's 4.8455 eV shift; an estimate"
+)
+
+
+def potential_vs_K(energy_eV: float) -> float:
+    """Convert a vertical IP (oxidation) or EA (reduction) in eV to a potential vs K+/K in V."""
+    return energy_eV - ABSOLUTE_SHE_V - K_VS_SHE_V
+
+
+def _ipea_engine(engine: Engine) -> Engine:
+    """IPEA1-xTB is a tblite parametrization; use tblite for it whatever the main backend."""
+    if engine.settings.backend == "tblite" or not backend_available("tblite"):
+        return engine.with_method(IPEA_METHOD)
+    settings = EngineSettings(
+        backend="tblite",
+        method=IPEA_METHOD,
+        solvent=engine.settings.solvent,
+        electronic_temperature_K=engine.settings.electronic_temperature_K,
+    )
+    return Engine(settings, engine.stats)
+
+
+def vertical_ip_ea(engine: Engine, numbers, positions_A, charge: int, uhf: int) -> dict:
+    """Vertical IP and EA (eV) with IPEA1-xTB; a failed ion SCF gives NaN with its reason."""
+    ipea = _ipea_engine(engine)
+    out: dict = {"ipea_method": IPEA_METHOD, "ipea_engine": ipea.settings.backend}
+    e0 = ipea.singlepoint(numbers, positions_A, charge, uhf).energy_Eh
+    spin_ion = 1 if uhf == 0 else uhf - 1
+    for key, dq, sign in (("ip_vertical_eV", +1, +1), ("ea_vertical_eV", -1, -1)):
+        try:
+            e_ion = ipea.singlepoint(numbers, positions_A, charge + dq, spin_ion).energy_Eh
+            out[key] = sign * (e_ion - e0) * HARTREE_TO_EV - IPEA_EMPIRICAL_SHIFT_EV
+        except CalculationFailed as exc:
+            out[key] = float("nan")
+            out[f"{key}_failure"] = str(exc)
+    return out
+
+
+def electronic_properties(engine: Engine, numbers, positions_A, charge: int, uhf: int,
+                          sp: SinglePoint | None = None) -> dict:
+    """All per-molecule electronic descriptors at one geometry, units in the keys."""
+    if sp is None:
+        sp = engine.singlepoint(numbers, positions_A, charge, uhf)
+    props = {
+        "energy_Eh": sp.energy_Eh,
+        "homo_eV": sp.homo_eV,
+        "lumo_eV": sp.lumo_eV,
+        "gap_eV": sp.gap_eV,
+        "dipole_D": sp.dipole_magnitude_D,
+        "electronic_temperature_K": sp.electronic_temperature_K,
+        "scf_attempt": sp.scf_attempt,
+    }
+    n_electrons = int(np.sum(numbers)) - charge
+    if n_electrons >= 1:
+        ipea = vertical_ip_ea(engine, numbers, positions_A, charge, uhf)
+        props.update(ipea)
+        props["E_ox_vs_K_V"] = potential_vs_K(ipea["ip_vertical_eV"])
+        props["E_red_vs_K_V"] = potential_vs_K(ipea["ea_vertical_eV"])
+        props["redox_conversion"] = REDOX_CONVERSION
+    return props

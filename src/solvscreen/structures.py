@@ -1,0 +1,204 @@
+"""Molecule building with RDKit: SMILES -> 3D conformer ensemble -> arrays and files.
+
+Nothing here calls xTB; :mod:`solvscreen.conformers` ranks and optimizes what is
+built here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rdkit import Chem, RDLogger
+from rdkit.Chem import AllChem, rdMolAlign
+from rdkit.Chem import rdDistGeom
+
+from .errors import CalculationFailed, InputError
+
+RDLogger.DisableLog("rdApp.*")
+
+
+@dataclass(frozen=True)
+class ConformerSettings:
+    """How a conformer ensemble is built and pruned (seeded: reruns give the same numbers)."""
+
+    n_embed: int = 12
+    n_optimize: int = 3
+    prune_rms_A: float = 0.5
+    seed: int = 20240917
+    forcefield: str = "auto"  # auto = MMFF94 where parametrized, else UFF, else none
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def mol_from_smiles(smiles: str) -> Chem.Mol:
+    """Sanitized molecule with explicit hydrogens; raises :class:`InputError` on bad SMILES."""
+    RDLogger.EnableLog("rdApp.error")
+    mol = Chem.MolFromSmiles(smiles, sanitize=False)
+    RDLogger.DisableLog("rdApp.*")
+    if mol is None:
+        raise InputError(f"cannot parse SMILES {smiles!r}")
+    try:
+        Chem.SanitizeMol(mol)
+    except Exception as exc:  # RDKit raises several sanitization exception types
+        raise InputError(f"SMILES {smiles!r} fails RDKit sanitization: {exc}") from exc
+    return Chem.AddHs(mol)
+
+
+def formal_charge(mol: Chem.Mol) -> int:
+    return int(Chem.GetFormalCharge(mol))
+
+
+def unpaired_electrons(mol: Chem.Mol) -> int:
+    return int(sum(a.GetNumRadicalElectrons() for a in mol.GetAtoms()))
+
+
+def canonical_smiles(mol: Chem.Mol) -> str:
+    return Chem.MolToSmiles(Chem.RemoveHs(mol))
+
+
+def atomic_numbers(mol: Chem.Mol) -> np.ndarray:
+    return np.array([a.GetAtomicNum() for a in mol.GetAtoms()], dtype=int)
+
+
+def positions(mol: Chem.Mol, conf_id: int = -1) -> np.ndarray:
+    return np.array(mol.GetConformer(conf_id).GetPositions(), dtype=float)
+
+
+def set_positions(mol: Chem.Mol, xyz: np.ndarray, conf_id: int = -1) -> None:
+    conf = mol.GetConformer(conf_id)
+    for i, p in enumerate(np.asarray(xyz, dtype=float)):
+        conf.SetAtomPosition(i, p.tolist())
+
+
+def _forcefield_optimize(mol: Chem.Mol, choice: str) -> str:
+    """Pre-optimize every conformer with a force field; return the one used ('none' if none fits)."""
+    if choice in ("auto", "mmff") and AllChem.MMFFHasAllMoleculeParams(mol):
+        AllChem.MMFFOptimizeMoleculeConfs(mol, maxIters=2000, numThreads=1)
+        return "MMFF94"
+    if choice in ("auto", "uff") and AllChem.UFFHasAllMoleculeParams(mol):
+        AllChem.UFFOptimizeMoleculeConfs(mol, maxIters=2000, numThreads=1)
+        return "UFF"
+    return "none"
+
+
+def embed_conformers(mol: Chem.Mol, settings: ConformerSettings) -> tuple[Chem.Mol, dict]:
+    """ETKDGv3 ensemble, force-field pre-optimized and RMSD-pruned (symmetry-aware).
+
+    Returns the molecule (conformers attached) and a summary for the record.
+    """
+    mol = Chem.Mol(mol)
+    if mol.GetNumAtoms() == 1:
+        conf = Chem.Conformer(1)
+        conf.SetAtomPosition(0, (0.0, 0.0, 0.0))
+        mol.AddConformer(conf, assignId=True)
+        return mol, {"n_embedded": 1, "n_after_pruning": 1, "forcefield": "none", "embedding": "single atom"}
+    params = rdDistGeom.ETKDGv3()
+    params.randomSeed = int(settings.seed)
+    params.pruneRmsThresh = -1.0  # prune after force-field relaxation instead
+    params.numThreads = 1
+    ids = list(rdDistGeom.EmbedMultipleConfs(mol, numConfs=int(settings.n_embed), params=params))
+    embedding = "ETKDGv3"
+    if not ids:  # hypervalent or strained species: fall back to random starting coordinates
+        params.useRandomCoords = True
+        ids = list(rdDistGeom.EmbedMultipleConfs(mol, numConfs=int(settings.n_embed), params=params))
+        embedding = "ETKDGv3 (random coordinates)"
+    if not ids:
+        raise CalculationFailed("RDKit could not embed any 3D conformer", error_type="embedding")
+    n_embedded = len(ids)
+    ff = _forcefield_optimize(mol, settings.forcefield)
+    kept = prune_conformers(mol, settings.prune_rms_A)
+    pruned = Chem.Mol(mol, confId=-1)
+    pruned.RemoveAllConformers()
+    for cid in kept:
+        pruned.AddConformer(Chem.Conformer(mol.GetConformer(cid)), assignId=True)
+    return pruned, {
+        "n_embedded": n_embedded,
+        "n_after_pruning": pruned.GetNumConformers(),
+        "forcefield": ff,
+        "embedding": embedding,
+    }
+
+
+def prune_conformers(mol: Chem.Mol, threshold_A: float) -> list[int]:
+    """Greedy heavy-atom RMSD pruning with symmetry-equivalent atom mappings."""
+    ids = [c.GetId() for c in mol.GetConformers()]
+    if len(ids) <= 1 or threshold_A <= 0:
+        return ids
+    heavy = Chem.RemoveHs(mol)
+    if heavy.GetNumAtoms() < 3:
+        return ids[:1]
+    kept: list[int] = []
+    for cid in ids:
+        duplicate = False
+        for kid in kept:
+            rms = rdMolAlign.GetBestRMS(heavy, heavy, prbId=cid, refId=kid)
+            if rms < threshold_A:
+                duplicate = True
+                break
+        if not duplicate:
+            kept.append(cid)
+    return kept
+
+
+def bonds_intact(mol: Chem.Mol, xyz: np.ndarray, broken: float = 1.5, formed: float = 1.15) -> bool:
+    """True when ``xyz`` keeps the molecule's covalent graph: no bond broken, none formed.
+
+    A bond counts as broken when longer than ``broken`` x the sum of covalent radii; a
+    new bond as formed when two atoms that are neither bonded nor share a neighbour
+    (1-3 pairs, e.g. S...S across the N of FSI-, sit close by construction) come
+    closer than ``formed`` x that sum.
+    """
+    table = Chem.GetPeriodicTable()
+    n = mol.GetNumAtoms()
+    radii = np.array([table.GetRcovalent(a.GetAtomicNum()) for a in mol.GetAtoms()])
+    rsum = radii[:, None] + radii[None, :]
+    d = np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=-1)
+    graph = np.zeros((n, n), dtype=bool)
+    for b in mol.GetBonds():
+        i, j = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
+        graph[i, j] = graph[j, i] = True
+    if np.any(graph & (d > broken * rsum)):
+        return False
+    geminal = (graph.astype(int) @ graph.astype(int)) > 0
+    candidates = ~graph & ~geminal
+    np.fill_diagonal(candidates, False)
+    return not bool(np.any(candidates & (d < formed * rsum)))
+
+
+def xyz_block(numbers: np.ndarray, xyz: np.ndarray, comment: str = "") -> str:
+    table = Chem.GetPeriodicTable()
+    lines = [str(len(numbers)), comment.replace("\n", " ")]
+    for z, (x, y, w) in zip(numbers, xyz):
+        lines.append(f"{table.GetElementSymbol(int(z)):<2s} {x:16.10f} {y:16.10f} {w:16.10f}")
+    return "\n".join(lines) + "\n"
+
+
+def read_xyz(path: str | Path) -> tuple[np.ndarray, np.ndarray, str]:
+    """Atomic numbers, positions (Å) and the comment line of an XYZ file."""
+    table = Chem.GetPeriodicTable()
+    lines = Path(path).read_text().splitlines()
+    n = int(lines[0].split()[0])
+    numbers, xyz = [], []
+    for line in lines[2 : 2 + n]:
+        sym, x, y, z = line.split()[:4]
+        numbers.append(table.GetAtomicNumber(sym))
+        xyz.append([float(x), float(y), float(z)])
+    return np.array(numbers, dtype=int), np.array(xyz), lines[1]
+
+
+def sdf_block(mol: Chem.Mol, xyz: np.ndarray, name: str, props: dict | None = None) -> str:
+    out = Chem.Mol(mol)
+    out.RemoveAllConformers()
+    conf = Chem.Conformer(out.GetNumAtoms())
+    for i, p in enumerate(xyz):
+        conf.SetAtomPosition(i, p.tolist())
+    out.AddConformer(conf, assignId=True)
+    out.SetProp("_Name", name)
+    for k, v in (props or {}).items():
+        out.SetProp(str(k), str(v))
+    return Chem.MolToMolBlock(out) + "".join(f">  <{k}>\n{v}\n\n" for k, v in (props or {}).items()) + "$$$$\n"
