@@ -1,0 +1,49 @@
+"""What a run computes: the molecules, cations and pairs implied by a validated config.
+
+The Snakefile asks this module for its wildcard values, so the work list is
+decided in one tested place, not in rule files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Plan:
+    molecules: list[str]  # every structure computed on its own (solvents, diluents, ions)
+    cations: list[str]  # cation names to bind (K by default)
+    ligands: list[str]  # neutral molecules whose cation binding is computed
+    anions: list[str]
+    salts: list[str]
+    extras: dict = field(default_factory=dict)
+
+
+def make_plan(config: dict, library, formulations) -> Plan:
+    """Resolve the config's selection against the library (aliases allowed)."""
+    selection = config.get("molecules", "all")
+    if selection == "all":
+        names = list(library.computed_names())
+    else:
+        names = [library.resolve(n).name for n in selection]
+    cations = [library.resolve(c).name for c in config.get("cations", ["K"])]
+    salts = [m.name for m in library.salts()] if selection == "all" else []
+    for f in formulations:
+        if selection != "all" and not all(c in names for c, _ in f.components):
+            continue
+        if f.salt not in salts:
+            salts.append(f.salt)
+    wanted = list(dict.fromkeys(names + cations))
+    for s in salts:
+        salt = library.molecules[s]
+        for ion in (salt.cation, salt.anion):
+            if ion and ion not in wanted:
+                wanted.append(ion)
+    kinds = {n: library.molecules[n].kind for n in wanted}
+    return Plan(
+        molecules=wanted,
+        cations=cations,
+        ligands=[n for n in wanted if kinds[n] in ("solvent", "diluent")],
+        anions=[n for n in wanted if kinds[n] == "anion"],
+        salts=salts,
+    )

@@ -1,0 +1,17 @@
+# Shared helpers for the stage rules: settings passed to the CLI as JSON so that
+# Snakemake's params trigger reruns exactly when a stage's settings change.
+import json
+
+
+def settings_json(*sections):
+    """The named config sections as one compact JSON string (a CLI --settings value)."""
+    return json.dumps({s: CONFIG[s] for s in sections}, sort_keys=True, separators=(",", ":"))
+
+
+def molecule(name):
+    return LIBRARY.molecules[name]
+
+
+wildcard_constraints:
+    name=r"[^/]+",
+    cation=r"[^/]+",

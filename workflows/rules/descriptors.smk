@@ -1,0 +1,55 @@
+# Per-molecule descriptors: reference structure (conformer search) -> electronic
+# properties -> results/descriptors.csv.
+
+
+rule structure:
+    output:
+        f"{RESULTS}/structures/{{name}}.json",
+    log:
+        f"{RESULTS}/logs/structure/{{name}}.log",
+    params:
+        smiles=lambda wc: molecule(wc.name).smiles,
+        kind=lambda wc: molecule(wc.name).kind,
+        settings=settings_json("engine", "conformers"),
+    threads: THREADS
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    shell:
+        "solvscreen --threads {threads} structure --name {wildcards.name:q} --smiles {params.smiles:q}"
+        " --kind {params.kind} --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule properties:
+    input:
+        f"{RESULTS}/structures/{{name}}.json",
+    output:
+        f"{RESULTS}/properties/{{name}}.json",
+    log:
+        f"{RESULTS}/logs/properties/{{name}}.log",
+    params:
+        settings=settings_json("engine"),
+    threads: THREADS
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    shell:
+        "solvscreen --threads {threads} properties --structure {input:q} --settings {params.settings:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule descriptors:
+    input:
+        structures=expand(f"{RESULTS}/structures/{{name}}.json", name=PLAN.molecules),
+        properties=expand(f"{RESULTS}/properties/{{name}}.json", name=PLAN.molecules),
+    output:
+        f"{RESULTS}/descriptors.csv",
+    log:
+        f"{RESULTS}/logs/descriptors.log",
+    localrule: True
+    shell:
+        "solvscreen aggregate-descriptors --structures {input.structures:q} --properties {input.properties:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+TARGETS.append(f"{RESULTS}/descriptors.csv")
