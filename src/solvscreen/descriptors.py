@@ -78,14 +78,15 @@ def load_geometry(structure_record_path: str | Path):
 
 
 def run_properties(structure_record: str | Path, out: str | Path,
-                   engine_settings: EngineSettings = EngineSettings()) -> Record:
+                   engine_settings: EngineSettings = EngineSettings(),
+                   orbital_solvent: str | None = "thf") -> Record:
     """Electronic descriptors at the reference geometry of a structure record."""
     structure, numbers, xyz = load_geometry(structure_record)
     record = Record(
         stage="properties",
         name=structure.name,
         inputs={**structure.inputs, "structure_record": str(structure_record)},
-        settings={"engine": engine_settings.to_dict()},
+        settings={"engine": engine_settings.to_dict(), "properties": {"orbital_solvent": orbital_solvent}},
     )
     with capture_failure(record):
         if not structure.ok:
@@ -99,7 +100,8 @@ def run_properties(structure_record: str | Path, out: str | Path,
         record.provenance.update(engine.provenance())
         before = engine.stats.copy()
         props = electronic_properties(
-            engine, numbers, xyz, structure.results["charge"], structure.results["uhf"]
+            engine, numbers, xyz, structure.results["charge"], structure.results["uhf"],
+            orbital_solvent=orbital_solvent,
         )
         record.results = props
         record.timings["engine"] = _stats_delta(engine, before)
@@ -111,6 +113,7 @@ DESCRIPTOR_COLUMNS = [
     "name", "kind", "smiles", "status", "failure_reason",
     "charge_e", "n_atoms",
     "energy_Eh", "homo_eV", "lumo_eV", "gap_eV", "dipole_D",
+    "homo_alpb_eV", "lumo_alpb_eV", "orbital_solvent",
     "ip_vertical_eV", "ea_vertical_eV", "E_ox_vs_K_V", "E_red_vs_K_V",
     "electronic_temperature_K",
     "n_conformers_embedded", "n_conformers_optimized", "conformer_spread_kcal_per_mol",

@@ -3,6 +3,9 @@
 - HOMO, LUMO, gap (eV), dipole (D), total energy (Eh): the run's method (GFN2-xTB
   by default). xTB orbital energies are *not* calibrated absolute levels; use them
   for orderings within one method.
+- HOMO/LUMO in an ALPB dielectric (default THF-like, ε≈7.4): the levels to compare
+  between anions and neutral solvents (gas-phase anion levels are shifted up by
+  their charge).
 - Vertical IP and EA (eV): IPEA1-xTB (Asgeirsson, Bauer, Grimme, Chem. Sci. 2017),
   ΔSCC energies at the fixed geometry minus the empirical shift of 4.8455 eV that
   the ``xtb`` program applies to both (``xtb --vipea``):
@@ -63,8 +66,25 @@ def vertical_ip_ea(engine: Engine, numbers, positions_A, charge: int, uhf: int) 
     return out
 
 
+def dielectric_orbitals(engine: Engine, numbers, positions_A, charge: int, uhf: int, solvent: str) -> dict:
+    """HOMO/LUMO (eV) in an ALPB dielectric, at the same geometry.
+
+    In the gas phase an anion's levels sit several eV too high (its bare negative
+    charge); in a dielectric like the electrolyte's they come down onto the same
+    scale as a neutral solvent's, which is what an anion-vs-solvent LUMO comparison needs.
+    """
+    settings = EngineSettings(
+        backend="tblite" if backend_available("tblite") else engine.settings.backend,
+        method=engine.settings.method,
+        solvent=solvent,
+        electronic_temperature_K=engine.settings.electronic_temperature_K,
+    )
+    sp = Engine(settings, engine.stats).singlepoint(numbers, positions_A, charge, uhf)
+    return {"homo_alpb_eV": sp.homo_eV, "lumo_alpb_eV": sp.lumo_eV, "orbital_solvent": f"ALPB({solvent})"}
+
+
 def electronic_properties(engine: Engine, numbers, positions_A, charge: int, uhf: int,
-                          sp: SinglePoint | None = None) -> dict:
+                          sp: SinglePoint | None = None, orbital_solvent: str | None = "thf") -> dict:
     """All per-molecule electronic descriptors at one geometry, units in the keys."""
     if sp is None:
         sp = engine.singlepoint(numbers, positions_A, charge, uhf)
@@ -77,6 +97,8 @@ def electronic_properties(engine: Engine, numbers, positions_A, charge: int, uhf
         "electronic_temperature_K": sp.electronic_temperature_K,
         "scf_attempt": sp.scf_attempt,
     }
+    if orbital_solvent:
+        props.update(dielectric_orbitals(engine, numbers, positions_A, charge, uhf, orbital_solvent))
     n_electrons = int(np.sum(numbers)) - charge
     if n_electrons >= 1:
         ipea = vertical_ip_ea(engine, numbers, positions_A, charge, uhf)

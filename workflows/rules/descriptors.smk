@@ -28,7 +28,7 @@ rule properties:
     log:
         f"{RESULTS}/logs/properties/{{name}}.log",
     params:
-        settings=settings_json("engine"),
+        settings=settings_json("engine", "properties"),
     threads: THREADS
     resources:
         mem_mb=1000,
