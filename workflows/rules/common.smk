@@ -2,6 +2,9 @@
 # Snakemake's params trigger reruns exactly when a stage's settings change.
 import json
 
+# The software every rule needs (documented for `--use-conda`; path relative to rules/).
+CONDA_ENV = "../envs/solvscreen.yaml"
+
 
 def settings_json(*sections):
     """The named config sections as one compact JSON string (a CLI --settings value)."""

@@ -12,6 +12,8 @@ rule structure:
         kind=lambda wc: molecule(wc.name).kind,
         settings=settings_json("engine", "conformers"),
     threads: THREADS
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=30,
@@ -30,6 +32,8 @@ rule properties:
     params:
         settings=settings_json("engine", "properties"),
     threads: THREADS
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=15,
@@ -47,6 +51,8 @@ rule descriptors:
     log:
         f"{RESULTS}/logs/descriptors.log",
     localrule: True
+    conda:
+        CONDA_ENV
     shell:
         "solvscreen aggregate-descriptors --structures {input.structures:q} --properties {input.properties:q}"
         " --out {output:q} > {log:q} 2>&1"
