@@ -55,7 +55,6 @@ def find_lowest_conformer(
     mol, summary = embed_conformers(mol, settings)
     numbers = atomic_numbers(mol)
     charge, uhf = formal_charge(mol), unpaired_electrons(mol)
-    system = engine.system(numbers, charge, uhf)
     conf_ids = [c.GetId() for c in mol.GetConformers()]
 
     ranked: list[tuple[float, int]] = []
@@ -74,9 +73,11 @@ def find_lowest_conformer(
     optimized: list[tuple[float, np.ndarray, SinglePoint, int]] = []
     rejected: list[str] = []
     n_grad = 0
+    # a fresh System per conformer: an SCF retry rung (raised electronic temperature) reached on
+    # one conformer must not carry over to the others, whose energies are compared with it
     for energy0, cid in ranked[: max(1, settings.n_optimize)]:
         try:
-            opt = optimize(system, positions(mol, cid))
+            opt = optimize(engine.system(numbers, charge, uhf), positions(mol, cid))
         except CalculationFailed as exc:
             rejected.append(f"conformer {cid}: {exc}")
             continue
@@ -89,7 +90,7 @@ def find_lowest_conformer(
         # a chemist's retry: optimize the next conformers before giving up
         for energy0, cid in ranked[settings.n_optimize :]:
             try:
-                opt = optimize(system, positions(mol, cid))
+                opt = optimize(engine.system(numbers, charge, uhf), positions(mol, cid))
             except CalculationFailed as exc:
                 rejected.append(f"conformer {cid}: {exc}")
                 continue

@@ -58,6 +58,11 @@ class EngineSettings:
             raise InputError(f"unknown method {self.method!r}; choose one of {METHODS}")
         if self.backend == "xtb-python" and self.method == "IPEA1-xTB":
             raise InputError("IPEA1-xTB is only available through the tblite backend")
+        if self.backend == "xtb-python" and self.solvent:
+            # xtb-python's set_solvent() gives GBSA, not ALPB (checked against the xtb program:
+            # it reproduces `xtb --gbsa`, not `--alpb`), so the two backends would disagree.
+            raise InputError("implicit solvent (ALPB) is only available through the tblite backend; "
+                             "xtb-python's API applies GBSA instead")
         if self.electronic_temperature_K <= 0:
             raise InputError("electronic_temperature_K must be positive")
 

@@ -111,6 +111,14 @@ def embed_conformers(mol: Chem.Mol, settings: ConformerSettings) -> tuple[Chem.M
         raise CalculationFailed("RDKit could not embed any 3D conformer", error_type="embedding")
     n_embedded = len(ids)
     ff = _forcefield_optimize(mol, settings.forcefield)
+    # ETKDG + UFF can collapse hypervalent centres (PF6-: F...F at 0.9 Å across P); such
+    # starts cost xTB hundreds of slow SCF cycles and end broken. Drop them when a sound one exists.
+    clashing = [c.GetId() for c in mol.GetConformers() if has_clash(mol, positions(mol, c.GetId()))]
+    if len(clashing) < mol.GetNumConformers():
+        for cid in clashing:
+            mol.RemoveConformer(cid)
+    else:
+        clashing = []
     kept = prune_conformers(mol, settings.prune_rms_A)
     pruned = Chem.Mol(mol, confId=-1)
     pruned.RemoveAllConformers()
@@ -119,6 +127,7 @@ def embed_conformers(mol: Chem.Mol, settings: ConformerSettings) -> tuple[Chem.M
     return pruned, {
         "n_embedded": n_embedded,
         "n_after_pruning": pruned.GetNumConformers(),
+        "n_clashing_dropped": len(clashing),
         "forcefield": ff,
         "embedding": embedding,
     }
@@ -143,6 +152,21 @@ def prune_conformers(mol: Chem.Mol, threshold_A: float) -> list[int]:
         if not duplicate:
             kept.append(cid)
     return kept
+
+
+def has_clash(mol: Chem.Mol, xyz: np.ndarray, factor: float = 1.0) -> bool:
+    """True when two atoms that are not bonded sit closer than ``factor`` x their covalent radii sum.
+
+    Sound geometries keep every non-bonded pair (1-3 pairs included) above ~1.2x that sum.
+    """
+    table = Chem.GetPeriodicTable()
+    radii = np.array([table.GetRcovalent(a.GetAtomicNum()) for a in mol.GetAtoms()])
+    d = np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=-1)
+    close = d < factor * (radii[:, None] + radii[None, :])
+    np.fill_diagonal(close, False)
+    for b in mol.GetBonds():
+        close[b.GetBeginAtomIdx(), b.GetEndAtomIdx()] = close[b.GetEndAtomIdx(), b.GetBeginAtomIdx()] = False
+    return bool(close.any())
 
 
 def bonds_intact(mol: Chem.Mol, xyz: np.ndarray, broken: float = 1.5, formed: float = 1.15) -> bool:

@@ -1,0 +1,72 @@
+"""The ``solvscreen`` command line: single questions and exit codes (0 ok, 2 bad input, 3 no backend)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from solvscreen import cli
+from solvscreen import engine as engine_mod
+
+
+def _solvscreen_cmd() -> list[str]:
+    exe = shutil.which("solvscreen")
+    return [exe] if exe else [sys.executable, "-m", "solvscreen.cli"]
+
+
+def test_props_json_subprocess():
+    """The installed entry point answers a single question with parseable JSON."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([*_solvscreen_cmd(), "props", "COCCOC", "--json", "--n-embed", "2"],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["status"] == "ok" and out["failure"] is None
+    assert out["smiles"] == "COCCOC"
+    assert out["method"] == "GFN2-xTB" and out["engine"] == "tblite"
+    assert out["homo_eV"] < out["lumo_eV"]
+    assert out["gap_eV"] == pytest.approx(out["lumo_eV"] - out["homo_eV"])
+    assert out["ip_vertical_eV"] > 0 and out["dipole_D"] >= 0
+    assert out["E_ox_vs_K_V"] == pytest.approx(out["ip_vertical_eV"] - 4.44 + 2.93)
+
+
+def test_props_table_in_process(capsys):
+    assert cli.main(["--threads", "1", "props", "[K+]", "--n-embed", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "lumo_eV" in text and "note: E(vs K+/K)" in text
+
+
+@pytest.mark.parametrize("smiles,message", [
+    ("C1CC(", "cannot parse SMILES"),
+    ("C(C)(C)(C)(C)C", "sanitization"),  # pentavalent carbon
+    ("[U]", "outside GFN-xTB"),
+])
+def test_bad_input_exits_2_with_message(capsys, smiles, message):
+    assert cli.main(["--threads", "1", "props", smiles]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("solvscreen: error:") and message in err
+
+
+def test_bad_smiles_subprocess_exit_code():
+    proc = subprocess.run([*_solvscreen_cmd(), "props", "not_a_smiles"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "not_a_smiles" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_structure_stage_bad_smiles_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "x" / "bad.json"
+    assert cli.main(["structure", "--name", "bad", "--smiles", "C1CC(", "--out", str(out)]) == 2
+    assert not out.exists()
+    assert "cannot parse SMILES" in capsys.readouterr().err
+
+
+def test_missing_backend_exits_3(monkeypatch, capsys):
+    real = engine_mod.backend_available
+    monkeypatch.setattr(engine_mod, "backend_available", lambda b: False if b == "xtb-python" else real(b))
+    assert cli.main(["props", "COCCOC", "--backend", "xtb-python"]) == 3
+    assert "not installed" in capsys.readouterr().err
