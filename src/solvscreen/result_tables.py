@@ -1,0 +1,134 @@
+"""Read-only access to the aggregated result tables the later stages consume.
+
+Classification, ranking and the report read only the stage tables
+(``descriptors.csv``, ``binding.csv``, ``shells.csv``), never the stages' internals.
+Each table may be missing (a stage not run yet) or hold failed rows; look-ups return
+``None`` with the reason, so a consumer can say *why* a value is absent.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _num(value: str | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return None if math.isnan(value) else float(value)
+    value = value.strip()
+    if value == "":
+        return None
+    try:
+        v = float(value)
+    except ValueError:
+        return None
+    return None if math.isnan(v) else v
+
+
+def read_rows(path: str | Path | None) -> list[dict]:
+    """Rows of a CSV as dicts (strings); numeric-looking columns are left to the caller."""
+    if path is None or not Path(path).is_file():
+        return []
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def ion_key(name: str | None) -> str:
+    """Compare ion names loosely: ``K``, ``K+`` and ``k+`` are the same cation."""
+    return (name or "").strip().rstrip("+-").lower()
+
+
+@dataclass
+class Value:
+    """A descriptor value or the reason it is missing."""
+
+    value: float | None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+
+@dataclass
+class ResultTables:
+    """The stage tables of one results directory."""
+
+    descriptors: list[dict] = field(default_factory=list)
+    binding: list[dict] = field(default_factory=list)
+    shells: list[dict] = field(default_factory=list)
+    sources: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, descriptors=None, binding=None, shells=None) -> "ResultTables":
+        return cls(
+            descriptors=read_rows(descriptors),
+            binding=read_rows(binding),
+            shells=read_rows(shells),
+            sources={"descriptors": str(descriptors or ""), "binding": str(binding or ""),
+                     "shells": str(shells or "")},
+        )
+
+    @classmethod
+    def from_dir(cls, results: str | Path) -> "ResultTables":
+        r = Path(results)
+        return cls.load(r / "descriptors.csv", r / "binding.csv", r / "shells.csv")
+
+    # ------------------------------------------------------------------ look-ups
+    def descriptor_row(self, name: str) -> dict | None:
+        for row in self.descriptors:
+            if row.get("name") == name:
+                return row
+        return None
+
+    def binding_row(self, name: str, cation: str) -> dict | None:
+        for row in self.binding:
+            if row.get("name") == name and ion_key(row.get("cation")) == ion_key(cation):
+                return row
+        return None
+
+    def shell_row(self, name: str, cation: str, anion: str) -> dict | None:
+        for row in self.shells:
+            if (row.get("name") == name and ion_key(row.get("cation")) == ion_key(cation)
+                    and ion_key(row.get("anion")) == ion_key(anion)):
+                return row
+        return None
+
+    def _get(self, row: dict | None, column: str, what: str) -> Value:
+        """The value of ``column``; a failed row's value counts when the stage wrote it (e.g. the
+        shell energy of a shell whose exchange with one anion failed), else the failure reason."""
+        if row is None:
+            return Value(None, f"no {what} row")
+        v = _num(row.get(column))
+        if v is not None:
+            return Value(v)
+        if (row.get("status") or "ok") != "ok":
+            return Value(None, f"{what} failed: {row.get('failure_reason') or 'no reason recorded'}")
+        return Value(None, f"{what}: {column} is empty")
+
+    def descriptor(self, name: str, column: str) -> Value:
+        return self._get(self.descriptor_row(name), column, f"descriptors of {name}")
+
+    def binding_value(self, name: str, cation: str, column: str = "E_bind_kcal_per_mol") -> Value:
+        return self._get(self.binding_row(name, cation), column, f"{cation} binding of {name}")
+
+    def shell_value(self, name: str, cation: str, anion: str, column: str) -> Value:
+        return self._get(self.shell_row(name, cation, anion), column, f"{cation}/{anion} shell of {name}")
+
+    def failures(self) -> list[dict]:
+        """Every failed row of every table: stage, subject and reason."""
+        out = []
+        for stage, rows in (("descriptors", self.descriptors), ("binding", self.binding), ("shells", self.shells)):
+            for row in rows:
+                if (row.get("status") or "ok") != "ok":
+                    subject = row.get("name", "?")
+                    extra = [row.get(k) for k in ("cation", "anion") if row.get(k)]
+                    if extra:
+                        subject += " (" + ", ".join(extra) + ")"
+                    out.append({"stage": stage, "subject": subject,
+                                "reason": row.get("failure_reason") or "no reason recorded"})
+        return out

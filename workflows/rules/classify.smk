@@ -1,0 +1,77 @@
+# Classification, ranking and the report: cheap local rules on the aggregated stage tables
+# (descriptors.csv, binding.csv, shells.csv). Outputs are marked for `snakemake --report`.
+
+LIBRARY_FILES = [CONFIG["library"], *CONFIG["extra_libraries"]]
+FORMULATION_FILES = [CONFIG["formulations"], *CONFIG["extra_formulations"]]
+STAGE_TABLES = {
+    "descriptors": f"{RESULTS}/descriptors.csv",
+    "binding": f"{RESULTS}/binding.csv",
+    "shells": f"{RESULTS}/shells.csv",
+}
+
+
+report: "../report/workflow.rst"
+
+
+rule classify:
+    input:
+        **STAGE_TABLES,
+        library=LIBRARY_FILES,
+        formulations=FORMULATION_FILES,
+    output:
+        csv=report(f"{RESULTS}/classification.csv", caption="../report/classification.rst",
+                   category="Classification"),
+        records=f"{RESULTS}/classification.json",
+        calibration=report(f"{RESULTS}/calibration.json", caption="../report/calibration.rst",
+                           category="Classification"),
+    log:
+        f"{RESULTS}/logs/classify.log",
+    params:
+        settings=settings_json("classification", "grid"),
+    localrule: True
+    shell:
+        "solvscreen classify --descriptors {input.descriptors:q} --binding {input.binding:q}"
+        " --shells {input.shells:q} --library {input.library:q} --formulations {input.formulations:q}"
+        " --settings {params.settings:q} --out {output.csv:q} --records {output.records:q}"
+        " --calibration {output.calibration:q} > {log:q} 2>&1"
+
+
+rule rank:
+    input:
+        **STAGE_TABLES,
+        library=LIBRARY_FILES,
+    output:
+        report(f"{RESULTS}/ranking.csv", caption="../report/ranking.rst", category="Ranking"),
+    log:
+        f"{RESULTS}/logs/rank.log",
+    params:
+        settings=settings_json("ranking", "classification"),
+    localrule: True
+    shell:
+        "solvscreen rank --descriptors {input.descriptors:q} --binding {input.binding:q}"
+        " --shells {input.shells:q} --library {input.library:q} --settings {params.settings:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+rule report:
+    input:
+        **STAGE_TABLES,
+        library=LIBRARY_FILES,
+        classification=f"{RESULTS}/classification.csv",
+        calibration=f"{RESULTS}/calibration.json",
+        ranking=f"{RESULTS}/ranking.csv",
+    output:
+        report(f"{RESULTS}/report.html", caption="../report/report.rst", category="Report"),
+    log:
+        f"{RESULTS}/logs/report.log",
+    params:
+        settings=settings_json("report", "ranking", "classification"),
+    localrule: True
+    shell:
+        "solvscreen report --descriptors {input.descriptors:q} --binding {input.binding:q}"
+        " --shells {input.shells:q} --library {input.library:q} --classification {input.classification:q}"
+        " --calibration {input.calibration:q} --ranking {input.ranking:q} --settings {params.settings:q}"
+        " --out {output:q} > {log:q} 2>&1"
+
+
+TARGETS.extend([f"{RESULTS}/classification.csv", f"{RESULTS}/ranking.csv", f"{RESULTS}/report.html"])
