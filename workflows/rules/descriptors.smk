@@ -14,9 +14,11 @@ rule structure:
     threads: THREADS
     conda:
         CONDA_ENV
+    # measured: the process <= 107 MB RSS and <= 7 s on the default library; as a SLURM job
+    # (under Snakemake's job-step processes) <= 471 MB. profiles/slurm: requests per attempt.
     resources:
         mem_mb=1000,
-        runtime=30,
+        runtime=3,
     shell:
         "solvscreen --threads {threads} structure --name {wildcards.name:q} --smiles {params.smiles:q}"
         " --kind {params.kind} --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
@@ -36,7 +38,7 @@ rule properties:
         CONDA_ENV
     resources:
         mem_mb=1000,
-        runtime=15,
+        runtime=1,
     shell:
         "solvscreen --threads {threads} properties --structure {input:q} --settings {params.settings:q}"
         " --out {output:q} > {log:q} 2>&1"
