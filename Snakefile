@@ -37,6 +37,8 @@ TARGETS = []
 
 include: "workflows/rules/common.smk"
 include: "workflows/rules/descriptors.smk"
+include: "workflows/rules/binding.smk"
+include: "workflows/rules/classify.smk"
 
 
 rule all:

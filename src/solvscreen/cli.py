@@ -101,7 +101,8 @@ def cmd_properties(ns) -> int:
     from .descriptors import run_properties
 
     s = _settings(ns)
-    rec = run_properties(ns.structure, ns.out, engine_settings_from(s.get("engine")))
+    rec = run_properties(ns.structure, ns.out, engine_settings_from(s.get("engine")),
+                         orbital_solvent=s.get("properties", {}).get("orbital_solvent", "thf"))
     log.info("%s: properties %s%s", rec.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
     return 0
 
@@ -143,7 +144,228 @@ def cmd_props(ns) -> int:
 
 
 # ----------------------------------------------------------------------------- binding commands
+def binding_settings_from(d: dict | None):
+    from .binding import BindingSettings
+
+    return BindingSettings.from_dict(d)
+
+
+def _log_record(rec, what: str) -> None:
+    log.info("%s: %s %s%s", rec.name, what, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
+
+
+@command("binding")
+def cmd_binding(ns) -> int:
+    from .binding import run_binding
+
+    s = _settings(ns)
+    rec = run_binding(ns.ligand_structure, ns.cation_structure, ns.out, engine_settings_from(s.get("engine")),
+                      binding_settings_from(s.get("binding")))
+    _log_record(rec, "binding")
+    return 0
+
+
+@command("ion-pair")
+def cmd_ion_pair(ns) -> int:
+    from .binding import run_ion_pair
+
+    s = _settings(ns)
+    rec = run_ion_pair(ns.anion_structure, ns.cation_structure, ns.out, engine_settings_from(s.get("engine")),
+                       binding_settings_from(s.get("binding")))
+    _log_record(rec, "ion pair")
+    return 0
+
+
+@command("shell")
+def cmd_shell(ns) -> int:
+    from .shells import run_shell
+
+    s = _settings(ns)
+    rec = run_shell(ns.binding, ns.ion_pairs or [], ns.out, engine_settings_from(s.get("engine")),
+                    binding_settings_from(s.get("binding")))
+    _log_record(rec, "shell")
+    return 0
+
+
+@command("aggregate-binding")
+def cmd_aggregate_binding(ns) -> int:
+    from .binding import aggregate_binding
+    from .shells import aggregate_shells
+
+    rows = aggregate_binding([*(ns.binding or []), *(ns.ion_pairs or [])], ns.out_binding)
+    log.info("binding: %d rows, %d failed -> %s", len(rows), sum(r["status"] != "ok" for r in rows), ns.out_binding)
+    if ns.out_shells:
+        srows = aggregate_shells(ns.shells or [], ns.out_shells)
+        log.info("shells: %d rows, %d failed -> %s", len(srows), sum(r["status"] != "ok" for r in srows), ns.out_shells)
+    return 0
+
+
+# SMILES of the anions `bind --shell` can exchange by name (the default library's).
+_EXCHANGE_ANIONS = {
+    "FSI": "O=S(=O)(F)[N-]S(=O)(=O)F",
+    "TFSI": "O=S(=O)(C(F)(F)F)[N-]S(=O)(=O)C(F)(F)F",
+    "PF6": "F[P-](F)(F)(F)(F)F",
+    "BF4": "F[B-](F)(F)F",
+    "ClO4": "[O-]Cl(=O)(=O)=O",
+}
+
+
+@command("bind")
+def cmd_bind(ns) -> int:
+    """Single question: the cation binding (or, for an anion, ion-pair binding) of one SMILES."""
+    from dataclasses import replace
+
+    from .binding import query_binding
+    from .errors import InputError
+    from .structures import ConformerSettings
+
+    anions = {}
+    for a in ns.anion or (["FSI"] if ns.shell else []):
+        if a in _EXCHANGE_ANIONS:
+            anions[a] = _EXCHANGE_ANIONS[a]
+        elif "=" in a:
+            name, smi = a.split("=", 1)
+            anions[name] = smi
+        else:
+            raise InputError(f"--anion {a!r}: give one of {sorted(_EXCHANGE_ANIONS)} or NAME=SMILES")
+    settings = binding_settings_from(_settings(ns).get("binding"))
+    if anions:
+        settings = replace(settings, exchange_anions=tuple(anions))
+    out = query_binding(ns.smiles, ns.cation, _engine_from_flags(ns), settings,
+                        ConformerSettings(n_embed=ns.n_embed), workdir=ns.keep, shell=ns.shell or bool(ns.anion),
+                        exchange_anions=anions)
+    if ns.json:
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        geometry = out.pop("geometry_xyz", None)
+        print_table([(k, ", ".join(map(str, v)) if isinstance(v, list) else v)
+                     for k, v in out.items() if v is not None])
+        if geometry:
+            print("\n" + geometry, end="")
+    return 0 if out["status"] == "ok" else 1
+
+
 # ----------------------------------------------------------------------------- classification commands
+def _deep_update(base: dict, new: dict) -> dict:
+    for k, v in new.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _deep_update(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+def _stage_config(ns) -> dict:
+    """Config for classify/rank/report: --configfile files (merged like Snakemake's), then the
+    sections of --settings on top; validated and completed with the schema's defaults."""
+    import yaml
+
+    from .library import load_config
+
+    config: dict = {}
+    for path in ns.configfile or []:
+        _deep_update(config, yaml.safe_load(Path(path).read_text()) or {})
+    _deep_update(config, _settings(ns))
+    return load_config(config)
+
+
+def _stage_inputs(ns) -> tuple[dict, object, dict]:
+    """(config, library, table paths) from explicit paths, else the config and its results dir."""
+    from .library import load_library
+
+    config = _stage_config(ns)
+    results = Path(ns.results or config["results"])
+    library = load_library(ns.library or [config["library"], *config["extra_libraries"]])
+    paths = {key: getattr(ns, key, None) or str(results / f"{key}.csv")
+             for key in ("descriptors", "binding", "shells")}
+    paths["results"] = results
+    return config, library, paths
+
+
+def _salt_ions(library, salt_name: str) -> tuple[str, str | None, str | None]:
+    salt = library.resolve(salt_name)
+    return salt.name, salt.cation, salt.anion
+
+
+@command("classify")
+def cmd_classify(ns) -> int:
+    from .classify import ClassificationSettings, run_classification
+    from .grid import GridSettings
+    from .library import load_formulations
+    from .result_tables import ResultTables
+
+    config, library, paths = _stage_inputs(ns)
+    formulations = load_formulations(ns.formulations or [config["formulations"], *config["extra_formulations"]],
+                                     library)
+    settings = ClassificationSettings.from_dict(config.get("classification"))
+    grid = GridSettings.from_dict(config.get("grid"))
+    tables = ResultTables.load(paths["descriptors"], paths["binding"], paths["shells"])
+    res = paths["results"]
+    out = run_classification(library, formulations, tables, settings, grid,
+                             out_csv=ns.out or res / "classification.csv",
+                             out_records=ns.records or res / "classification.json",
+                             out_calibration=ns.calibration or res / "calibration.json")
+    done = out["classifications"]
+    cal = out["calibration"]["summary"]
+    failed = [c for c in done if not c.ok]
+    log.info("classified %d formulations (%d from the table, %d grid), %d without descriptors",
+             len(done), sum(c.origin == "table" for c in done), sum(c.origin == "grid" for c in done), len(failed))
+    for key in ("calibration", "leave_one_out", "held_out", "refit"):
+        if cal[key]["n"]:
+            log.info("%s accuracy: %d/%d", key.replace("_", "-"), cal[key]["n_correct"], cal[key]["n"])
+    refit = out["calibration"].get("refit_thresholds")
+    if refit and cal["refit"]["n_correct"] > cal["calibration"]["n_correct"]:
+        log.warning("a refit on these descriptors classifies %d/%d of the calibration set (this run: %d): "
+                    "consider classification: %s", cal["refit"]["n_correct"], cal["refit"]["n"],
+                    cal["calibration"]["n_correct"], json.dumps(refit))
+    if ns.print:
+        for c in done:
+            if c.origin == "table" or ns.print == "all":
+                print(f"{c.id:<26} {c.label or 'failed':<5} " + (
+                    " ".join(f"{k} {v:.2f}" for k, v in c.scores.items()) if c.ok else c.failure_reason))
+    return 0
+
+
+@command("rank")
+def cmd_rank(ns) -> int:
+    from .classify import ClassificationSettings
+    from .rank import RANKING_COLUMNS, RankingSettings, candidates_from, rank_candidates
+    from .records import write_csv
+    from .result_tables import ResultTables
+
+    config, library, paths = _stage_inputs(ns)
+    settings = RankingSettings.from_dict(config.get("ranking"))
+    cs = ClassificationSettings.from_dict(config.get("classification"))
+    tables = ResultTables.load(paths["descriptors"], paths["binding"], paths["shells"])
+    _, cation, anion = _salt_ions(library, settings.salt)
+    cands = rank_candidates(tables, candidates_from(tables, library), cation=cation, anion=anion,
+                            settings=settings, classification=cs)
+    out = ns.out or paths["results"] / "ranking.csv"
+    write_csv(out, [c.row() for c in cands], RANKING_COLUMNS)
+    log.info("ranked %d candidates (%d not ranked) -> %s", len(cands), sum(c.status != "ok" for c in cands), out)
+    return 0
+
+
+@command("report")
+def cmd_report(ns) -> int:
+    from .rank import RankingSettings
+    from .report import ReportSettings, write_report
+
+    config, library, paths = _stage_inputs(ns)
+    res = paths["results"]
+    settings = ReportSettings.from_dict(config.get("report"))
+    ranking = RankingSettings.from_dict(config.get("ranking"))
+    _, cation, anion = _salt_ions(library, ranking.salt)
+    out = ns.out or res / "report.html"
+    write_report(out, descriptors=paths["descriptors"], binding=paths["binding"], shells=paths["shells"],
+                 classification=ns.classification or res / "classification.csv",
+                 calibration=ns.calibration or res / "calibration.json",
+                 ranking=ns.ranking or res / "ranking.csv", settings=settings, cation=cation, anion=anion,
+                 orbital_levels=ranking.orbital_levels)
+    log.info("report -> %s", out)
+    return 0
+
+
 # ----------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
@@ -183,7 +405,70 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine_flags(p)
 
     # --- binding stage parsers (issue: cation binding) ---
+    p = sub.add_parser("binding", help="cation binding of one molecule (complex search, E_bind, binding mode)")
+    p.add_argument("--ligand-structure", required=True, help="structure record of the ligand (.json)")
+    p.add_argument("--cation-structure", required=True, help="structure record of the cation (.json)")
+    p.add_argument("--out", required=True, help="record path (.json); the complex .xyz is written beside it")
+    p.add_argument("--settings", help=settings_help)
+
+    p = sub.add_parser("ion-pair", help="ion-pair binding E(M+A-) - E(M+) - E(A-) of one anion with one cation")
+    p.add_argument("--anion-structure", required=True, help="structure record of the anion (.json)")
+    p.add_argument("--cation-structure", required=True, help="structure record of the cation (.json)")
+    p.add_argument("--out", required=True, help="record path (.json); the ion pair .xyz is written beside it")
+    p.add_argument("--settings", help=settings_help)
+
+    p = sub.add_parser("shell", help="filled first shell M+(L)n and anion exchange M+(L)n + A- -> M+(L)(n-1)A- + L")
+    p.add_argument("--binding", required=True, help="1:1 binding record of the ligand (.json)")
+    p.add_argument("--ion-pairs", nargs="*", default=[], help="ion-pair records of the exchange anions (.json)")
+    p.add_argument("--out", required=True, help="record path (.json); shell .xyz files are written beside it")
+    p.add_argument("--settings", help=settings_help)
+
+    p = sub.add_parser("aggregate-binding", help="collect binding, ion-pair and shell records into binding.csv/shells.csv")
+    p.add_argument("--binding", nargs="*", default=[], help="binding records")
+    p.add_argument("--ion-pairs", nargs="*", default=[], help="ion-pair records (rows with kind = anion)")
+    p.add_argument("--shells", nargs="*", default=[], help="shell records")
+    p.add_argument("--out-binding", required=True, help="binding.csv")
+    p.add_argument("--out-shells", help="shells.csv")
+
+    p = sub.add_parser("bind", help="cation binding of one SMILES, e.g. solvscreen bind 'COCCOC' --cation K")
+    p.add_argument("smiles")
+    p.add_argument("--cation", default="K", help="K (default), Na or Li")
+    p.add_argument("--shell", action="store_true", help="also the filled shell and the exchange with --anion (FSI)")
+    p.add_argument("--anion", action="append",
+                   help="exchange anion for --shell: FSI, TFSI, PF6, BF4, ClO4 or NAME=SMILES (repeatable)")
+    p.add_argument("--n-embed", type=int, default=12, help="conformers to embed for the reference structure")
+    p.add_argument("--keep", metavar="DIR", help="keep the records and geometries in DIR")
+    p.add_argument("--settings", help="JSON with a 'binding' section overriding BindingSettings defaults")
+    _add_engine_flags(p)
+
     # --- classification / ranking / report parsers ---
+    def stage_inputs(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--configfile", nargs="*", default=[], help="config files (default: the schema's defaults)")
+        p.add_argument("--settings", help=settings_help + "; its sections override the config's")
+        p.add_argument("--results", help="results directory holding the stage tables (default: config 'results')")
+        p.add_argument("--library", nargs="+", help="candidate tables (default: config library + extra_libraries)")
+        for key in ("descriptors", "binding", "shells"):
+            p.add_argument(f"--{key}", help=f"{key}.csv (default: <results>/{key}.csv)")
+
+    p = sub.add_parser("classify", help="classify formulations (table + screening grid) as LCE/HCE/LHCE/WSE; calibrate")
+    stage_inputs(p)
+    p.add_argument("--formulations", nargs="+", help="formulation tables (default: config formulations + extra)")
+    p.add_argument("--out", help="classification.csv (default: <results>/classification.csv)")
+    p.add_argument("--records", help="per-formulation records, JSON (default: <results>/classification.json)")
+    p.add_argument("--calibration", help="calibration summary, JSON (default: <results>/calibration.json)")
+    p.add_argument("--print", nargs="?", const="table", choices=["table", "all"],
+                   help="also print label and scores (table formulations, or all)")
+
+    p = sub.add_parser("rank", help="rank candidate solvents and diluents: score and Pareto front")
+    stage_inputs(p)
+    p.add_argument("--out", help="ranking.csv (default: <results>/ranking.csv)")
+
+    p = sub.add_parser("report", help="the self-contained HTML report")
+    stage_inputs(p)
+    p.add_argument("--classification", help="classification.csv (default: <results>/classification.csv)")
+    p.add_argument("--calibration", help="calibration.json (default: <results>/calibration.json)")
+    p.add_argument("--ranking", help="ranking.csv (default: <results>/ranking.csv)")
+    p.add_argument("--out", help="report.html (default: <results>/report.html)")
     return parser
 
 

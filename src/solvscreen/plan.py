@@ -17,6 +17,10 @@ class Plan:
     anions: list[str]
     salts: list[str]
     extras: dict = field(default_factory=dict)
+    # binding stage: anions whose exchange into the shell is computed, (cation, anion) ion
+    # pairs (every salt's own pair, and every binding cation with every exchange anion)
+    exchange_anions: list[str] = field(default_factory=list)
+    ion_pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
 def make_plan(config: dict, library, formulations) -> Plan:
@@ -39,11 +43,36 @@ def make_plan(config: dict, library, formulations) -> Plan:
         for ion in (salt.cation, salt.anion):
             if ion and ion not in wanted:
                 wanted.append(ion)
+    exchange = _exchange_anions(config, library)
+    for a in exchange:
+        if a not in wanted:
+            wanted.append(a)
     kinds = {n: library.molecules[n].kind for n in wanted}
+    pairs: list[tuple[str, str]] = []
+    for s in salts:
+        salt = library.molecules[s]
+        if salt.cation and salt.anion:
+            pairs.append((salt.cation, salt.anion))
+    pairs += [(c, a) for c in cations for a in exchange]
     return Plan(
         molecules=wanted,
         cations=cations,
         ligands=[n for n in wanted if kinds[n] in ("solvent", "diluent")],
         anions=[n for n in wanted if kinds[n] == "anion"],
         salts=salts,
+        exchange_anions=exchange,
+        ion_pairs=list(dict.fromkeys(pairs)),
     )
+
+
+def _exchange_anions(config: dict, library) -> list[str]:
+    """binding.exchange_anions resolved to library anion names (FSI by default)."""
+    from .errors import ValidationError
+
+    names = []
+    for n in (config.get("binding") or {}).get("exchange_anions", ["FSI"]):
+        mol = library.resolve(n)
+        if mol.kind != "anion":
+            raise ValidationError(f"binding.exchange_anions: {n!r} is a {mol.kind}, not an anion", source="config")
+        names.append(mol.name)
+    return list(dict.fromkeys(names))

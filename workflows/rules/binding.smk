@@ -1,0 +1,93 @@
+# Cation binding: 1:1 complexes of every solvent/diluent with every cation, ion pairs of the
+# salts (and of every cation with every exchange anion), filled first shells with the anion
+# exchange -> results/binding.csv (anion rows = ion pairs) and results/shells.csv.
+# The work list (PLAN.ligands, PLAN.cations, PLAN.ion_pairs, PLAN.exchange_anions) comes from
+# solvscreen.plan; settings from the config's `engine` and `binding` sections.
+
+
+wildcard_constraints:
+    anion=r"[^/]+",
+
+
+rule binding:
+    input:
+        ligand=f"{RESULTS}/structures/{{name}}.json",
+        cation=f"{RESULTS}/structures/{{cation}}.json",
+    output:
+        f"{RESULTS}/binding/{{cation}}/{{name}}.json",
+    log:
+        f"{RESULTS}/logs/binding/{{cation}}/{{name}}.log",
+    params:
+        settings=settings_json("engine", "binding"),
+    threads: THREADS
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=1500,
+        runtime=30,
+    shell:
+        "solvscreen --threads {threads} binding --ligand-structure {input.ligand:q}"
+        " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule ion_pair:
+    input:
+        anion=f"{RESULTS}/structures/{{anion}}.json",
+        cation=f"{RESULTS}/structures/{{cation}}.json",
+    output:
+        f"{RESULTS}/ion_pairs/{{cation}}/{{anion}}.json",
+    log:
+        f"{RESULTS}/logs/ion_pair/{{cation}}/{{anion}}.log",
+    params:
+        settings=settings_json("engine", "binding"),
+    threads: THREADS
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=1500,
+        runtime=30,
+    shell:
+        "solvscreen --threads {threads} ion-pair --anion-structure {input.anion:q}"
+        " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule shell:
+    input:
+        binding=f"{RESULTS}/binding/{{cation}}/{{name}}.json",
+        ion_pairs=lambda wc: [f"{RESULTS}/ion_pairs/{wc.cation}/{a}.json" for a in PLAN.exchange_anions],
+    output:
+        f"{RESULTS}/shells/{{cation}}/{{name}}.json",
+    log:
+        f"{RESULTS}/logs/shell/{{cation}}/{{name}}.log",
+    params:
+        settings=settings_json("engine", "binding"),
+    threads: THREADS
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=60,
+    shell:
+        "solvscreen --threads {threads} shell --binding {input.binding:q} --ion-pairs {input.ion_pairs:q}"
+        " --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
+
+
+rule binding_table:
+    input:
+        binding=expand(f"{RESULTS}/binding/{{cation}}/{{name}}.json", cation=PLAN.cations, name=PLAN.ligands),
+        ion_pairs=[f"{RESULTS}/ion_pairs/{c}/{a}.json" for c, a in PLAN.ion_pairs],
+        shells=expand(f"{RESULTS}/shells/{{cation}}/{{name}}.json", cation=PLAN.cations, name=PLAN.ligands),
+    output:
+        binding=f"{RESULTS}/binding.csv",
+        shells=f"{RESULTS}/shells.csv",
+    log:
+        f"{RESULTS}/logs/binding_table.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    shell:
+        "solvscreen aggregate-binding --binding {input.binding:q} --ion-pairs {input.ion_pairs:q}"
+        " --shells {input.shells:q} --out-binding {output.binding:q} --out-shells {output.shells:q} > {log:q} 2>&1"
+
+
+TARGETS.extend([f"{RESULTS}/binding.csv", f"{RESULTS}/shells.csv"])
