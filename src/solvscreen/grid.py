@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterable
 
 from .errors import InputError
+from .library import Formulation
 
 
 @dataclass(frozen=True)
@@ -62,18 +63,13 @@ class GridSettings:
 
 
 @dataclass(frozen=True)
-class GridFormulation:
-    """A generated formulation; the same attributes as :class:`solvscreen.library.Formulation`."""
+class GridFormulation(Formulation):
+    """A generated formulation: a :class:`solvscreen.library.Formulation` with grid defaults
+    and its ``family`` ("single" solvent or solvent + diluent "pair")."""
 
-    id: str
-    salt: str
-    concentration_mol_per_L: float
-    components: tuple[tuple[str, float], ...]
-    ratio_basis: str = "volume"
-    reported_class: str | None = None
     source: str = "screening grid (config: grid)"
     ratio_reported: bool | None = True
-    row: str = ""
+    row: int | str = ""
     file: str = "config grid"
     family: str = "single"
 
