@@ -230,8 +230,8 @@ def compare_xtb(ns) -> None:
             n, _ = shell_size(spec, search.best.mode["denticity"], mol.GetNumAtoms(), settings)
             if n > 1:
                 shell = build_shell(eng, frag, n, spec, settings, n * formal_charge(mol) + spec.charge)
-                cases.append((f"{spec.symbol}+({name}){n}", shell.start_positions_A, n * formal_charge(mol) + spec.charge,
-                              shell.numbers))
+                cases.append((f"{spec.symbol}+({name}){n}", shell.start_positions_A,
+                              n * formal_charge(mol) + spec.charge, shell.numbers))
         for label, start, charge, numbers in cases:
             res = {}
             for alg in ("rfo", "lbfgs"):

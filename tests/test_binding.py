@@ -98,6 +98,11 @@ def test_chelating_combinations_of_glymes():
     combos = template_combinations(dgm, donor_atoms(dgm), 3, 12)
     sizes = sorted(len(c) for c in combos)
     assert sizes == [2, 2, 3]  # O1-O4 (= O4-O7 by symmetry), O1-O7, and the three O together
+    g3 = mol_from_smiles("COCCOCCOCCOC")
+    first = template_combinations(g3, donor_atoms(g3), 6, 12)[0]
+    assert [d.label for d in first] == ["O1", "O4", "O7", "O10"]  # all four O of triglyme, tried first
+    tep = mol_from_smiles("CCOP(=O)(OCC)OCC")
+    assert template_combinations(tep, donor_atoms(tep), 6, 12) == []  # 1,3-related O only: rigid
 
 
 def test_chelate_centre_is_at_the_requested_distances():

@@ -8,7 +8,8 @@ Where a K+ (Li+, Na+) complex is made. The protocol (stated in every record):
    triple of donors that a ligand conformer's geometry allows.
 2. **Ligand conformers** — the structure stage's optimized ensemble, extra seeded ETKDG
    conformers of the free ligand, and *cation-templated* conformers: for every
-   topologically flexible combination of hard donors (O, N, Cl, S), the ligand is embedded
+   topologically flexible chain of up to ``max_template_donors`` hard donors (O, N, Cl, S;
+   largest first, e.g. all four O of triglyme), the ligand is embedded
    with the cation held at the ideal distance from each donor (RDKit distance-geometry
    bounds, then MMFF94/UFF with distance restraints), which yields the gauche conformers
    chelation needs (the two O of DME, the three O of diglyme).
@@ -120,12 +121,13 @@ class BindingSettings:
     # ligand conformers
     n_extra_conformers: int = 8  # extra ETKDG conformers of the free ligand (seeded, pruned)
     n_template_conformers: int = 2  # cation-templated embeddings per flexible hard-donor combination
-    max_chelate_donors: int = 3  # 2: pairs; 3: pairs and triples
+    max_chelate_donors: int = 3  # geometric chelate placements: 2 = pairs; 3 = pairs and triples
+    max_template_donors: int = 6  # cation-templated conformers for combinations of up to this many hard donors
     max_template_combinations: int = 12  # cap on templated combinations (symmetry-unique, shortest first)
     # prescreen -> loose -> tight
     max_singlepoints: int = 40
-    n_relax: int = 6
-    n_optimize: int = 2
+    n_relax: int = 8
+    n_optimize: int = 3
     loose_fmax_eV_per_A: float = 0.15
     loose_max_steps: int = 30
     fmax_eV_per_A: float = 0.02
@@ -223,10 +225,11 @@ def unique_donors(donors: list[Donor]) -> list[Donor]:
 def template_combinations(mol: Chem.Mol, donors: list[Donor], max_size: int, limit: int) -> list[tuple[Donor, ...]]:
     """Flexible chelating combinations of hard donors, one per symmetry class.
 
-    Pairs whose donors are >= 3 bonds apart (rigid 1,3-pairs such as O=S=O or O=C-O need
-    no template: every conformer shows them) and not more than 9 bonds apart; triples made
-    of such pairs, except their two end donors, which may be further apart. Sorted by
-    topological span (5-membered chelate rings first), capped at ``limit``.
+    A combination qualifies when its donors are linked into one chain by *flexible* pairs
+    (3 to 9 bonds apart: rigid 1,3-pairs such as O=S=O or O=C-O need no template, every
+    conformer shows them) and no two of its donors are geminal. Largest combinations first
+    (the four O of triglyme bind K+ far better than any three), then by topological span
+    (5-membered chelate rings first); capped at ``limit``.
     """
     hard = [d for d in donors if d.element in HARD_DONORS]
     if len(hard) < 2 or max_size < 2:
@@ -236,19 +239,26 @@ def template_combinations(mol: Chem.Mol, donors: list[Donor], max_size: int, lim
     def flexible(a: Donor, b: Donor) -> bool:
         return 3 <= dm[a.index, b.index] <= 9
 
+    def chained(combo: tuple[Donor, ...]) -> bool:
+        reached, todo = {0}, [0]
+        while todo:
+            i = todo.pop()
+            for j in range(len(combo)):
+                if j not in reached and flexible(combo[i], combo[j]):
+                    reached.add(j)
+                    todo.append(j)
+        return len(reached) == len(combo)
+
     combos: dict[tuple, tuple[tuple[Donor, ...], float]] = {}
-    for size in range(2, max_size + 1):
+    for size in range(2, min(max_size, len(hard)) + 1):
         for combo in itertools.combinations(hard, size):
-            pairs = list(itertools.combinations(combo, 2))
-            spans = sorted(dm[a.index, b.index] for a, b in pairs)
-            if size == 2 and not flexible(*combo):
-                continue
-            if size == 3 and (sum(flexible(a, b) for a, b in pairs) < 2 or spans[0] < 2):
+            spans = sorted(dm[a.index, b.index] for a, b in itertools.combinations(combo, 2))
+            if spans[0] < 2 or not chained(combo):
                 continue
             key = (tuple(sorted(d.rank for d in combo)), tuple(spans))
             if key not in combos:
                 combos[key] = (combo, float(sum(spans)))
-    ordered = sorted(combos.values(), key=lambda t: (len(t[0]), t[1], [d.index for d in t[0]]))
+    ordered = sorted(combos.values(), key=lambda t: (-len(t[0]), t[1], [d.index for d in t[0]]))
     return [c for c, _ in ordered[:limit]]
 
 
@@ -342,7 +352,8 @@ def ligand_conformers(
             except CalculationFailed:
                 pass
         if settings.n_template_conformers > 0:
-            combos = template_combinations(mol, donors, settings.max_chelate_donors, settings.max_template_combinations)
+            combos = template_combinations(mol, donors, settings.max_template_donors,
+                                           settings.max_template_combinations)
             for k, combo in enumerate(combos):
                 label = "+".join(d.label for d in combo)
                 for j, x in enumerate(
@@ -927,7 +938,8 @@ def load_cation(path: str | Path) -> tuple[Record, CationSpec | None]:
         raise InputError(f"{path}: a cation structure must be a single atom, found {len(numbers)} atoms")
     spec = cation_spec(int(numbers[0]))
     if rec.results.get("charge") != spec.charge:
-        raise InputError(f"{path}: cation {spec.symbol} has charge {rec.results.get('charge')}, expected +{spec.charge}")
+        raise InputError(f"{path}: cation {spec.symbol} has charge {rec.results.get('charge')}, "
+                         f"expected +{spec.charge}")
     return rec, spec
 
 
@@ -1070,16 +1082,18 @@ def query_binding(
         lig_charge = formal_charge(mol_from_smiles(smiles))  # InputError on a bad SMILES, before any run
         kind = "anion" if lig_charge < 0 else "query"
         structures = {}
-        for name, smi in [("query", smiles), (f"{spec.symbol}+", f"[{spec.symbol}+]"), *(exchange_anions or {}).items()]:
+        jobs = [("query", smiles, kind), (f"{spec.symbol}+", f"[{spec.symbol}+]", "cation")]
+        jobs += [(name, smi, "anion") for name, smi in (exchange_anions or {}).items()]
+        for name, smi, what in jobs:
             structures[name] = root / "structures" / f"{name}.json"
-            run_structure(name, smi, "anion" if name in (exchange_anions or {}) else kind if name == "query" else "cation",
-                          structures[name], engine_settings, conformer_settings)
+            run_structure(name, smi, what, structures[name], engine_settings, conformer_settings)
         cat = structures[f"{spec.symbol}+"]
         rec = run_binding(structures["query"], cat, root / "binding" / f"{spec.symbol}+" / "query.json",
                           engine_settings, settings, stage="ion_pair" if lig_charge < 0 else "binding")
         out = {"smiles": smiles, "cation": spec.symbol, "stage": rec.stage, "status": rec.status,
                "failure": rec.failure, "method": engine_settings.method, "engine": engine_settings.backend,
-               "wall_s": rec.timings.get("wall_s"), "gradient_evaluations": (rec.timings.get("engine") or {}).get("gradients")}
+               "wall_s": rec.timings.get("wall_s"),
+               "gradient_evaluations": (rec.timings.get("engine") or {}).get("gradients")}
         if rec.ok:
             res = rec.results
             out.update({k: res[k] for k in ("E_bind_kcal_per_mol", "E_bind_eV", "denticity", "donor_atoms",

@@ -145,7 +145,8 @@ def _pair_model(xa, qa, za, xb, qb, zb) -> tuple[float, float]:
     """Coulomb energy (kcal/mol) and clash penalty between two point-charge sets."""
     d = np.linalg.norm(xa[:, None, :] - xb[None, :, :], axis=-1)
     d = np.maximum(d, 0.3)
-    contact = np.where((za[:, None] == 1) & (zb[None, :] == 1), 2.0, np.where((za[:, None] == 1) | (zb[None, :] == 1), 2.3, 2.8))
+    hh, anyh = (za[:, None] == 1) & (zb[None, :] == 1), (za[:, None] == 1) | (zb[None, :] == 1)
+    contact = np.where(hh, 2.0, np.where(anyh, 2.3, 2.8))
     clash = float(np.sum(np.clip(contact - d, 0, None) ** 2))
     return float(COULOMB_KCAL_A * np.sum(qa[:, None] * qb[None, :] / d)), clash
 
@@ -153,7 +154,8 @@ def _pair_model(xa, qa, za, xb, qb, zb) -> tuple[float, float]:
 def _min_contact(xa, za, xb, zb) -> float:
     """Smallest (distance - minimal contact) between two atom sets; negative = overlap."""
     d = np.linalg.norm(xa[:, None, :] - xb[None, :, :], axis=-1)
-    minimal = np.where((za[:, None] == 1) & (zb[None, :] == 1), 1.7, np.where((za[:, None] == 1) | (zb[None, :] == 1), 2.0, 2.5))
+    hh, anyh = (za[:, None] == 1) & (zb[None, :] == 1), (za[:, None] == 1) | (zb[None, :] == 1)
+    minimal = np.where(hh, 1.7, np.where(anyh, 2.0, 2.5))
     return float(np.min(d - minimal))
 
 
@@ -243,7 +245,8 @@ def _combined_mol(mols: list[Chem.Mol]) -> Chem.Mol:
     return out
 
 
-def _cluster_problem(mols: list[Chem.Mol], xyz: np.ndarray, cation: CationSpec, cutoff_A: float) -> tuple[str | None, dict]:
+def _cluster_problem(mols: list[Chem.Mol], xyz: np.ndarray, cation: CationSpec,
+                     settings: BindingSettings) -> tuple[str | None, dict]:
     """Bonds intact in every molecule; which molecules still touch the cation."""
     combined = _combined_mol(mols)
     info = {"n_bound_molecules": 0, "coordination_number": 0}
@@ -254,10 +257,10 @@ def _cluster_problem(mols: list[Chem.Mol], xyz: np.ndarray, cation: CationSpec, 
     for mol in mols:
         donors = donor_atoms(mol)
         dists = [float(np.linalg.norm(xyz[offset + d.index] - m)) for d in donors]
-        if dists and min(dists) <= cutoff_A:
+        if dists and min(dists) <= settings.dissociation_cutoff_A:
             info["n_bound_molecules"] += 1
         info["coordination_number"] += sum(
-            1 for d, r in zip(donors, dists) if r <= 1.2 * cation.ideal_distance(d.element))
+            1 for d, r in zip(donors, dists) if r <= settings.denticity_factor * cation.ideal_distance(d.element))
         offset += mol.GetNumAtoms()
     return None, info
 
@@ -293,7 +296,7 @@ def _optimize_cluster(engine: Engine, arrangements: list[Arrangement], mols: lis
         sp = opt.singlepoint
         if sp.electronic_temperature_K > engine.settings.electronic_temperature_K:
             sp = engine.system(numbers, charge).compute(opt.positions_A)
-        problem, info = _cluster_problem(mols, opt.positions_A, cation, settings.dissociation_cutoff_A)
+        problem, info = _cluster_problem(mols, opt.positions_A, cation, settings)
         if problem is None and sp.electronic_temperature_K > engine.settings.electronic_temperature_K:
             problem = f"SCF converged only at {sp.electronic_temperature_K:.0f} K"
         if problem:
@@ -354,7 +357,8 @@ def build_exchange(engine: Engine, shell: ClusterResult, ligand: Fragment, n: in
 
 
 # ----------------------------------------------------------------------------- stage runner
-def _fragment_from_record(path: str | Path, engine: Engine, cation: CationSpec, settings: BindingSettings) -> tuple[Record, Fragment]:
+def _fragment_from_record(path: str | Path, engine: Engine, cation: CationSpec,
+                          settings: BindingSettings) -> tuple[Record, Fragment]:
     path = Path(path)
     rec = Record.read(path)
     mol = mol_from_smiles(rec.inputs["smiles"])
@@ -407,7 +411,7 @@ def run_shell(
         shell_charge = n * lig_charge + cation.charge
         if n == 1:  # the filled shell is the 1:1 complex itself
             numbers, xyz, _ = read_xyz(Path(binding_record).parent / bind_rec.files["xyz"])
-            _, info = _cluster_problem([ligand.mol], xyz, cation, settings.dissociation_cutoff_A)
+            _, info = _cluster_problem([ligand.mol], xyz, cation, settings)
             shell = ClusterResult(numbers, xyz, float(bind_rec.results["E_complex_Eh"]), True, 0,
                                   {"from": "1:1 binding record", **info})
         else:
@@ -472,12 +476,15 @@ def run_shell(
             "exchange": exchanges,
             "definitions": {
                 "E_shell_per_ligand": "(E(M+Ln) - E(M+) - n E(L, lowest conformer)) / n; negative = bound",
-                "E_exchange": "E(M+L(n-1)A-) + E(L) - E(M+Ln) - E(A-); negative = the anion enters the shell favourably",
-                "shell_coordination_number": "donor atoms within 1.2 x the ideal M-donor distance in the optimized shell",
+                "E_exchange": "E(M+L(n-1)A-) + E(L) - E(M+Ln) - E(A-); "
+                              "negative = the anion enters the shell favourably",
+                "shell_coordination_number": "donor atoms within denticity_factor x the ideal M-donor distance "
+                                             "in the optimized shell",
             },
         }
         record.timings["engine"] = _stats_delta(engine, before)
-        record.timings["phases_s"] = {"shell": round(t_shell - t0, 3), "exchange": round(time.perf_counter() - t_shell, 3)}
+        record.timings["phases_s"] = {"shell": round(t_shell - t0, 3),
+                                      "exchange": round(time.perf_counter() - t_shell, 3)}
     record.write(out)
     return record
 
