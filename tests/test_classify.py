@@ -37,7 +37,7 @@ from solvscreen.result_tables import ResultTables
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "molecules" / "library.csv"
 FORMULATIONS = ROOT / "molecules" / "formulations.csv"
-REFERENCE = Path("/work/shared/reference/table2_calibration.csv")
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "table2_calibration.csv"  # ../shared beside the repo
 
 # SYNTHETIC descriptor values, made up to test logic (never a physics reference):
 # name: (-E_bind, -E_shell_per_ligand, E_exchange) in kcal/mol, (HOMO, LUMO) in eV, E_ox V.

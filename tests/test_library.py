@@ -31,7 +31,7 @@ from solvscreen.library import (
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY_CSV = ROOT / "molecules" / "library.csv"
 FORMULATIONS_CSV = ROOT / "molecules" / "formulations.csv"
-SHARED_REFERENCE = Path("/work/shared/reference")
+SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"  # ../shared beside the repo
 
 # shared/reference/molecules.csv: name, aliases, SMILES, kind (review and its tables).
 REFERENCE_MOLECULES = """\
