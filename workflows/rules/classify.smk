@@ -29,6 +29,8 @@ rule classify:
     params:
         settings=settings_json("classification", "grid"),
     localrule: True
+    conda:
+        CONDA_ENV
     shell:
         "solvscreen classify --descriptors {input.descriptors:q} --binding {input.binding:q}"
         " --shells {input.shells:q} --library {input.library:q} --formulations {input.formulations:q}"
@@ -47,6 +49,8 @@ rule rank:
     params:
         settings=settings_json("ranking", "classification"),
     localrule: True
+    conda:
+        CONDA_ENV
     shell:
         "solvscreen rank --descriptors {input.descriptors:q} --binding {input.binding:q}"
         " --shells {input.shells:q} --library {input.library:q} --settings {params.settings:q}"
@@ -67,6 +71,8 @@ rule report:
     params:
         settings=settings_json("report", "ranking", "classification"),
     localrule: True
+    conda:
+        CONDA_ENV
     shell:
         "solvscreen report --descriptors {input.descriptors:q} --binding {input.binding:q}"
         " --shells {input.shells:q} --library {input.library:q} --classification {input.classification:q}"
