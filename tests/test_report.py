@@ -115,9 +115,7 @@ CONFIG = load_config(config)
 RESULTS = CONFIG["results"]
 TARGETS = []
 
-def settings_json(*sections):
-    return json.dumps({{s: CONFIG[s] for s in sections}}, sort_keys=True, separators=(",", ":"))
-
+include: "{common}"
 include: "{rules}"
 
 rule all:
@@ -133,7 +131,8 @@ def workflow_run(tmp_path_factory):
         pytest.skip("snakemake is not installed")
     wd = tmp_path_factory.mktemp("wf")
     results = write_synthetic_results(wd / "results")
-    (wd / "Snakefile").write_text(SNAKEFILE.format(rules=ROOT / "workflows" / "rules" / "classify.smk"))
+    (wd / "Snakefile").write_text(SNAKEFILE.format(common=ROOT / "workflows" / "rules" / "common.smk",
+                                                   rules=ROOT / "workflows" / "rules" / "classify.smk"))
     (wd / "config.yaml").write_text(textwrap.dedent(f"""
         library: {LIBRARY}
         formulations: {FORMULATIONS}
