@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +53,7 @@ from rdkit.DistanceGeometry import DoTriangleSmoothing
 
 from .engine import Engine, EngineSettings, SinglePoint
 from .errors import CalculationFailed, InputError
+from .settings import known_keys
 from .optimize import optimize
 from .records import Record, capture_failure, write_csv, write_text_atomic
 from .structures import (
@@ -159,12 +160,7 @@ class BindingSettings:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "BindingSettings":
-        d = dict(d or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise InputError(f"unknown binding settings {unknown}; known: {sorted(known)}")
-        return cls(**d)
+        return cls(**known_keys(cls, d, "binding"))
 
     def to_dict(self) -> dict:
         d = asdict(self)

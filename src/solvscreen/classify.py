@@ -72,13 +72,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Iterable
 
 import numpy as np
 
 from .composition import Composition, CompositionSettings, compose, ratio_label
 from .errors import InputError, SolvscreenError
+from .settings import known_keys
 from .result_tables import ResultTables, Value
 
 CLASSES = ("LCE", "HCE", "LHCE", "WSE")
@@ -147,11 +148,7 @@ class ClassificationSettings:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "ClassificationSettings":
-        d = dict(d or {})
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown:
-            raise InputError(f"classification: unknown setting(s) {unknown}")
+        d = known_keys(cls, d, "classification")
         if "composition" in d:
             d["composition"] = CompositionSettings(**(d["composition"] or {}))
         for key in ("calibration_set", "fit"):

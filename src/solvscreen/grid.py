@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterable
 
 from .errors import InputError
+from .settings import known_keys
 from .library import Formulation
 
 
@@ -44,10 +45,7 @@ class GridSettings:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "GridSettings":
-        d = dict(d or {})
-        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise InputError(f"grid: unknown setting(s) {unknown}")
+        d = known_keys(cls, d, "grid")
         for key in ("salts", "concentrations_mol_per_L", "pair_concentrations_mol_per_L"):
             if key in d:
                 d[key] = tuple(d[key])

@@ -37,12 +37,13 @@ another's score, never its Pareto dominance by a third.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from .classify import ClassificationSettings, metric_value, molecule_role
 from .errors import InputError
+from .settings import known_keys
 from .result_tables import ResultTables
 
 OBJECTIVES = ("oxidative_stability", "anion_derived_sei", "anion_rich_shell", "solvating_power", "non_coordination")
@@ -86,10 +87,7 @@ class RankingSettings:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "RankingSettings":
-        d = dict(d or {})
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
-            raise InputError(f"ranking: unknown setting(s) {unknown}")
+        d = known_keys(cls, d, "ranking")
         if "weights" in d:
             w = dict(cls.weights)  # defaults, overridden key by key
             w.update({k: float(v) for k, v in (d["weights"] or {}).items()})

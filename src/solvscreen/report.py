@@ -18,11 +18,11 @@ import io
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import __version__
-from .errors import InputError
+from .settings import known_keys
 from .result_tables import ResultTables, read_rows
 
 CLASS_COLOURS = {"LCE": "#1f77b4", "HCE": "#d62728", "LHCE": "#2ca02c", "WSE": "#ff7f0e"}
@@ -44,11 +44,7 @@ class ReportSettings:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "ReportSettings":
-        d = dict(d or {})
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
-            raise InputError(f"report: unknown setting(s) {unknown}")
-        return cls(**d)
+        return cls(**known_keys(cls, d, "report"))
 
     def to_dict(self) -> dict:
         return asdict(self)
