@@ -367,6 +367,36 @@ def cmd_report(ns) -> int:
 
 
 # ----------------------------------------------------------------------------- parser
+# Stage packages that bring their own subcommands: each module has
+# ``add_parsers(sub, command)`` (``command`` is the registering decorator above).
+_SUBCOMMAND_MODULES = ("solvscreen.md.cli", "solvscreen.dft.cli")
+
+
+def _add_module_parsers(sub) -> None:
+    import importlib
+
+    for modname in _SUBCOMMAND_MODULES:
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:  # that stage package is not part of this build
+            if exc.name is not None and modname.startswith(exc.name):
+                continue
+            raise
+        mod.add_parsers(sub, command)
+
+
+@command("died")
+def cmd_died(ns) -> int:
+    """A rule's shell fallback: a failure record for a job that died without one."""
+    from .stages.harness import write_died_record
+
+    rec = write_died_record(ns.stage, ns.name, ns.out, exit_code=ns.exit_code, log=ns.log,
+                            files_dir=ns.files_dir)
+    if rec is not None:
+        log.warning("%s %s: %s", ns.stage, ns.name, rec.failure["reason"])
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -469,6 +499,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", help="calibration.json (default: <results>/calibration.json)")
     p.add_argument("--ranking", help="ranking.csv (default: <results>/ranking.csv)")
     p.add_argument("--out", help="report.html (default: <results>/report.html)")
+
+    p = sub.add_parser("died", help="(workflow) failure record for a job that died without writing one")
+    p.add_argument("--stage", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", required=True, help="the record path the job should have written")
+    p.add_argument("--exit-code", type=int, default=None)
+    p.add_argument("--log", default=None, help="the job's log (its last line goes into the reason)")
+    p.add_argument("--files-dir", default=None, help="the record's companion directory (created empty)")
+
+    _add_module_parsers(sub)
     return parser
 
 
