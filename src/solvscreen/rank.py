@@ -8,7 +8,7 @@ S, P, F or Cl: it cannot coordinate K+, so it cannot dissolve a salt) is always 
 potential in the cell; a solvent it reduces builds a solvent-derived SEI and keeps reacting
 (Hosaka, Kubota, Hameed, Komaba, Chem. Rev. 2020, 120, 6358: carbonate electrolytes
 decompose on K metal; Yamada et al., J. Am. Chem. Soc. 2014, 136, 5039: acetonitrile is
-reduced on the negative electrode unless superconcentrated), while ethers (glymes) are the
+reduced on a graphite negative electrode (Li+) unless superconcentrated), while ethers (glymes) are the
 solvents K metal plates and strips from reversibly (the review's Table 2 ethers; Xiao,
 McCulloch, Wu, J. Am. Chem. Soc. 2017, 139, 9475, KPF6/DME). The descriptor is the LUMO in
 the ALPB dielectric: the level an electron from the metal enters (a carbonyl, nitrile or
