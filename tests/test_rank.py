@@ -187,6 +187,9 @@ def test_dft_binding_is_preferred_only_when_it_covers_the_group():
     part = {c.name: c for c in rank_candidates(t, liquids(), cation="K+", anion="FSI", dft_binding=full[:1])}
     assert part["TTE"].objectives["non_coordination"] == -37.0  # not mixed with GFN2 values: GFN2 for all
     assert part["TTE"].descriptors["E_bind_source"] == "GFN2-xTB"
+    raw = full[:1] + [dict(full[1], E_bind_best_source="gfn2")]  # raw GFN2 is not on the DFT scale
+    raw_by = {c.name: c for c in rank_candidates(t, liquids(), cation="K+", anion="FSI", dft_binding=raw)}
+    assert raw_by["TTE"].objectives["non_coordination"] == -37.0
 
 
 def test_missing_references_and_missing_values():

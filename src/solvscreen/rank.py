@@ -31,7 +31,8 @@ anion_rich_shell     -E_exchange: K+(L)n + A- ->           kcal/mol 6.0         
                      K+(L)(n-1)A- + L; the anion enters
                      the first shell (anion-derived SEI)
 non_coordination     E_bind (1:1; DFT E_bind_best when     kcal/mol 6.0          diluent
-                     dft_binding.csv covers the group;
+                     dft_binding.csv has a DFT or DFT-
+                     calibrated value for every member;
                      0 with no donor atom): a diluent
                      stays out of the shell
 ==================== ===================================== ======== ============ ==========
@@ -73,6 +74,7 @@ GROUP_OBJECTIVES = {
     "solvent": ("reductive_stability", "oxidative_stability", "anion_rich_shell"),
     "diluent": ("reductive_stability", "oxidative_stability", "non_coordination"),
 }
+DFT_SCALE_SOURCES = ("dft", "calibrated_gfn2")  # E_bind_best_source values on the DFT scale
 VERDICTS = ("stable", "undecided", "reduced")  # the order they rank in
 log = logging.getLogger(__name__)
 DONOR_ELEMENTS = ("O", "N", "S", "P", "F", "Cl")  # DESIGN 1.3: the donor sites the binding stage tries
@@ -312,10 +314,11 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
     scale = k_metal_scale(tables, settings, suffix)
     rows = dft_binding_rows(tables) if dft_binding is None else dft_binding
     dft = {}
-    for r in rows:
+    for r in rows:  # DFT-scale values only: a DFT result or a GFN2 value calibrated on DFT, never raw GFN2
         v = _num(r.get("E_bind_best_kcal_per_mol"))
-        if v is not None and ion_key(r.get("cation")) == ion_key(cation):
-            dft[r["name"]] = (v, (r.get("E_bind_best_source") or "dft").strip())
+        src = (r.get("E_bind_best_source") or "").strip()
+        if v is not None and src in DFT_SCALE_SOURCES and ion_key(r.get("cation")) == ion_key(cation):
+            dft[r["name"]] = (v, src)
     ox_unit = objective_unit("oxidative_stability", settings.oxidation_descriptor)
 
     cands: list[Candidate] = []
