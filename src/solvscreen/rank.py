@@ -1,105 +1,155 @@
-"""Rank candidate liquids for K-metal electrolytes: objectives, a weighted score, a Pareto front.
+"""Rank candidate liquids for K-metal electrolytes: a K-metal criterion, three objectives, a front.
 
-Candidates are the computed solvents and diluents, ranked within the group the library
-proposes them for (its ``kind``: a candidate solvent is judged as a solvent, a candidate
-diluent as a diluent); the ``role`` column is what the descriptors say the molecule is on
-its own (:func:`solvscreen.classify.molecule_role`). Objectives, all "larger is better":
+Candidates are the computed solvents and diluents. A candidate is ranked in the group the
+library proposes it for (its ``kind``), except that a molecule with no donor atom (no O, N,
+S, P, F or Cl: it cannot coordinate K+, so it cannot dissolve a salt) is always a diluent.
 
-==================== ============================================ ===================
-objective            value                                        groups
-==================== ============================================ ===================
-oxidative_stability  E_ox vs K+/K (V) -- or -HOMO (eV), config    solvent, diluent
-anion_derived_sei    LUMO(molecule) - LUMO(anion) (eV): > 0 lets  solvent, diluent
-                     the anion be reduced first (anion-derived
-                     SEI, DESIGN §1.1); levels in the ALPB
-                     dielectric by default (gas-phase anion
-                     levels sit too high), config
-                     ``orbital_levels``
-anion_rich_shell     -E_exchange (kcal/mol) with the salt's       solvent
-                     anion: the anion enters the first shell
-solvating_power      sigma((S - S_min) / w), S = -E_bind (1:1):   solvent
-                     enough solvating power to dissolve the
-                     salt; a sufficiency, not "more is better"
-                     (``min_solvating_kcal_per_mol``)
-non_coordination     E_bind (kcal/mol; weaker binding is         diluent
-                     better): a diluent must stay out of the
-                     shell
-==================== ============================================ ===================
+**K-metal criterion (reductive stability).** K metal sits at 0 V vs K+/K, the most reducing
+potential in the cell; a solvent it reduces builds a solvent-derived SEI and keeps reacting
+(Hosaka, Kubota, Hameed, Komaba, Chem. Rev. 2020, 120, 6358: carbonate electrolytes
+decompose on K metal; Yamada et al., J. Am. Chem. Soc. 2014, 136, 5039: acetonitrile is
+reduced on a graphite negative electrode (Li+) unless superconcentrated), while ethers (glymes) are the
+solvents K metal plates and strips from reversibly (the review's Table 2 ethers; Xiao,
+McCulloch, Wu, J. Am. Chem. Soc. 2017, 139, 9475, KPF6/DME). The descriptor is the LUMO in
+the ALPB dielectric: the level an electron from the metal enters (a carbonyl, nitrile or
+sulfoxide pi*, far below an ether's sigma*). GFN2-xTB levels are not calibrated absolute
+energies, so the criterion is *relative to reference solvents computed in the same run*:
 
-Score = sum_k w_k * v_k / sum_k w_k, where v_k is objective k min-max scaled to [0, 1]
-over the group (solvating_power is already in [0, 1]); weights are the config's
-``ranking.weights`` (0 drops an objective). The Pareto front is the set of candidates no
-other candidate of the group beats or ties on every weighted objective while beating it
-on one. Scores are relative to the candidates in the run: adding a molecule can change
-another's score, never its Pareto dominance by a third.
+- ``stable``: LUMO >= (lowest LUMO of the K-stable references) - eps_red;
+- ``reduced``: LUMO <= (highest LUMO of the K-reduced references) + eps_red;
+- ``undecided``: between the two (or a reference is missing): the descriptor does not decide.
+
+**Objectives** (all "larger is better"; each with a resolution eps in its own unit):
+
+==================== ===================================== ======== ============ ==========
+objective            value                                 unit     default eps  groups
+==================== ===================================== ======== ============ ==========
+reductive_stability  LUMO in ALPB (or gas phase, config)   eV       0.8          both
+oxidative_stability  E_ox vs K+/K (vertical IPEA1-xTB)     V        0.4          both
+                     (or -HOMO in eV, config)
+anion_rich_shell     -E_exchange: K+(L)n + A- ->           kcal/mol 6.0          solvent
+                     K+(L)(n-1)A- + L; the anion enters
+                     the first shell (anion-derived SEI)
+non_coordination     E_bind (1:1; DFT E_bind_best when     kcal/mol 6.0          diluent
+                     dft_binding.csv has a DFT or DFT-
+                     calibrated value for every member;
+                     0 with no donor atom): a diluent
+                     stays out of the shell
+==================== ===================================== ======== ============ ==========
+
+The eps are the resolution of each descriptor, not tuning knobs: for the two electronic
+objectives the largest change between conformers within 1 kcal/mol of the lowest one
+(``bench/bench_rank_resolution.py``: LUMO_alpb 0.79 eV (DME), E_ox 0.40 V (DEE)); for the
+binding energies GFN2-xTB's error in relative K+ binding (DEE over DME by 6-8 kcal/mol,
+where DFT finds them alike; shared/reference/measured_facts.md).
+
+**Rank** within a group: K-metal verdict first (stable, undecided, reduced: a solvent the
+metal reduces is not a K-metal electrolyte solvent whatever its other merits), then the score
+= sum_k w_k v_k / sum_k w_k, v_k objective k min-max scaled to [0, 1] over the group.
+
+**Front**: a candidate is on the front when it is not rejected by the K-metal criterion and
+no other such candidate of its group eps-dominates it. A eps-dominates B when A is better
+than B by more than eps on at least one objective, worse by more than eps on none, and better
+on balance (sum_k (A_k - B_k) / eps_k > 0; this keeps the relation acyclic, so the front is
+never empty while any candidate passes). Rejected candidates are never on the front
+(constraint-domination: Deb, Pratap, Agarwal, Meyarivan, IEEE Trans. Evol. Comput. 2002, 6, 182).
+Scores are relative to the run's candidates; the front and the verdicts depend only on the
+candidates and references present.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from .classify import ClassificationSettings, metric_value, molecule_role
 from .errors import InputError
+from .result_tables import ResultTables, _num, ion_key, read_rows
 from .settings import known_keys
-from .result_tables import ResultTables
 
-OBJECTIVES = ("oxidative_stability", "anion_derived_sei", "anion_rich_shell", "solvating_power", "non_coordination")
+OBJECTIVES = ("reductive_stability", "oxidative_stability", "anion_rich_shell", "non_coordination")
 GROUP_OBJECTIVES = {
-    "solvent": ("oxidative_stability", "anion_derived_sei", "anion_rich_shell", "solvating_power"),
-    "diluent": ("oxidative_stability", "anion_derived_sei", "non_coordination"),
+    "solvent": ("reductive_stability", "oxidative_stability", "anion_rich_shell"),
+    "diluent": ("reductive_stability", "oxidative_stability", "non_coordination"),
 }
-UNITS = {"oxidative_stability": "", "anion_derived_sei": "eV", "anion_rich_shell": "kcal/mol",
-         "solvating_power": "", "non_coordination": ""}
+DFT_SCALE_SOURCES = ("dft", "calibrated_gfn2")  # E_bind_best_source values on the DFT scale
+VERDICTS = ("stable", "undecided", "reduced")  # the order they rank in
+log = logging.getLogger(__name__)
+DONOR_ELEMENTS = ("O", "N", "S", "P", "F", "Cl")  # DESIGN 1.3: the donor sites the binding stage tries
+
+
+def objective_unit(objective: str, oxidation_descriptor: str = "E_ox_vs_K_V") -> str:
+    if objective == "oxidative_stability":
+        return "V" if oxidation_descriptor == "E_ox_vs_K_V" else "eV"
+    return "eV" if objective == "reductive_stability" else "kcal/mol"
 
 
 @dataclass(frozen=True)
 class RankingSettings:
     """Config section ``ranking``."""
 
-    salt: str = "KFSI"  # its anion sets the SEI and shell objectives, its cation the binding
+    salt: str = "KFSI"  # its anion sets the shell objective, its cation the binding
     oxidation_descriptor: str = "E_ox_vs_K_V"  # or "homo_eV" (objective = -HOMO)
     orbital_levels: str = "alpb"  # HOMO/LUMO in the ALPB dielectric ("alpb") or in the gas phase ("gas")
     weights: tuple[tuple[str, float], ...] = (
-        ("oxidative_stability", 1.0), ("anion_derived_sei", 1.0), ("anion_rich_shell", 1.0),
-        ("solvating_power", 1.0), ("non_coordination", 1.0),
+        ("reductive_stability", 1.0), ("oxidative_stability", 1.0), ("anion_rich_shell", 1.0),
+        ("non_coordination", 1.0),
     )
-    # 1:1 -E_bind (GFN2-xTB, kcal/mol) needed to dissolve the salt: between 1,4-dioxane (29.5, an
-    # antisolvent/diluent in the review) and FEC (35.2, the weakest solvent of a 1 M calibration
-    # electrolyte); a rough line: GFN2-xTB binds the fluoroethers about as strongly (28-41)
-    min_solvating_kcal_per_mol: float = 32.0
-    solvating_width_kcal_per_mol: float = 2.0
+    # K-metal references (see the module docstring for the sources): ethers K metal cycles in,
+    # and a carbonate pair and a nitrile that K metal reduces
+    k_metal_stable_references: tuple[str, ...] = ("DME", "DGM")
+    k_metal_reduced_references: tuple[str, ...] = ("EC", "DMC", "AN")
+    # resolution of each objective in its unit (module docstring; bench/bench_rank_resolution.py)
+    resolution: tuple[tuple[str, float], ...] = (
+        ("reductive_stability", 0.8), ("oxidative_stability", 0.4), ("anion_rich_shell", 6.0),
+        ("non_coordination", 6.0),
+    )
 
     def __post_init__(self) -> None:
         if self.oxidation_descriptor not in ("E_ox_vs_K_V", "homo_eV"):
             raise InputError("ranking.oxidation_descriptor must be E_ox_vs_K_V or homo_eV")
         if self.orbital_levels not in ("alpb", "gas"):
             raise InputError("ranking.orbital_levels must be alpb or gas")
-        bad = [k for k, _ in self.weights if k not in OBJECTIVES]
-        if bad:
-            raise InputError(f"ranking.weights: unknown objective(s) {bad}; objectives are {list(OBJECTIVES)}")
+        for key, pairs in (("weights", self.weights), ("resolution", self.resolution)):
+            bad = [k for k, _ in pairs if k not in OBJECTIVES]
+            if bad:
+                raise InputError(f"ranking.{key}: unknown objective(s) {bad}; objectives are {list(OBJECTIVES)}")
         if any(w < 0 for _, w in self.weights):
             raise InputError("ranking.weights must be >= 0")
-        if not self.solvating_width_kcal_per_mol > 0:
-            raise InputError("ranking.solvating_width_kcal_per_mol must be > 0")
+        bad = [k for k, e in self.resolution if not e > 0]
+        if bad:
+            raise InputError(f"ranking.resolution must be > 0 (in the objective's unit): {bad}")
+        both = set(self.k_metal_stable_references) & set(self.k_metal_reduced_references)
+        if both:
+            raise InputError(f"ranking: {sorted(both)} cannot be both a K-stable and a K-reduced reference")
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "RankingSettings":
         d = known_keys(cls, d, "ranking")
-        if "weights" in d:
-            w = dict(cls.weights)  # defaults, overridden key by key
-            w.update({k: float(v) for k, v in (d["weights"] or {}).items()})
-            d["weights"] = tuple(w.items())
+        for key in ("weights", "resolution"):
+            if key in d:
+                merged = dict(getattr(cls, key))  # defaults, overridden key by key
+                merged.update({k: float(v) for k, v in (d[key] or {}).items()})
+                d[key] = tuple(merged.items())
+        for key in ("k_metal_stable_references", "k_metal_reduced_references"):
+            if key in d:
+                d[key] = tuple(d[key] or ())
         return cls(**d)
 
     def weight(self, objective: str) -> float:
         return dict(self.weights).get(objective, 0.0)
 
+    def eps(self, objective: str) -> float:
+        return dict(self.resolution)[objective]
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["weights"] = dict(self.weights)
+        d["resolution"] = dict(self.resolution)
+        d["k_metal_stable_references"] = list(self.k_metal_stable_references)
+        d["k_metal_reduced_references"] = list(self.k_metal_reduced_references)
         return d
 
 
@@ -110,8 +160,8 @@ class Candidate:
     smiles: str
     status: str = "ok"
     failure_reason: str = ""
-    role: str = ""
     group: str = ""
+    k_metal: str = ""  # stable / undecided / reduced
     descriptors: dict = field(default_factory=dict)
     objectives: dict = field(default_factory=dict)  # raw values, larger = better
     scaled: dict = field(default_factory=dict)
@@ -123,16 +173,16 @@ class Candidate:
     def row(self) -> dict:
         d = self.descriptors
         out = {
-            "rank": self.rank, "group": self.group, "name": self.name, "kind": self.kind, "role": self.role,
-            "status": self.status, "failure_reason": self.failure_reason,
+            "rank": self.rank, "group": self.group, "name": self.name, "kind": self.kind,
+            "status": self.status, "failure_reason": self.failure_reason, "k_metal": self.k_metal,
             "score": self.score, "pareto": "" if self.status != "ok" else ("yes" if self.pareto else "no"),
         }
         for k in OBJECTIVES:
             out[f"obj_{k}"] = self.objectives.get(k)
         for k in OBJECTIVES:
             out[f"scaled_{k}"] = self.scaled.get(k)
-        for k in ("homo_eV", "lumo_eV", "orbital_levels", "E_ox_vs_K_V", "E_red_vs_K_V", "anion_lumo_eV",
-                  "E_bind_kcal_per_mol", "E_shell_per_ligand_kcal_per_mol", "E_exchange_kcal_per_mol"):
+        for k in ("homo_eV", "lumo_eV", "orbital_levels", "E_ox_vs_K_V", "anion_lumo_eV",
+                  "E_bind_kcal_per_mol", "E_bind_source", "E_exchange_kcal_per_mol"):
             out[k] = d.get(k)
         out["reasons"] = "; ".join(self.reasons)
         out["smiles"] = self.smiles
@@ -142,17 +192,32 @@ class Candidate:
 RANKING_COLUMNS = list(Candidate("", "", "").row().keys())
 
 
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+def donor_free(smiles: str) -> bool:
+    """True when the molecule has none of the donor elements K+ binds to (e.g. an alkane)."""
+    from rdkit import Chem
+
+    mol = Chem.MolFromSmiles(smiles)
+    if mol is None:
+        raise InputError(f"ranking: cannot parse SMILES {smiles!r}")
+    return not any(a.GetSymbol() in DONOR_ELEMENTS for a in mol.GetAtoms())
 
 
 def dominates(a: list[float], b: list[float]) -> bool:
+    """Plain Pareto dominance (larger is better on every axis)."""
     return all(x >= y for x, y in zip(a, b)) and any(x > y for x, y in zip(a, b))
 
 
-def pareto_front(vectors: list[list[float]]) -> list[bool]:
-    """True for the vectors no other vector dominates (larger is better on every axis)."""
-    return [not any(dominates(w, v) for j, w in enumerate(vectors) if j != i) for i, v in enumerate(vectors)]
+def eps_dominates(a: list[float], b: list[float], eps: list[float]) -> bool:
+    """A beats B by more than eps on one axis, loses by more than eps on none, and wins on balance."""
+    return (all(x >= y - e for x, y, e in zip(a, b, eps))
+            and any(x > y + e for x, y, e in zip(a, b, eps))
+            and sum((x - y) / e for x, y, e in zip(a, b, eps)) > 0)
+
+
+def pareto_front(vectors: list[list[float]], eps: list[float] | None = None) -> list[bool]:
+    """True for the vectors no other vector dominates (eps-dominates when ``eps`` is given)."""
+    dom = dominates if eps is None else (lambda a, b: eps_dominates(a, b, eps))
+    return [not any(dom(w, v) for j, w in enumerate(vectors) if j != i) for i, v in enumerate(vectors)]
 
 
 def candidates_from(tables: ResultTables, library) -> list[tuple[str, str, str, float | None]]:
@@ -167,92 +232,185 @@ def candidates_from(tables: ResultTables, library) -> list[tuple[str, str, str, 
     return out
 
 
-def rank_candidates(tables: ResultTables, names_kinds: list[tuple[str, str, str]], *, cation: str, anion: str,
-                    settings: RankingSettings = RankingSettings(),
-                    classification: ClassificationSettings = ClassificationSettings()) -> list[Candidate]:
-    """Rank ``(name, kind, smiles, molar volume mL/mol)`` liquids on descriptors from ``tables``."""
-    cs = classification
-    s_min = settings.min_solvating_kcal_per_mol
+def dft_binding_rows(tables: ResultTables, path: str | Path | None = None) -> list[dict]:
+    """Rows of the DFT stage's dft_binding.csv: ``path``, else beside the run's binding.csv; [] if none."""
+    if path is None:
+        src = tables.sources.get("binding")
+        if not src:
+            return []
+        path = Path(src).parent / "dft_binding.csv"
+    return read_rows(path)
+
+
+@dataclass(frozen=True)
+class KMetalScale:
+    """The reference LUMO levels the K-metal verdict compares with (eV, same levels as the candidates)."""
+
+    stable_min_eV: float | None
+    reduced_max_eV: float | None
+    eps_eV: float
+    note: str = ""
+
+    def verdict(self, lumo_eV: float) -> tuple[str, str]:
+        if self.stable_min_eV is None or self.reduced_max_eV is None:
+            return "undecided", f"K-metal verdict undecided: {self.note}"
+        stable = lumo_eV >= self.stable_min_eV - self.eps_eV
+        reduced = lumo_eV <= self.reduced_max_eV + self.eps_eV
+        if stable and not reduced:
+            return "stable", (f"not reduced by K metal: LUMO {lumo_eV:.2f} eV >= {self.stable_min_eV:.2f} - "
+                              f"{self.eps_eV:g} eV (lowest K-stable reference minus the resolution)")
+        if reduced and not stable:
+            return "reduced", (f"reduced by K metal: LUMO {lumo_eV:.2f} eV <= {self.reduced_max_eV:.2f} + "
+                               f"{self.eps_eV:g} eV (highest K-reduced reference plus the resolution)")
+        if stable and reduced:
+            return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV is within {self.eps_eV:g} eV "
+                                 "of both reference groups")
+        return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV lies between the K-reduced "
+                             f"({self.reduced_max_eV:.2f} + {self.eps_eV:g}) and K-stable "
+                             f"({self.stable_min_eV:.2f} - {self.eps_eV:g}) references")
+
+
+def k_metal_scale(tables: ResultTables, settings: RankingSettings, suffix: str) -> KMetalScale:
+    eps = settings.eps("reductive_stability")
+    found: dict[str, list[tuple[str, float]]] = {"stable": [], "reduced": []}
+    for key, names in (("stable", settings.k_metal_stable_references),
+                       ("reduced", settings.k_metal_reduced_references)):
+        for n in names:
+            v = tables.descriptor(n, "lumo" + suffix)
+            if v.ok:
+                found[key].append((n, v.value))
+    missing = [k for k in ("stable", "reduced") if not found[k]]
+    if missing:
+        return KMetalScale(None, None, eps, "no K-" + " or K-".join(missing) + " reference computed in this run "
+                           f"(references: stable {list(settings.k_metal_stable_references)}, "
+                           f"reduced {list(settings.k_metal_reduced_references)})")
+    return KMetalScale(min(v for _, v in found["stable"]), max(v for _, v in found["reduced"]), eps,
+                       "stable: " + ", ".join(f"{n} {v:.2f}" for n, v in found["stable"])
+                       + "; reduced: " + ", ".join(f"{n} {v:.2f}" for n, v in found["reduced"]))
+
+
+def _binding_source(members: list[Candidate], dft: dict[str, tuple[float, str]]) -> bool:
+    """Use the DFT stage's E_bind_best for a group only when it covers every member with a donor."""
+    need = [c for c in members if c.descriptors.get("E_bind_source") != "no donor atom"]
+    return bool(need) and all(c.name in dft for c in need)
+
+
+def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: str, anion: str,
+                    settings: RankingSettings = RankingSettings(), classification=None,
+                    dft_binding: list[dict] | None = None) -> list[Candidate]:
+    """Rank ``(name, kind, smiles[, molar volume])`` liquids on descriptors from ``tables``.
+
+    ``dft_binding``: rows of the DFT stage's table (name, cation, E_bind_best_kcal_per_mol,
+    E_bind_best_source); None reads ``dft_binding.csv`` beside the run's binding.csv when it
+    exists. ``classification`` is accepted for the CLI's call and not used.
+    """
+    del classification
     suffix = "_alpb_eV" if settings.orbital_levels == "alpb" else "_eV"
     anion_lumo = tables.descriptor(anion, "lumo" + suffix)
-    if settings.orbital_levels == "alpb" and not anion_lumo.ok:  # no dielectric levels in this run
+    if settings.orbital_levels == "alpb" and not any(_num(r.get("lumo_alpb_eV")) is not None
+                                                     for r in tables.descriptors):  # no dielectric levels in this run
         suffix, anion_lumo = "_eV", tables.descriptor(anion, "lumo_eV")
     level_note = "in ALPB" if suffix == "_alpb_eV" else "gas phase"
+    scale = k_metal_scale(tables, settings, suffix)
+    rows = dft_binding_rows(tables) if dft_binding is None else dft_binding
+    dft = {}
+    for r in rows:  # DFT-scale values only: a DFT result or a GFN2 value calibrated on DFT, never raw GFN2
+        v = _num(r.get("E_bind_best_kcal_per_mol"))
+        src = (r.get("E_bind_best_source") or "").strip()
+        if v is not None and src in DFT_SCALE_SOURCES and ion_key(r.get("cation")) == ion_key(cation):
+            dft[r["name"]] = (v, src)
+    ox_unit = objective_unit("oxidative_stability", settings.oxidation_descriptor)
+
     cands: list[Candidate] = []
-    for name, kind, smiles, molar_volume in names_kinds:
+    for name, kind, smiles, *_ in names_kinds:
         c = Candidate(name, kind, smiles)
         cands.append(c)
+        no_donor = donor_free(smiles)
+        c.group = "diluent" if (kind == "diluent" or no_donor) else "solvent"
         need = {
-            "homo_eV": tables.descriptor(name, "homo" + suffix),
             "lumo_eV": tables.descriptor(name, "lumo" + suffix),
-            "E_ox_vs_K_V": tables.descriptor(name, "E_ox_vs_K_V"),
-            "E_bind_kcal_per_mol": tables.binding_value(name, cation),
+            ("homo_eV" if settings.oxidation_descriptor == "homo_eV" else "E_ox_vs_K_V"):
+                tables.descriptor(name, "homo" + suffix if settings.oxidation_descriptor == "homo_eV"
+                                  else "E_ox_vs_K_V"),
         }
-        optional = {
-            "E_red_vs_K_V": tables.descriptor(name, "E_red_vs_K_V"),
-            "E_shell_per_ligand_kcal_per_mol": tables.shell_value(name, cation, anion, "E_shell_per_ligand_kcal_per_mol"),
-            "E_exchange_kcal_per_mol": tables.shell_value(name, cation, anion, "E_exchange_kcal_per_mol"),
-        }
-        c.descriptors = {k: v.value for k, v in {**need, **optional}.items()}
+        if no_donor:
+            c.descriptors.update(E_bind_kcal_per_mol=0.0, E_bind_source="no donor atom")
+        else:
+            need["E_bind_kcal_per_mol"] = tables.binding_value(name, cation)
+        if c.group == "solvent":
+            need["E_exchange_kcal_per_mol"] = tables.shell_value(name, cation, anion, "E_exchange_kcal_per_mol")
+        c.descriptors.update({k: v.value for k, v in need.items()})
+        c.descriptors.setdefault("E_bind_source", "GFN2-xTB")
         c.descriptors["anion_lumo_eV"] = anion_lumo.value
         c.descriptors["orbital_levels"] = level_note
-        missing = [v.reason for k, v in need.items()
-                   if not v.ok and not (k == "E_ox_vs_K_V" and settings.oxidation_descriptor == "homo_eV")]
-        if not anion_lumo.ok:
-            missing.append(f"anion {anion}: {anion_lumo.reason}")
-        s_dil = metric_value(tables, cs.diluent_metric, name, cation, anion, molar_volume)
-        s_weak = metric_value(tables, cs.weak_metric, name, cation, anion, molar_volume)
-        c.role = molecule_role(s_dil.value, s_weak.value, cs)
-        c.group = "diluent" if kind == "diluent" else "solvent"
-        if c.group == "solvent" and settings.weight("anion_rich_shell") > 0 and not optional["E_exchange_kcal_per_mol"].ok:
-            missing.append(optional["E_exchange_kcal_per_mol"].reason)
+        missing = [v.reason for v in need.values() if not v.ok]
         if missing:
             c.status, c.failure_reason = "failed", "; ".join(dict.fromkeys(missing))
             continue
         d = c.descriptors
         ox = d["E_ox_vs_K_V"] if settings.oxidation_descriptor == "E_ox_vs_K_V" else -d["homo_eV"]
-        bind = -d["E_bind_kcal_per_mol"]
-        sol = _sigmoid((bind - s_min) / settings.solvating_width_kcal_per_mol)
-        c.objectives = {"oxidative_stability": ox, "anion_derived_sei": d["lumo_eV"] - anion_lumo.value}
+        c.objectives = {"reductive_stability": d["lumo_eV"], "oxidative_stability": ox}
         if c.group == "solvent":
-            c.objectives["anion_rich_shell"] = -d["E_exchange_kcal_per_mol"] if d["E_exchange_kcal_per_mol"] is not None else None
-            c.objectives["solvating_power"] = sol
-        else:
-            c.objectives["non_coordination"] = -bind
-        ox_txt = (f"E_ox {ox:.2f} V vs K+/K" if settings.oxidation_descriptor == "E_ox_vs_K_V"
-                  else f"HOMO {d['homo_eV']:.2f} eV ({level_note})")
-        gap = d["lumo_eV"] - anion_lumo.value
-        c.reasons = [
-            ox_txt,
-            f"LUMO {d['lumo_eV']:.2f} eV ({level_note}) is {abs(gap):.2f} eV {'above' if gap > 0 else 'below'} {anion} "
-            f"({'anion reduced first: anion-derived SEI' if gap > 0 else 'solvent reduced with/before the anion'})",
-            f"-E_bind {bind:.1f} kcal/mol vs dissolution minimum {s_min:g}: "
-            f"{'dissolves the salt' if sol >= 0.5 else 'too weak to dissolve the salt alone'}",
-        ]
-        if c.group == "solvent" and d["E_exchange_kcal_per_mol"] is not None:
-            c.reasons.insert(2, f"anion exchange {d['E_exchange_kcal_per_mol']:.1f} kcal/mol")
+            c.objectives["anion_rich_shell"] = -d["E_exchange_kcal_per_mol"]
+        c.k_metal, verdict_text = scale.verdict(d["lumo_eV"])
+        c.reasons = [verdict_text]
+        if anion_lumo.ok:
+            gap = d["lumo_eV"] - anion_lumo.value
+            c.reasons.append(f"LUMO {abs(gap):.2f} eV {'above' if gap > 0 else 'below'} {anion}'s "
+                             f"({'the anion is reduced first' if gap > 0 else 'reduced with or before the anion'})")
+        c.reasons.append(f"E_ox {ox:.2f} V vs K+/K (vertical estimate)" if ox_unit == "V"
+                         else f"HOMO {d['homo_eV']:.2f} eV ({level_note})")
+        if c.group == "solvent":
+            c.reasons.append(f"anion exchange {d['E_exchange_kcal_per_mol']:.1f} kcal/mol")
+        if no_donor:
+            c.reasons.append("no donor atom: cannot coordinate K+" + (", ranked as a diluent" if kind != "diluent"
+                                                                      else ""))
+
     for group, objs in GROUP_OBJECTIVES.items():
         members = [c for c in cands if c.status == "ok" and c.group == group]
-        active = [k for k in objs if settings.weight(k) > 0]
         if not members:
             continue
+        use_dft = _binding_source(members, dft)
+        for c in members:
+            if use_dft and c.descriptors["E_bind_source"] != "no donor atom":
+                c.descriptors["E_bind_kcal_per_mol"], src = dft[c.name]
+                c.descriptors["E_bind_source"] = f"dft_binding.csv ({src})"
+            if group == "diluent":
+                e = c.descriptors["E_bind_kcal_per_mol"]
+                c.objectives["non_coordination"] = e
+                c.reasons.append(f"E_bind {e:.1f} kcal/mol ({c.descriptors['E_bind_source']})")
+        active = [k for k in objs if settings.weight(k) > 0]
         for k in active:
             vals = np.array([c.objectives[k] for c in members], dtype=float)
-            if k == "solvating_power":
-                scaled = vals
-            else:
-                lo, hi = float(vals.min()), float(vals.max())
-                scaled = np.full_like(vals, 0.5) if hi - lo < 1e-12 else (vals - lo) / (hi - lo)
+            lo, hi = float(vals.min()), float(vals.max())
+            scaled = np.full_like(vals, 0.5) if hi - lo < 1e-12 else (vals - lo) / (hi - lo)
             for c, v in zip(members, scaled):
                 c.scaled[k] = float(v)
         wsum = sum(settings.weight(k) for k in active) or 1.0
         for c in members:
             c.score = sum(settings.weight(k) * c.scaled[k] for k in active) / wsum
-        front = pareto_front([[c.objectives[k] for k in active] for c in members])
-        for c, p in zip(members, front):
+        eligible = [c for c in members if c.k_metal != "reduced"]
+        front = pareto_front([[c.objectives[k] for k in active] for c in eligible],
+                             [settings.eps(k) for k in active]) if active else [True] * len(eligible)
+        for c, p in zip(eligible, front):
             c.pareto = p
-        for i, c in enumerate(sorted(members, key=lambda c: (-c.score, c.name)), start=1):
+        order = sorted(members, key=lambda c: (VERDICTS.index(c.k_metal), -c.score, c.name))
+        for i, c in enumerate(order, start=1):
             c.rank = i
-    order = {"solvent": 0, "diluent": 1}
-    cands.sort(key=lambda c: (c.status != "ok", order.get(c.group, 2), c.rank or 10**6, c.name))
+    for group, f in front_summary(cands).items():
+        if f["n"]:
+            log.info("%s: %d ranked, %d on the front, %d reduced by K metal", group, f["n"], f["n_front"],
+                     f["n_reduced"])
+    group_order = {"solvent": 0, "diluent": 1}
+    cands.sort(key=lambda c: (c.status != "ok", group_order.get(c.group, 2), c.rank or 10**6, c.name))
     return cands
+
+
+def front_summary(cands: list[Candidate]) -> dict:
+    """Per group and in all: candidates ranked, on the front, and rejected by the K-metal criterion."""
+    out = {}
+    for group in ("solvent", "diluent", "all"):
+        ok = [c for c in cands if c.status == "ok" and (group == "all" or c.group == group)]
+        out[group] = {"n": len(ok), "n_front": sum(c.pareto for c in ok),
+                      "n_reduced": sum(c.k_metal == "reduced" for c in ok)}
+    return out

@@ -275,30 +275,33 @@ def _structures(desc: list[dict], roles: dict, size: int) -> str:
 
 
 OBJECTIVE_HEADS = {
-    "oxidative_stability": "oxidative stability (E_ox V, or -HOMO eV)",
-    "anion_derived_sei": "LUMO - LUMO(anion) (eV)",
+    "reductive_stability": "LUMO (eV)",
+    "oxidative_stability": "E_ox (V vs K+/K) or -HOMO (eV)",
     "anion_rich_shell": "-E_exchange (kcal/mol)",
-    "solvating_power": "dissolves salt (0-1)",
-    "non_coordination": "E_bind (kcal/mol; higher = less coordinating)",
+    "non_coordination": "E_bind (kcal/mol)",
 }
+RANK_GROUP_OBJECTIVES = (("solvent", ("reductive_stability", "oxidative_stability", "anion_rich_shell")),
+                         ("diluent", ("reductive_stability", "oxidative_stability", "non_coordination")))
 
 
 def _ranking(rank_rows: list[dict]) -> str:
     if not rank_rows:
         return _missing("ranking.csv")
     out = []
-    for group, objs in (("solvent", ("oxidative_stability", "anion_derived_sei", "anion_rich_shell", "solvating_power")),
-                        ("diluent", ("oxidative_stability", "anion_derived_sei", "non_coordination"))):
+    for group, objs in RANK_GROUP_OBJECTIVES:
         sel = [r for r in rank_rows if r.get("group") == group and r.get("status") == "ok"]
         if not sel:
             continue
-        heads = ["rank", "name", "role", "score", "Pareto"] + [OBJECTIVE_HEADS[o] for o in objs] + ["reasons"]
+        n_front = sum(r.get("pareto") == "yes" for r in sel)
+        n_red = sum(r.get("k_metal") == "reduced" for r in sel)
+        heads = ["rank", "name", "K metal", "score", "front"] + [OBJECTIVE_HEADS[o] for o in objs] + ["reasons"]
         body = []
         for r in sel:
             pareto = '<span class="pareto">★ front</span>' if r.get("pareto") == "yes" else ""
-            body.append([esc(r.get("rank")), f"<b>{esc(r['name'])}</b>", esc(r.get("role")), num(r.get("score")),
+            body.append([esc(r.get("rank")), f"<b>{esc(r['name'])}</b>", esc(r.get("k_metal")), num(r.get("score")),
                          pareto] + [num(r.get(f"obj_{o}")) for o in objs] + [esc(r.get("reasons"))])
-        out.append(f"<h3>{group}s</h3>" + table(heads, body, "rank", raw=True))
+        out.append(f"<h3>{group}s</h3><p>{len(sel)} ranked; {n_front} on the front; {n_red} reduced by K metal "
+                   "(ranked last, never on the front).</p>" + table(heads, body, "rank", raw=True))
     failed = [r for r in rank_rows if r.get("status") != "ok"]
     if failed:
         out.append("<h3>not ranked</h3>" + table(["name", "reason"], [[r["name"], r.get("failure_reason")] for r in failed]))
@@ -493,8 +496,12 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
                  "Each formulation at its salt concentration and the solvating power of its solvating core, "
                  "coloured by predicted class; literature formulations are ringed in their reported class."),
         _section("ranking", "Ranking", _ranking(rank_rows),
-                 "Objectives larger = better; score = weighted mean of objectives scaled to [0, 1] within the group; "
-                 "★ = on the Pareto front (no other candidate at least as good on every objective)."),
+                 "K metal: stable / undecided / reduced, from the LUMO (ALPB) against reference solvents "
+                 "(ethers K metal cycles in; carbonates and acetonitrile it reduces), minus/plus the resolution. "
+                 "Rank: K-metal verdict first, then the score (weighted mean of the objectives scaled to [0, 1] "
+                 "within the group). Objectives larger = better. ★ = on the front: not reduced by K metal and no "
+                 "other such candidate better by more than the resolution on one objective, worse by more than it "
+                 "on none, and better on balance (README, Ranking)."),
         _section("calibration", "Calibration: predicted vs literature class", _calibration(calibration, cls_rows),
                  "Literature classes from the review's Table 2 (calibration) and from its text (held out)."),
         _section("formulations", "Classified formulations", _formulations(cls_rows, settings.show_grid,
