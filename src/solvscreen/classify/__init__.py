@@ -1,0 +1,71 @@
+"""Classify electrolyte formulations as LCE, HCE, LHCE or WSE from their solvation structure
+(MD, where run) or physical descriptors, with honest uncertainty.
+
+- :mod:`.rules`: the one table of thresholds (unit, meaning, source) and class rules;
+- :mod:`.evidence`: binding energies (DFT or GFN2-xTB), donor atoms, MD tables;
+- :mod:`.core`: roles, predicates, labels and reasons of one formulation;
+- :mod:`.calibration`: the fitted diluent threshold, calibration / leave-one-out /
+  generalization accuracy with and without MD;
+- :mod:`.stage`: the table + grid run and its output files.
+"""
+
+from __future__ import annotations
+
+from ..result_tables import ResultTables, Value
+from .calibration import calibrate_and_report, fit_diluent_threshold, molecule_roles, role_examples
+from .core import Classification, ClassificationSettings, Reason, classify_formulation
+from .evidence import Evidence, donor_count, read_evidence
+from .rules import CLASS_RULES, CLASSES, THRESHOLDS, classes_of, decide, label_of
+from .stage import CLASSIFICATION_COLUMNS, run_classification, threshold_table
+
+#: the -E_bind threshold (kcal/mol) for callers without a calibration (molecule_role): the
+#: value the fit gives on the default library's GFN2-xTB gas-phase run (README, "Classification").
+GFN2_DEFAULT_DILUENT_BIND_MAX = 32.35
+
+METRICS = {  # kept for callers of the former API: physical descriptors only
+    "bind": ("-E_bind (1:1 cation binding)", "kcal/mol"),
+    "shell": ("-E_shell_per_ligand (filled shell)", "kcal/mol"),
+    "exchange": ("E_exchange (anion into the shell)", "kcal/mol"),
+}
+
+
+def metric_value(tables: ResultTables, metric: str, name: str, cation: str, anion: str | None,
+                 molar_volume_mL_per_mol: float | None = None) -> Value:
+    """A physical descriptor of ``name`` (bind, shell, exchange), or why it is missing."""
+    if metric == "bind":
+        v = tables.binding_value(name, cation, "E_bind_kcal_per_mol")
+        return Value(-v.value) if v.ok else v
+    if anion is None:
+        return Value(None, f"{metric}: the salt has no anion")
+    if metric == "shell":
+        v = tables.shell_value(name, cation, anion, "E_shell_per_ligand_kcal_per_mol")
+        return Value(-v.value, v.reason) if v.ok else v
+    if metric == "exchange":
+        return tables.shell_value(name, cation, anion, "E_exchange_kcal_per_mol")
+    from ..errors import InputError
+
+    raise InputError(f"unknown descriptor {metric!r}; choose from {sorted(METRICS)}")
+
+
+def molecule_role(s_dil: float | None, s_weak: float | None = None,
+                  settings: ClassificationSettings | None = None) -> str:
+    """Role of a molecule on its own from -E_bind (kcal/mol, GFN2-xTB): ``diluent``,
+    ``solvent`` or ``undecided`` (within the GFN2 uncertainty of the diluent threshold).
+    ``s_weak`` is ignored (no descriptor separates weak from strong solvents)."""
+    s = settings or ClassificationSettings()
+    d = s.diluent_bind_max_kcal_per_mol
+    d = GFN2_DEFAULT_DILUENT_BIND_MAX if d == "auto" else float(d)
+    if s_dil is None:
+        return "unknown"
+    u = s.gfn2_uncertainty_kcal_per_mol
+    if s_dil + u < d:
+        return "diluent"
+    return "solvent" if s_dil - u >= d else "undecided"
+
+
+__all__ = [
+    "CLASSES", "CLASS_RULES", "CLASSIFICATION_COLUMNS", "THRESHOLDS", "Classification", "ClassificationSettings",
+    "Evidence", "Reason", "ResultTables", "calibrate_and_report", "classes_of", "classify_formulation", "decide",
+    "donor_count", "fit_diluent_threshold", "label_of", "metric_value", "molecule_role", "molecule_roles",
+    "read_evidence", "role_examples", "run_classification", "threshold_table",
+]

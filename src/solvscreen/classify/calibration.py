@@ -1,0 +1,165 @@
+"""Fit the one fitted threshold (the diluent binding energy) on the calibration set, and
+report accuracy on the calibration set, in leave-one-out and on the generalization set,
+with and without MD evidence, separately.
+
+The fit uses only the calibration set's *roles*: in the review's Table 2 LHCEs the
+components after the first are the diluents (TTE, MME, OOE, DBE, DX: DESIGN.md §1.2); the
+other classes have none. The threshold is the midpoint of the gap between consecutive
+-E_bind values that classifies the most roles right (ties: the widest gap, i.e. the largest
+margin). The generalization set is never used to fit.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterable
+
+from ..errors import SolvscreenError
+from .core import ClassificationSettings, classify_formulation
+from .evidence import Evidence, donor_count
+
+DILUENT_ROLE_RULE = ("Table 2 LHCE rows list the solvating solvent first and the diluents after it "
+                     "(DESIGN.md §1.2 names TTE, MME, OOE, DBE and DX as diluents); the other classes have none")
+
+
+def role_examples(formulations: Iterable, molecule: Callable, evidence: Evidence, settings: ClassificationSettings
+                  ) -> tuple[list[tuple[str, str, float, bool]], list[str], set[str]]:
+    """(formulation id, component, -E_bind, is diluent) for the calibration formulations' components;
+    problems; the binding sources used."""
+    out, problems, sources = [], [], set()
+    for f in formulations:
+        salt = molecule(f.salt)
+        names = [molecule(n).name for n, _ in f.components]
+        for i, n in enumerate(names):
+            if donor_count(molecule(n).smiles) == 0:
+                continue  # a diluent by structure, whatever the threshold
+            b = evidence.binding(n, salt.cation, settings)
+            if not b.ok:
+                problems.append(f"{f.id}/{n}: {b.reason}")
+                continue
+            sources.add(b.source)
+            out.append((f.id, n, b.value, f.reported_class == "LHCE" and i > 0))
+    return out, problems, sources
+
+
+def fit_diluent_threshold(examples: list[tuple[str, str, float, bool]]) -> dict:
+    """Threshold on -E_bind (kcal/mol) that classifies the most roles right; ties -> widest gap."""
+    vals = sorted(set(v for _, _, v, _ in examples))
+    if len(vals) < 2:
+        raise SolvscreenError("calibration: fewer than two distinct binding energies among the calibration roles")
+    best = None
+    for a, b in zip(vals, vals[1:]):
+        t = 0.5 * (a + b)
+        right = sum((v < t) == dil for _, _, v, dil in examples)
+        cand = (right, b - a, t)
+        if best is None or cand[:2] > best[:2]:
+            best = cand
+    right, gap, t = best
+    wrong = [f"{fid}/{n} ({'diluent' if dil else 'solvent'}, -E_bind {v:.1f})"
+             for fid, n, v, dil in examples if (v < t) != dil]
+    return {"value": t, "n_roles": len(examples), "n_right": right, "gap_kcal_per_mol": gap, "misfits": wrong}
+
+
+def _acc(rows: list[dict]) -> dict:
+    out = {"n": len(rows)}
+    for k in ("right", "two-class", "wrong"):
+        out["n_" + k.replace("-", "_")] = sum(1 for r in rows if r["outcome"] == k)
+    out["n_correct"] = out["n_right"]
+    out["n_confidently_wrong"] = sum(1 for r in rows if r["confidently_wrong"])
+    return out
+
+
+def _row(cl, loo=None) -> dict:
+    return {"id": cl.id, "set": cl.set or "other", "reported_class": cl.reported_class, "label": cl.label,
+            "classes": cl.classes, "confidence": cl.confidence, "evidence": cl.evidence, "status": cl.status,
+            "outcome": cl.outcome, "match": cl.match, "confidently_wrong": cl.confidently_wrong,
+            "loo_label": loo.label if loo is not None else None,
+            "loo_outcome": loo.outcome if loo is not None else None,
+            "explanation": (cl.reasons[0].text if cl.ok else cl.failure_reason),
+            "decide_by": cl.decide_by}
+
+
+def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evidence,
+                         settings: ClassificationSettings) -> tuple[float, dict]:
+    """(diluent threshold used, calibration report) for the formulations with a literature class."""
+    cal = [f for f in formulations if getattr(f, "set", None) == "calibration" and f.reported_class]
+    examples, problems, sources = role_examples(cal, molecule, evidence, settings)
+    fit = None
+    if settings.diluent_bind_max_kcal_per_mol == "auto":
+        fit = fit_diluent_threshold(examples)
+        d_max = fit["value"]
+    else:
+        d_max = float(settings.diluent_bind_max_kcal_per_mol)
+    ref = [f for f in formulations if f.reported_class]
+    report = {"diluent_bind_max_kcal_per_mol": d_max, "fit": fit, "role_rule": DILUENT_ROLE_RULE,
+              "binding_sources": sorted(sources), "problems": problems}
+    if len(sources) > 1 and "gfn2" in sources:
+        report["warning"] = ("binding evidence mixes raw GFN2-xTB with DFT-scale values "
+                             f"({sorted(sources)}): one threshold cannot serve both scales")
+    blocks = {}
+    for mode, ev in (("with_md", evidence), ("descriptors", evidence.without_md())):
+        if mode == "with_md" and not evidence.has_md:
+            continue
+        cls = {f.id: classify_formulation(f, molecule, ev, settings, diluent_bind_max=d_max) for f in ref}
+        loo = {}
+        if settings.diluent_bind_max_kcal_per_mol == "auto":
+            for f in cal:
+                rest = [g for g in cal if g.id != f.id]
+                ex = [e for e in role_examples(rest, molecule, ev, settings)[0]]
+                try:
+                    t = fit_diluent_threshold(ex)["value"]
+                except SolvscreenError:
+                    continue
+                loo[f.id] = classify_formulation(f, molecule, ev, settings, diluent_bind_max=t)
+        rows = [_row(cls[f.id], loo.get(f.id)) for f in ref]
+        if mode == "with_md":
+            rows = [r for r in rows if r["evidence"] == "md"]
+        cal_rows = [r for r in rows if r["set"] == "calibration"]
+        loo_rows = [{**r, "outcome": r["loo_outcome"],
+                     "confidently_wrong": r["loo_outcome"] == "wrong" and r["loo_label"] and "|" not in r["loo_label"]}
+                    for r in cal_rows if r["loo_outcome"]]
+        blocks[mode] = {
+            "summary": {
+                "calibration": _acc(cal_rows),
+                "leave_one_out": _acc(loo_rows) if loo_rows else ({"n": 0} if loo else _acc(cal_rows)),
+                "generalization": _acc([r for r in rows if r["set"] == "generalization"]),
+                "other": _acc([r for r in rows if r["set"] not in ("calibration", "generalization")]),
+            },
+            "cases": rows,
+        }
+    main = blocks.get("with_md") or blocks["descriptors"]
+    report.update({
+        "summary": blocks["descriptors"]["summary"],
+        "summary_with_md": blocks["with_md"]["summary"] if "with_md" in blocks else None,
+        "cases": blocks["descriptors"]["cases"],
+        "cases_with_md": blocks["with_md"]["cases"] if "with_md" in blocks else [],
+        "generalization": {"descriptors": blocks["descriptors"]["summary"]["generalization"],
+                           "with_md": blocks["with_md"]["summary"]["generalization"] if "with_md" in blocks else None,
+                           "cases": [r for r in main["cases"] if r["set"] == "generalization"]},
+    })
+    return d_max, report
+
+
+def molecule_roles(library, evidence: Evidence, settings: ClassificationSettings, d_max: float,
+                   cation: str = "K+") -> dict:
+    """Role of every computed liquid on its own, from descriptors (for the report and ranking)."""
+    from .core import descriptor_role
+
+    out = {}
+    for m in library:
+        if m.kind not in ("solvent", "diluent"):
+            continue
+        b = evidence.binding(m.name, cation, settings)
+        if not b.ok and donor_count(m.smiles) != 0:
+            continue
+        r = descriptor_role(m.name, m.smiles, b, d_max)
+        if isinstance(r, str):
+            continue
+        out[m.name] = {"role": {True: "diluent", False: "solvent", None: "undecided"}[r.diluent],
+                       "evidence": r.evidence, "value": r.reason.value, "err": r.reason.err,
+                       "threshold": r.reason.threshold, "text": r.reason.text}
+    return out
+
+
+def finite(v) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
