@@ -251,7 +251,7 @@ def descriptor_role(name: str, smiles: str, binding: Binding, d_max: float) -> R
     n_don = donor_count(smiles)
     if n_don == 0:
         return Role(name, True, Reason(
-            "role", name, f"{name} has no donor atom: it cannot coordinate K+ (a diluent)",
+            "role", name, f"{name}: 0 donor atoms < 1 (no donor atom): it cannot coordinate K+, a diluent",
             quantity="donor atoms", op="<", threshold=1, value=0, unit="atoms", evidence="structure",
             decided=True), "structure")
     if not binding.ok:
