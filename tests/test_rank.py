@@ -30,7 +30,7 @@ def test_groups_ranks_and_failures(tables):
     cands = rank_candidates(tables, liquids(tables), cation="K+", anion="FSI")
     by = {c.name: c for c in cands}
     assert by["TTE"].group == "diluent" and by["MME"].group == "diluent"
-    assert by["DME"].group == "solvent" and by["TFP"].role == "weakly solvating"
+    assert by["DME"].group == "solvent" and by["MME"].role == "diluent"  # synthetic -E_bind 8 kcal/mol
     assert by["AN"].status == "failed" and "SCF did not converge" in by["AN"].failure_reason
     for group in ("solvent", "diluent"):
         members = [c for c in cands if c.group == group and c.status == "ok"]
