@@ -580,3 +580,9 @@ def test_invariants_on_the_default_run(real_run, lib):
         for _, cls in seq:
             assert not (hce and cls != ["HCE"]), (name, seq)
             hce = hce or cls == ["HCE"]
+
+
+def test_readme_lists_every_threshold_with_its_default():
+    text = (ROOT / "README.md").read_text()
+    for key, t in THRESHOLDS.items():
+        assert f"| `{key}` | {t.default} |" in text, key

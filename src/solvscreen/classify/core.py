@@ -453,7 +453,8 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     if len(classes) > 1:
         if undecided:
             ev = {r.name: r.evidence for r in roles if r.diluent is None}
-            decide_by.append("whether " + ", ".join(undecided) + " stays out of the K+ shell (" +
+            who = undecided[0] if len(undecided) == 1 else "each of " + ", ".join(undecided)
+            decide_by.append(f"whether {who} stays out of the K+ shell (" +
                              ("MD enrichment within its error of bulk" if "md" in ev.values() else
                               "binding energy within the uncertainty of the diluent threshold") + ")")
         if anion_cn is None:
