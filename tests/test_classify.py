@@ -23,6 +23,7 @@ import pytest
 
 from solvscreen.classify import (
     CLASSES,
+    GFN2_DEFAULT_DILUENT_BIND_MAX,
     THRESHOLDS,
     ClassificationSettings,
     Evidence,
@@ -586,3 +587,11 @@ def test_readme_lists_every_threshold_with_its_default():
     text = (ROOT / "README.md").read_text()
     for key, t in THRESHOLDS.items():
         assert f"| `{key}` | {t.default} |" in text, key
+
+
+def test_a_run_without_calibration_rows_uses_the_stated_default(lib, ev, tmp_path):
+    forms = load_formulations(ROOT / "tests" / "workflow" / "formulations.csv", lib)
+    out = run_classification(lib, forms, ev, ClassificationSettings(), GridSettings(enabled=False))
+    assert out["calibration"]["fit"] is None and "not fitted in this run" in out["calibration"]["note"]
+    assert out["diluent_bind_max"] == GFN2_DEFAULT_DILUENT_BIND_MAX
+    assert all(c.ok for c in out["classifications"])

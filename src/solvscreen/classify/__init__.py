@@ -15,12 +15,9 @@ from ..result_tables import ResultTables, Value
 from .calibration import calibrate_and_report, fit_diluent_threshold, molecule_roles, role_examples
 from .core import Classification, ClassificationSettings, Reason, classify_formulation
 from .evidence import Evidence, donor_count, read_evidence
-from .rules import CLASS_RULES, CLASSES, THRESHOLDS, classes_of, decide, label_of
+from .rules import CLASS_RULES, CLASSES, GFN2_DEFAULT_DILUENT_BIND_MAX, THRESHOLDS, classes_of, decide, label_of
 from .stage import CLASSIFICATION_COLUMNS, run_classification, threshold_table
 
-#: the -E_bind threshold (kcal/mol) for callers without a calibration (molecule_role): the
-#: value the fit gives on the default library's GFN2-xTB gas-phase run (README, "Classification").
-GFN2_DEFAULT_DILUENT_BIND_MAX = 32.35
 
 METRICS = {  # kept for callers of the former API: physical descriptors only
     "bind": ("-E_bind (1:1 cation binding)", "kcal/mol"),

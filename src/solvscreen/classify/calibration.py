@@ -14,9 +14,10 @@ from __future__ import annotations
 import math
 from typing import Callable, Iterable
 
-from ..errors import SolvscreenError
+from ..errors import InputError, SolvscreenError
 from .core import ClassificationSettings, classify_formulation
 from .evidence import Evidence, donor_count
+from .rules import GFN2_DEFAULT_DILUENT_BIND_MAX
 
 DILUENT_ROLE_RULE = ("Table 2 LHCE rows list the solvating solvent first and the diluents after it "
                      "(DESIGN.md §1.2 names TTE, MME, OOE, DBE and DX as diluents); the other classes have none")
@@ -84,15 +85,26 @@ def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evide
     """(diluent threshold used, calibration report) for the formulations with a literature class."""
     cal = [f for f in formulations if getattr(f, "set", None) == "calibration" and f.reported_class]
     examples, problems, sources = role_examples(cal, molecule, evidence, settings)
-    fit = None
+    fit, note = None, None
     if settings.diluent_bind_max_kcal_per_mol == "auto":
-        fit = fit_diluent_threshold(examples)
-        d_max = fit["value"]
+        try:
+            fit = fit_diluent_threshold(examples)
+            d_max = fit["value"]
+        except SolvscreenError as exc:
+            if evidence.dft:
+                raise InputError(f"classification: the diluent threshold cannot be fitted in this run ({exc}) and "
+                                 "the binding evidence includes DFT: set classification.diluent_bind_max_kcal_per_mol"
+                                 ) from exc
+            d_max = GFN2_DEFAULT_DILUENT_BIND_MAX
+            note = (f"diluent threshold not fitted in this run ({exc}; mark calibration rows with set = "
+                    f"calibration): the value fitted on the default library's GFN2-xTB run, {d_max} kcal/mol")
     else:
         d_max = float(settings.diluent_bind_max_kcal_per_mol)
     ref = [f for f in formulations if f.reported_class]
     report = {"diluent_bind_max_kcal_per_mol": d_max, "fit": fit, "role_rule": DILUENT_ROLE_RULE,
               "binding_sources": sorted(sources), "problems": problems}
+    if note:
+        report["note"] = note
     if len(sources) > 1 and "gfn2" in sources:
         report["warning"] = ("binding evidence mixes raw GFN2-xTB with DFT-scale values "
                              f"({sorted(sources)}): one threshold cannot serve both scales")

@@ -98,6 +98,12 @@ THRESHOLDS: dict[str, Threshold] = {t.key: t for t in (
 )}
 
 
+#: -E_bind threshold (kcal/mol) used where a run cannot fit it (no calibration rows) and the
+#: binding evidence is GFN2-xTB gas phase: the value the fit gives on the default library's run
+#: (README, "Classification": 15 of 18 Table 2 roles right).
+GFN2_DEFAULT_DILUENT_BIND_MAX = 32.35
+
+
 def fitted_keys() -> list[str]:
     return [k for k, t in THRESHOLDS.items() if t.fitted]
 
