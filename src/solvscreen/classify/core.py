@@ -336,7 +336,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             roles.append(Role(name, False, Reason(
                 "role", name, f"{name}: volume fraction {_f(a.volume_fraction, 3)} < "
                 f"{s.min_component_volume_fraction:g}: an additive, not a diluent",
-                quantity="volume_fraction", op="<=", threshold=s.min_component_volume_fraction,
+                quantity="volume_fraction", op="<", threshold=s.min_component_volume_fraction,
                 value=a.volume_fraction, evidence="composition", decided=False), "composition"))
             continue
         role = None
@@ -391,6 +391,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     outcomes: dict[str, list[str]] = {}
     comp_reasons: dict[tuple, list[Reason]] = {}
     all_dil_skipped = False
+    open_anion = open_donors = False  # did descriptors leave the anion / the donor count open?
     for combo in itertools.product((False, True), repeat=len(undecided)):
         dil = fixed_dil + [n for n, d in zip(undecided, combo) if d]
         solv = [n for n in comp.names if n not in dil]
@@ -401,6 +402,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         x_err = max([abs(donors_per_salt(a, solv, dent) - x_local) for a in alt] or [0.0])
         x_op = _band(x_local, x_err, s.shell_donors_per_cation)
         x_options = {"<": [True], ">=": [False], "in": [False, True]}[x_op]  # few solvating molecules?
+        open_donors = open_donors or x_op == "in"
         hce_c = c >= s.hce_min_concentration_mol_per_L
         key = tuple(solv)
         if key not in comp_reasons:
@@ -413,6 +415,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
                 rich_options = [True]  # too few solvating molecules to fill the shell: forced by composition
             else:
                 rich_options = [False, True]  # descriptors do not decide whether the anion enters
+                open_anion = True
             for rich in rich_options:
                 k = decide(rich, bool(dil), hce)
                 outcomes.setdefault(k, []).append("+".join(dil) or "no diluent")
@@ -457,9 +460,15 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             decide_by.append(f"whether {who} stays out of the K+ shell (" +
                              ("MD enrichment within its error of bulk" if "md" in ev.values() else
                               "binding energy within the uncertainty of the diluent threshold") + ")")
-        if anion_cn is None:
+        if open_donors and anion_cn is None:
+            decide_by.append("whether the solvent donor atoms per salt fill the K+ shell (within the "
+                             "salt-density uncertainty of the K+ coordination number)")
+        if open_anion:
             decide_by.append("whether the anion enters the K+ shell at this composition (descriptors do not "
                              "decide it: no binding or exchange energy separates weak from strong solvents)")
+        if md_anion is None and anion_cn is not None:
+            decide_by.append("whether the anion CN per K+ is above or below its threshold (MD value within "
+                             "its uncertainty)")
         cl.decide_by = "; ".join(decide_by) + ": " + (
             _md_cmd(fid) if anion_cn is None or "md" not in cl.features["role_evidence"].values()
             else "a longer MD run or more seeds")
