@@ -509,7 +509,7 @@ def _composition_reasons(comp: Composition, solv: list[str], x_local: float, x_e
     xm = s.shell_donors_per_cation
     c_op = ">=" if c >= s.hce_min_concentration_mol_per_L else "<"
     sym = {"<": "<", ">=": ">=", "in": "within its uncertainty of"}[x_op]
-    what = {"<": "too few solvent donor atoms to fill the K+ shell: anions must enter",
+    what = {"<": "too few solvent donor atoms to fill the K+ shell alone",
             ">=": "enough solvent donor atoms to fill the K+ shell",
             "in": "whether the solvent alone can fill the shell is undecided"}[x_op]
     x_mol = 1.0 / salt_to_solvent_ratio(comp, solv)
