@@ -353,6 +353,18 @@ def _calibration(cal: dict | None, cls_rows: list[dict]) -> str:
                    f"{fit['n_right']}/{fit['n_roles']} calibration roles right; misfits: "
                    f"{esc('; '.join(fit['misfits']) or 'none')}.</p>")
 
+    wvs = cal.get("weak_vs_strong") or {}
+    parts = []
+    for d in (wvs.get("descriptors") or {}).values():
+        if d.get("weak_range") and d.get("strong_range"):
+            w, st = d["weak_range"], d["strong_range"]
+            parts.append(f"{esc(d['quantity'])}: weak {w[0]:.1f} to {w[1]:.1f}, strong {st[0]:.1f} to {st[1]:.1f} "
+                         f"({'separated' if d['separated'] else 'overlapping'})")
+    if parts:
+        out.append(f"<p class='note'>Why descriptors do not decide LCE vs WSE: Table 2's weak solvents "
+                   f"({esc(', '.join(wvs.get('weak', [])))}) against its strong ones "
+                   f"({esc(', '.join(wvs.get('strong', [])))}): {'; '.join(parts)}.</p>")
+
     def rows_of(cases):
         rows = []
         for c in cases:

@@ -141,6 +141,7 @@ def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evide
         }
     main = blocks.get("with_md") or blocks["descriptors"]
     report.update({
+        "weak_vs_strong": weak_vs_strong(cal, molecule, evidence, settings),
         "summary": blocks["descriptors"]["summary"],
         "summary_with_md": blocks["with_md"]["summary"] if "with_md" in blocks else None,
         "cases": blocks["descriptors"]["cases"],
@@ -150,6 +151,46 @@ def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evide
                            "cases": [r for r in main["cases"] if r["set"] == "generalization"]},
     })
     return d_max, report
+
+
+def weak_vs_strong(formulations: Iterable, molecule: Callable, evidence: Evidence, settings) -> dict:
+    """Do the run's descriptors separate the calibration set's weak solvents (the solvating
+    components of its WSE rows) from its strong ones (those of its LCE and HCE rows)? Per
+    descriptor: both ranges and whether they overlap. The classifier has no rule on them; this
+    is the measured reason why."""
+    from . import metric_value
+
+    groups = {"weak": set(), "strong": set()}
+    for f in formulations:
+        if getattr(f, "set", None) != "calibration":
+            continue
+        names = [molecule(n).name for n, _ in f.components]
+        if f.reported_class == "WSE":
+            groups["weak"].update(names)
+        elif f.reported_class in ("LCE", "HCE"):
+            groups["strong"].update(names)
+    out = {"weak": sorted(groups["weak"]), "strong": sorted(groups["strong"]), "descriptors": {}}
+    for metric, what in (("bind", "-E_bind (1:1), kcal/mol"), ("shell", "-E_shell_per_ligand, kcal/mol"),
+                         ("exchange", "E_exchange with FSI, kcal/mol")):
+        vals = {}
+        for g, names in groups.items():
+            vs = []
+            for n in names:
+                if metric == "bind":
+                    b = evidence.binding(n, "K+", settings)
+                    v = b.value if b.ok else None
+                else:
+                    r = metric_value(evidence.tables, metric, n, "K+", "FSI")
+                    v = r.value if r.ok else None
+                if v is not None:
+                    vs.append(v)
+            vals[g] = [min(vs), max(vs)] if vs else None
+        sep = None
+        if vals["weak"] and vals["strong"]:
+            sep = vals["weak"][1] < vals["strong"][0] or vals["strong"][1] < vals["weak"][0]
+        out["descriptors"][metric] = {"quantity": what, "weak_range": vals["weak"], "strong_range": vals["strong"],
+                                      "separated": sep}
+    return out
 
 
 def molecule_roles(library, evidence: Evidence, settings: ClassificationSettings, d_max: float,

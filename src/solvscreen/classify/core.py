@@ -464,8 +464,8 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             decide_by.append("whether the solvent donor atoms per salt fill the K+ shell (within the "
                              "salt-density uncertainty of the K+ coordination number)")
         if open_anion:
-            decide_by.append("whether the anion enters the K+ shell at this composition (descriptors do not "
-                             "decide it: no binding or exchange energy separates weak from strong solvents)")
+            decide_by.append("whether the anion enters the K+ shell at this composition (no descriptor rule "
+                             "decides it: calibration.json 'weak_vs_strong' shows why)")
         if md_anion is None and anion_cn is not None:
             decide_by.append("whether the anion CN per K+ is above or below its threshold (MD value within "
                              "its uncertainty)")
