@@ -605,3 +605,22 @@ def test_descriptors_do_not_separate_weak_from_strong_solvents(real_run):
     assert set(d["weak"]) == {"TFP", "DEE", "FEMC", "FEC"}
     for metric, v in d["descriptors"].items():
         assert v["separated"] is False, (metric, v)
+
+
+def test_a_bad_set_value_is_rejected_naming_the_row(lib, tmp_path):
+    from solvscreen.errors import ValidationErrors
+
+    bad = tmp_path / "f.csv"
+    bad.write_text("id,salt,concentration_mol_per_L,components,set\nX,KFSI,1.0,DME,training\n")
+    with pytest.raises(ValidationErrors) as exc:
+        load_formulations(bad, lib)
+    text = str(exc.value)
+    assert "row 1" in text and "set must be calibration" in text, text
+
+
+def test_an_md_table_without_its_columns_is_an_input_error(tmp_path):
+    res = write_synthetic_results(tmp_path / "r")
+    sol = tmp_path / "solvation.csv"
+    sol.write_text("formulation,status,ssip_fraction\nLCE-DME,ok,0.5\n")
+    with pytest.raises(InputError, match="anion_cn"):
+        read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", solvation=sol)
