@@ -624,3 +624,24 @@ def test_an_md_table_without_its_columns_is_an_input_error(tmp_path):
     sol.write_text("formulation,status,ssip_fraction\nLCE-DME,ok,0.5\n")
     with pytest.raises(InputError, match="anion_cn"):
         read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", solvation=sol)
+
+
+def test_a_fluorine_only_binding_mode_does_not_make_a_solvent(lib, tmp_path):
+    """GFN2-xTB binds K+ to fluoroethers through F atoms nearly as strongly as to glymes; a
+    role resting only on such contacts stays undecided (README, known limits)."""
+    res = write_synthetic_results(tmp_path / "r", extra={"OTE": (35, 20, -70, -13.2, 0.3, 6.7)})
+    rows = list(csv.DictReader((res / "binding.csv").open()))
+    for r in rows:
+        r["donor_atoms"] = "F12;F5" if r["name"] == "OTE" else "O1;O4"
+    with open(res / "binding.csv", "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    ev = Evidence(ResultTables.from_dir(res))
+    cl = classify(lib, ev, "KFSI", 1.6, [("DME", 1.0), ("OTE", 1.0)])
+    assert cl.features["undecided"] == ["OTE"] and "LHCE" in cl.classes, cl.reasons_text()
+    assert "only through F atoms" in cl.reasons_text()
+    check_all_reasons([cl])
+    # an O-bound molecule of the same energy is a solvent
+    cl = classify(lib, ev, "KFSI", 1.6, [("DME", 1.0), ("DEE", 1.0)])
+    assert cl.features["undecided"] == [] and cl.features["diluents"] == []

@@ -205,7 +205,7 @@ def molecule_roles(library, evidence: Evidence, settings: ClassificationSettings
         b = evidence.binding(m.name, cation, settings)
         if not b.ok and donor_count(m.smiles) != 0:
             continue
-        r = descriptor_role(m.name, m.smiles, b, d_max)
+        r = descriptor_role(m.name, m.smiles, b, d_max, donors=evidence.binding_donors(m.name, cation))
         if isinstance(r, str):
             continue
         out[m.name] = {"role": {True: "diluent", False: "solvent", None: "undecided"}[r.diluent],

@@ -246,8 +246,14 @@ class Role:
         return {True: "diluent", False: "solvating", None: "undecided"}[self.diluent]
 
 
-def descriptor_role(name: str, smiles: str, binding: Binding, d_max: float) -> Role | str:
-    """Role of a molecule on its own from descriptors; a string = why it cannot be decided."""
+def descriptor_role(name: str, smiles: str, binding: Binding, d_max: float, donors: list[str] | None = None
+                    ) -> Role | str:
+    """Role of a molecule on its own from descriptors; a string = why it cannot be decided.
+
+    ``donors``: element symbols of the donor atoms of its 1:1 complex. A GFN2-xTB binding that
+    uses only C-F contacts does not make a molecule solvating: GFN2-xTB binds K+ to
+    fluoroethers nearly as strongly as to glymes (TTE -37, OTE -41 vs DME -44 kcal/mol) while MD
+    finds TTE depleted from the shell (measured_facts.md), so such a role stays undecided."""
     n_don = donor_count(smiles)
     if n_don == 0:
         return Role(name, True, Reason(
@@ -262,12 +268,16 @@ def descriptor_role(name: str, smiles: str, binding: Binding, d_max: float) -> R
             ">=": "binds K+ strongly enough to solvate it: not a diluent",
             "in": "within the uncertainty of the diluent threshold: role undecided"}[op]
     sym = {"<": "<", ">=": ">=", "in": "within ±" + _f(u, 1) + " of"}[op]
+    decided = {"<": True, ">=": False, "in": None}[op]
+    if op == ">=" and binding.source == "gfn2" and donors and set(donors) == {"F"}:
+        decided = None
+        what = (f"but only through F atoms ({len(donors)} F in its 1:1 complex), contacts GFN2-xTB overbinds "
+                "(fluoroethers bind like glymes in GFN2-xTB yet stay out of the shell in MD): role undecided")
     text = (f"{name}: -E_bind {_f(v, 1)} ± {_f(u, 1)} kcal/mol ({binding.level}) {sym} "
             f"{_f(d_max, 1)} kcal/mol: {what}")
-    return Role(name, {"<": True, ">=": False, "in": None}[op], Reason(
+    return Role(name, decided, Reason(
         "role", name, text, quantity="-E_bind_kcal_per_mol", op=op, threshold=d_max, value=v, err=u,
-        unit="kcal/mol", evidence=binding.source, decided={"<": True, ">=": False, "in": None}[op]),
-        binding.source)
+        unit="kcal/mol", evidence=binding.source, decided=decided), binding.source)
 
 
 def md_role(name: str, row: dict, s: ClassificationSettings) -> Role | None:
@@ -344,7 +354,9 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             crow = evidence.coordination_row(fid, name, molecule)
             role = md_role(name, crow, s) if crow else None
         if role is None:
-            r = descriptor_role(name, molecule(name).smiles, evidence.binding(name, cation, s), float(d_max))
+            b = evidence.binding(name, cation, s)
+            r = descriptor_role(name, molecule(name).smiles, b, float(d_max),
+                                donors=evidence.binding_donors(name, cation))
             if isinstance(r, str):
                 missing.append(r)
                 continue
@@ -459,7 +471,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             who = undecided[0] if len(undecided) == 1 else "each of " + ", ".join(undecided)
             decide_by.append(f"whether {who} stays out of the K+ shell (" +
                              ("MD enrichment within its error of bulk" if "md" in ev.values() else
-                              "binding energy within the uncertainty of the diluent threshold") + ")")
+                              "its binding energy does not decide: see its role reason") + ")")
         if open_donors and anion_cn is None:
             decide_by.append("whether the solvent donor atoms per salt fill the K+ shell (within the "
                              "salt-density uncertainty of the K+ coordination number)")

@@ -114,6 +114,16 @@ class Evidence:
         v = _num((row or {}).get("denticity"))
         return int(v) if v else None
 
+    def binding_donors(self, name: str, cation: str) -> list[str]:
+        """Element symbols of the donor atoms bound in the 1:1 complex (binding.csv), e.g. ['F', 'F']."""
+        row = self.tables.binding_row(name, cation) or {}
+        out = []
+        for label in (row.get("donor_atoms") or "").replace("|", ";").split(";"):
+            sym = "".join(ch for ch in label.strip() if ch.isalpha())
+            if sym:
+                out.append(sym)
+        return out
+
     # ------------------------------------------------------------------ MD
     def solvation_row(self, formulation: str) -> dict | None:
         for r in self.solvation:
