@@ -114,8 +114,9 @@ def test_grid_every_solvent_and_pair(lib):
     assert len(singles) == 2 * 2 and len(pairs) == 2 * 2 * 2
     ids = {g.id for g in grid}
     assert len(ids) == len(grid)
-    assert "grid-KFSI-DME-4M" in ids and "grid-KFSI-TMP+MME-1:2v-1.5M" in ids
-    g = next(g for g in grid if g.id == "grid-KFSI-TMP+MME-1:2v-1.5M")
+    assert "grid-KFSI-DME-4M" in ids and "grid-KFSI-TMP+MME-1:2v-1p5M" in ids
+    assert all("." not in i for i in ids)  # record names are file-safe
+    g = next(g for g in grid if g.id == "grid-KFSI-TMP+MME-1:2v-1p5M")
     assert g.components == (("TMP", 1.0), ("MME", 2.0)) and g.ratio_basis == "volume"
     for g in grid:  # every grid formulation composes
         compose(g, lib.resolve)

@@ -91,6 +91,9 @@ def test_failures_calibration_and_ranking_tables(page):
     for fid in ("LCE-DME", "HCE-TMP", "LHCE-DGM-DBE", "WSE-FEMC-FEC", "HCE-DME-5M"):
         assert fid in cal
     assert "leave-one-out" in cal
+    gen = cal.split("generalization: checking only")[1]  # its own block, after the calibration set
+    assert "G-LCE-KFSI-DMEDGM" in gen and "G-HCE-KFSI-DGM-5" in gen and "LCE-DME<" not in gen
+    assert "diluent_bind_max_kcal_per_mol" in cal  # the threshold table with units and sources
     rank = html.split('<section id="ranking">')[1].split("</section>")[0]
     assert "front" in rank and "solvents" in rank and "diluents" in rank
 

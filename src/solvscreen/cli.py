@@ -289,40 +289,46 @@ def _salt_ions(library, salt_name: str) -> tuple[str, str | None, str | None]:
 
 @command("classify")
 def cmd_classify(ns) -> int:
-    from .classify import ClassificationSettings, run_classification
+    from .classify import ClassificationSettings, read_evidence, run_classification
     from .grid import GridSettings
     from .library import load_formulations
-    from .result_tables import ResultTables
 
     config, library, paths = _stage_inputs(ns)
     formulations = load_formulations(ns.formulations or [config["formulations"], *config["extra_formulations"]],
                                      library)
     settings = ClassificationSettings.from_dict(config.get("classification"))
     grid = GridSettings.from_dict(config.get("grid"))
-    tables = ResultTables.load(paths["descriptors"], paths["binding"], paths["shells"])
+    evidence = read_evidence(paths["descriptors"], paths["binding"], paths["shells"], dft=ns.dft_binding,
+                             solvation=ns.solvation, coordination=ns.coordination)
     res = paths["results"]
-    out = run_classification(library, formulations, tables, settings, grid,
+    out = run_classification(library, formulations, evidence, settings, grid,
                              out_csv=ns.out or res / "classification.csv",
                              out_records=ns.records or res / "classification.json",
                              out_calibration=ns.calibration or res / "calibration.json")
     done = out["classifications"]
-    cal = out["calibration"]["summary"]
+    cal = out["calibration"]
     failed = [c for c in done if not c.ok]
-    log.info("classified %d formulations (%d from the table, %d grid), %d without descriptors",
-             len(done), sum(c.origin == "table" for c in done), sum(c.origin == "grid" for c in done), len(failed))
-    for key in ("calibration", "leave_one_out", "held_out", "refit"):
-        if cal[key]["n"]:
-            log.info("%s accuracy: %d/%d", key.replace("_", "-"), cal[key]["n_correct"], cal[key]["n"])
-    refit = out["calibration"].get("refit_thresholds")
-    if refit and cal["refit"]["n_correct"] > cal["calibration"]["n_correct"]:
-        log.warning("a refit on these descriptors classifies %d/%d of the calibration set (this run: %d): "
-                    "consider classification: %s", cal["refit"]["n_correct"], cal["refit"]["n"],
-                    cal["calibration"]["n_correct"], json.dumps(refit))
+    log.info("classified %d formulations (%d from the table, %d grid), %d without evidence; MD evidence for %d",
+             len(done), sum(c.origin == "table" for c in done), sum(c.origin == "grid" for c in done), len(failed),
+             sum(c.evidence == "md" for c in done))
+    fit = cal.get("fit")
+    log.info("diluent threshold -E_bind %.2f kcal/mol (%s; binding evidence: %s)", out["diluent_bind_max"],
+             f"fitted on {fit['n_right']}/{fit['n_roles']} calibration roles" if fit else "set in the config",
+             ", ".join(cal["binding_sources"]) or "none")
+    for title, summ in (("descriptors only", cal["summary"]), ("with MD evidence", cal.get("summary_with_md"))):
+        if not summ:
+            continue
+        for key in ("calibration", "leave_one_out", "generalization", "other"):
+            a = summ[key]
+            if a.get("n"):
+                log.info("%s, %s accuracy: %d/%d right, %d two-class with the literature class, %d wrong "
+                         "(%d confidently)", title, key.replace("_", "-"), a["n_right"], a["n"], a["n_two_class"],
+                         a["n_wrong"], a["n_confidently_wrong"])
     if ns.print:
         for c in done:
             if c.origin == "table" or ns.print == "all":
-                print(f"{c.id:<26} {c.label or 'failed':<5} " + (
-                    " ".join(f"{k} {v:.2f}" for k, v in c.scores.items()) if c.ok else c.failure_reason))
+                print(f"{c.id:<26} {c.label or 'failed':<14} {c.confidence:<5} {c.evidence:<11} " + (
+                    c.decide_by if c.ok else c.failure_reason))
     return 0
 
 
@@ -486,8 +492,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="classification.csv (default: <results>/classification.csv)")
     p.add_argument("--records", help="per-formulation records, JSON (default: <results>/classification.json)")
     p.add_argument("--calibration", help="calibration summary, JSON (default: <results>/calibration.json)")
+    p.add_argument("--dft-binding", help="dft_binding.csv of the DFT stage (optional: DFT E_bind preferred)")
+    p.add_argument("--solvation", help="solvation.csv of the MD stage (optional: MD evidence)")
+    p.add_argument("--coordination", help="coordination.csv of the MD stage (optional: per-species enrichment)")
     p.add_argument("--print", nargs="?", const="table", choices=["table", "all"],
-                   help="also print label and scores (table formulations, or all)")
+                   help="also print label, confidence, evidence and what would decide (table formulations, or all)")
 
     p = sub.add_parser("rank", help="rank candidate solvents and diluents: score and Pareto front")
     stage_inputs(p)

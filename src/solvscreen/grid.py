@@ -82,7 +82,8 @@ def _pick(library, selection, kind: str, available: set[str] | None) -> list[str
 
 
 def _c(c: float) -> str:
-    return f"{c:g}M"
+    """Concentration in an id: no dots (record names are file-safe), 1.5 -> ``1p5M``."""
+    return f"{c:g}M".replace(".", "p")
 
 
 def make_grid(settings: GridSettings, library, available: Iterable[str] | None = None) -> list[GridFormulation]:
@@ -105,7 +106,7 @@ def make_grid(settings: GridSettings, library, available: Iterable[str] | None =
                     continue
                 for a, b in settings.pair_ratios:
                     for c in settings.pair_concentrations_mol_per_L:
-                        tag = f"{a:g}:{b:g}{'v' if settings.pair_ratio_basis == 'volume' else 'mol'}"
+                        tag = f"{a:g}:{b:g}{'v' if settings.pair_ratio_basis == 'volume' else 'mol'}".replace(".", "p")
                         fid = f"grid-{salt}-{s}+{d}-{tag}-{_c(c)}"
                         out.append(GridFormulation(fid, salt, float(c), ((s, float(a)), (d, float(b))),
                                                    ratio_basis=settings.pair_ratio_basis, row=fid, family="pair"))

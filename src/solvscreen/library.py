@@ -26,7 +26,7 @@ individually, the salt is not).
 
 Formulation table (``molecules/formulations.csv``)::
 
-    id,salt,concentration_mol_per_L,components,ratio_basis,reported_class,ratio_reported,source
+    id,salt,concentration_mol_per_L,components,ratio_basis,reported_class,ratio_reported,source,set
 
 ``components`` is ``NAME:RATIO|NAME:RATIO...`` (a missing ratio means 1); names and
 aliases are resolved to row names. Listing one structure twice in a formulation
@@ -94,7 +94,7 @@ MAX_SALT_MASS_G_PER_L = 2000.0
 LIBRARY_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name", "density_g_per_mL", "density_source")
 LIBRARY_REQUIRED = ("name", "smiles")
 FORMULATION_COLUMNS = ("id", "salt", "concentration_mol_per_L", "components", "ratio_basis",
-                       "reported_class", "ratio_reported", "source")
+                       "reported_class", "ratio_reported", "source", "set")
 FORMULATION_REQUIRED = ("id", "salt", "concentration_mol_per_L", "components")
 
 PathLike = Union[str, Path]
@@ -263,6 +263,9 @@ class Formulation:
         Whether the source reports the mixing ratio (``False``: equal parts assumed).
     row, file
         1-based data row and the file it came from.
+    set
+        Which reference set the row belongs to: ``calibration`` (thresholds are fitted on
+        it), ``generalization`` (checking only, never fitting), ``other`` or ``None``.
     """
 
     id: str
@@ -275,6 +278,7 @@ class Formulation:
     ratio_reported: bool | None = None
     row: int = 0
     file: str = ""
+    set: str | None = None
 
     @property
     def component_names(self) -> tuple[str, ...]:
@@ -688,6 +692,7 @@ def _parse_formulation_row(row: _Row, src: str, library: Library, broken: set[st
         "reported_class": c.get("reported_class", "").upper() or None,
         "ratio_reported": _flag(c.get("ratio_reported", "")),
         "source": c.get("source") or None,
+        "set": c.get("set", "").lower() or None,
     }
     reasons = _row_schema_errors("formulation", record)
 
@@ -746,6 +751,7 @@ def _parse_formulation_row(row: _Row, src: str, library: Library, broken: set[st
         ratio_reported=record["ratio_reported"],
         row=row.number,
         file=src,
+        set=record["set"],
     ), []
 
 

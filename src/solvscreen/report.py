@@ -26,8 +26,7 @@ from .settings import known_keys
 from .result_tables import ResultTables, read_rows
 
 CLASS_COLOURS = {"LCE": "#1f77b4", "HCE": "#d62728", "LHCE": "#2ca02c", "WSE": "#ff7f0e"}
-ROLE_COLOURS = {"solvating": "#1f77b4", "weakly solvating": "#ff7f0e", "non-coordinating diluent": "#2ca02c",
-                "unknown": "#7f7f7f"}
+ROLE_COLOURS = {"solvent": "#1f77b4", "undecided": "#ff7f0e", "diluent": "#2ca02c", "unknown": "#7f7f7f"}
 KIND_COLOURS = {"solvent": "#1f77b4", "diluent": "#2ca02c", "anion": "#9467bd", "cation": "#8c564b"}
 SECTIONS = ("overview", "structures", "orbitals", "binding", "classmap", "ranking", "calibration",
             "formulations", "failures", "methods")
@@ -194,60 +193,65 @@ def binding_plot(tables: ResultTables, cation: str, anion: str | None, roles: di
 
 
 def class_map_plot(rows: list[dict], settings: dict, show_grid: bool) -> tuple[str, list[tuple[int, dict]]]:
-    """Formulations over concentration and solvating power of their solvating core, coloured by class.
-
-    Returns the SVG and the numbered table formulations (the numbers label the points).
-    """
-    pts = [r for r in rows if r.get("status") == "ok" and fnum(r.get("solvating_power")) is not None]
+    """Formulations over salt concentration and solvent donor atoms per salt (the two
+    composition quantities of the rules), filled by class; two-class labels are grey with
+    the colours of their classes as a ring; triangles = a diluent decided, squares = a role
+    undecided. Returns the SVG and the numbered table formulations."""
+    pts = [r for r in rows if r.get("status") == "ok" and fnum(r.get("donors_per_salt"))]
     if not pts:
         return "", []
     plt = _mpl()
     fig, ax = plt.subplots(figsize=(8.5, 5.5))
-    if show_grid:  # one marker per distinct (c, S, class, diluent?); pairs a little right of singles
+
+    def style(r):
+        classes = (r.get("label") or "").split("|")
+        fill = CLASS_COLOURS.get(classes[0], "#777") if len(classes) == 1 else "#cccccc"
+        marker = "^" if r.get("diluents") else ("s" if r.get("undecided_roles") else "o")
+        return fill, marker, classes
+
+    if show_grid:
         seen = {}
         for r in pts:
             if r.get("origin") == "grid":
-                dil = bool(r.get("diluents"))
-                key = (round(fnum(r["concentration_mol_per_L"]), 3), round(fnum(r["solvating_power"]), 1),
-                       r.get("label"), dil)
+                key = (round(fnum(r["concentration_mol_per_L"]), 3), round(fnum(r["donors_per_salt"]), 1),
+                       r.get("label"), bool(r.get("diluents")), bool(r.get("undecided_roles")))
                 seen[key] = r
-        for dil, marker, dx in ((False, "o", -0.05), (True, "^", 0.05)):
-            sel = [k for k in seen if k[3] == dil]
-            if sel:
-                ax.scatter([k[0] + dx for k in sel], [k[1] for k in sel], marker=marker, s=16, alpha=0.45,
-                           c=[CLASS_COLOURS.get(k[2], "#777") for k in sel], edgecolors="none")
+        for r in seen.values():
+            fill, marker, _ = style(r)
+            ax.scatter([fnum(r["concentration_mol_per_L"])], [fnum(r["donors_per_salt"])], marker=marker, s=16,
+                       alpha=0.45, c=[fill], edgecolors="none")
     numbered = [r for r in pts if r.get("origin") != "grid"]
-    for dil, marker in ((False, "o"), (True, "^")):
-        sel = [r for r in numbered if bool(r.get("diluents")) == dil]
-        if sel:
-            ax.scatter([fnum(r["concentration_mol_per_L"]) for r in sel], [fnum(r["solvating_power"]) for r in sel],
-                       c=[CLASS_COLOURS.get(r.get("label"), "#777") for r in sel], marker=marker, s=70, alpha=0.95,
-                       edgecolors=[CLASS_COLOURS.get(r.get("reported_class"), "#fff") for r in sel], linewidths=2.2,
-                       zorder=3)
+    for r in numbered:
+        fill, marker, classes = style(r)
+        edge = CLASS_COLOURS.get(r.get("reported_class"), "#444") if r.get("reported_class") else "#444"
+        ax.scatter([fnum(r["concentration_mol_per_L"])], [fnum(r["donors_per_salt"])], c=[fill], marker=marker,
+                   s=70, alpha=0.95, edgecolors=[edge], linewidths=2.2, zorder=3)
     for i, r in enumerate(numbered, start=1):
-        ax.annotate(str(i), (fnum(r["concentration_mol_per_L"]), fnum(r["solvating_power"])), fontsize=7,
+        ax.annotate(str(i), (fnum(r["concentration_mol_per_L"]), fnum(r["donors_per_salt"])), fontsize=7,
                     xytext=(5, 2 + 7 * (i % 2)), textcoords="offset points", zorder=4)
+    ax.set_yscale("log")
     c_min = settings.get("hce_min_concentration_mol_per_L")
-    w_max = settings.get("weak_max")
+    n_shell = settings.get("shell_donors_per_cation")
     if c_min:
         ax.axvline(c_min, color="#999", ls=":", lw=1)
-        ax.text(c_min, ax.get_ylim()[1], f" HCE c >= {c_min:g} M", fontsize=7, va="top", color="#666")
-    if w_max is not None:
-        ax.axhline(w_max, color="#999", ls=":", lw=1)
-        ax.text(ax.get_xlim()[1], w_max, f"weakly solvating below {w_max:.4g} ", fontsize=7, ha="right",
-                va="bottom", color="#666")
+        ax.text(c_min, ax.get_ylim()[1], f" HCE needs c >= {c_min:g} M", fontsize=7, va="top", color="#666")
+    if n_shell:
+        ax.axhline(n_shell, color="#999", ls=":", lw=1)
+        ax.text(ax.get_xlim()[1], n_shell, f"below: too few solvent donors to fill the K+ shell ({n_shell:g}) ",
+                fontsize=7, ha="right", va="bottom", color="#666")
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=k) for k, c in CLASS_COLOURS.items()]
-    handles += [plt.Line2D([], [], marker="o", ls="", color="#aaa", label="no diluent"),
+    handles += [plt.Line2D([], [], marker="o", ls="", color="#cccccc", label="two or more classes possible"),
+                plt.Line2D([], [], marker="o", ls="", color="#aaa", label="no diluent"),
                 plt.Line2D([], [], marker="^", ls="", color="#aaa", label="with diluent"),
+                plt.Line2D([], [], marker="s", ls="", color="#aaa", label="a role undecided"),
                 plt.Line2D([], [], marker="o", ls="", mfc="white", mec="#444", mew=2.2,
                            label="ring = literature class"),
                 plt.Line2D([], [], marker="o", ls="", color="#aaa", alpha=0.45, ms=4, label="screening grid")]
     ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    metric = next((f"{r.get('solvating_metric')}, {r.get('solvating_power_unit')}" for r in pts
-                   if r.get("solvating_metric")), "")
     ax.set_xlabel("salt concentration (mol/L)")
-    ax.set_ylabel(f"solvating power of the solvating core ({metric})")
-    ax.set_title("class map: fill = predicted class; numbers = formulation table (list below)", fontsize=9)
+    ax.set_ylabel("solvent donor atoms per salt (solvating components; log)")
+    ax.set_title("class map: fill = predicted class (grey = undecided between classes); numbers = table below",
+                 fontsize=9)
     ax.grid(alpha=0.3)
     return fig_svg(fig), list(enumerate(numbered, start=1))
 
@@ -308,57 +312,91 @@ def _ranking(rank_rows: list[dict]) -> str:
     return "".join(out)
 
 
-def _scores_cell(r: dict) -> str:
-    parts = []
-    for k in ("LCE", "HCE", "LHCE", "WSE"):
-        v = fnum(r.get(f"score_{k}"))
-        if v is None:
-            continue
-        w = max(1, int(round(60 * v)))
-        parts.append(f'<span class="sc"><span class="bar" style="width:{w}px;background:{CLASS_COLOURS[k]}"></span>'
-                     f'{k} {v:.2f}</span>')
-    return "<br>".join(parts)
-
-
 def _label(v: str | None) -> str:
+    """Class chips; ``LCE|WSE`` gives one chip per possible class."""
     if not v:
         return ""
-    return f'<span class="cls" style="background:{CLASS_COLOURS.get(v, "#777")}">{esc(v)}</span>'
+    return " | ".join(f'<span class="cls" style="background:{CLASS_COLOURS.get(k, "#777")}">{esc(k)}</span>'
+                      for k in str(v).split("|"))
+
+
+OUTCOME = {"right": '<span class="ok">✓</span>', "two-class": '<span class="two">≈ two-class</span>',
+           "wrong": '<span class="bad">✗</span>'}
+
+
+def _acc_line(title: str, v: dict | None) -> str:
+    if not v or not v.get("n"):
+        return ""
+    return (f"<li><b>{esc(title)}</b>: {v['n_right']}/{v['n']} right, {v['n_two_class']} two-class with the "
+            f"literature class among them, {v['n_wrong']} wrong ({v['n_confidently_wrong']} confidently)</li>")
 
 
 def _calibration(cal: dict | None, cls_rows: list[dict]) -> str:
     if not cal:
         return _missing("calibration.json")
     by_id = {r["id"]: r for r in cls_rows}
-    s = cal.get("summary", {})
-    lines = []
-    for key, title in (("calibration", "calibration set, thresholds of this run"),
-                       ("leave_one_out", "leave-one-out (refit on the others, predict the one left out)"),
-                       ("held_out", "held-out literature formulations (not used in fitting)"),
-                       ("refit", "refit on the whole calibration set (what calibration would choose now)")):
-        v = s.get(key)
-        if v and v.get("n"):
-            lines.append(f"<li><b>{esc(title)}</b>: {v['n_correct']}/{v['n']} = {100 * v['n_correct'] / v['n']:.0f} %</li>")
-    head = f"<ul class='acc'>{''.join(lines)}</ul>" if lines else ""
-    rows = []
-    for c in cal.get("cases", []):
-        r = by_id.get(c["id"], {})
-        ok = c.get("match")
-        rows.append([
-            f"<b>{esc(c['id'])}</b>", esc(c.get("set")), _label(c.get("reported_class")), _label(c.get("label")),
-            '<span class="ok">✓</span>' if ok else ('<span class="bad">✗</span>' if ok is not None else ""),
-            _label(c.get("loo_label")) if c.get("loo_label") else "",
-            _scores_cell(r), esc(r.get("local_salt_to_solvent")), esc(c.get("explanation") or r.get("rule")),
-        ])
-    t = table(["formulation", "set", "literature", "predicted", "", "LOO", "scores", "salt:solvating", "why"],
-              rows, "cal", raw=True)
-    fitted = cal.get("refit_thresholds")
-    th = ""
-    if fitted:
-        th = "<details><summary>thresholds: this run vs refit</summary>" + table(
-            ["threshold", "this run", "refit"],
-            [[k, esc(cal.get("thresholds", {}).get(k)), esc(v)] for k, v in fitted.items()]) + "</details>"
-    return head + t + th
+    out = []
+    for title, summ in (("descriptors only (no MD evidence)", cal.get("summary")),
+                        ("with MD evidence (formulations that have it)", cal.get("summary_with_md"))):
+        if not summ:
+            continue
+        lines = [_acc_line(t, summ.get(k)) for k, t in (
+            ("calibration", "calibration set (Table 2)"),
+            ("leave_one_out", "leave-one-out (diluent threshold refitted without the formulation)"),
+            ("generalization", "generalization set (never fitted)"),
+            ("other", "other literature formulations"))]
+        out.append(f"<h3>{esc(title)}</h3><ul class='acc'>{''.join(lines)}</ul>")
+    if not cal.get("summary_with_md"):
+        out.append("<p class='note'>No MD evidence in this run: switch the MD stage on "
+                   "(<code>--config md='{formulations: [...]}'</code>) to decide the two-class labels.</p>")
+    fit = cal.get("fit")
+    if fit:
+        out.append(f"<p class='note'>Diluent threshold -E_bind {fit['value']:.2f} kcal/mol "
+                   f"(binding evidence: {esc(', '.join(cal.get('binding_sources', [])))}), fitted on "
+                   f"{fit['n_right']}/{fit['n_roles']} calibration roles right; misfits: "
+                   f"{esc('; '.join(fit['misfits']) or 'none')}.</p>")
+
+    wvs = cal.get("weak_vs_strong") or {}
+    parts = []
+    for d in (wvs.get("descriptors") or {}).values():
+        if d.get("weak_range") and d.get("strong_range"):
+            w, st = d["weak_range"], d["strong_range"]
+            parts.append(f"{esc(d['quantity'])}: weak {w[0]:.1f} to {w[1]:.1f}, strong {st[0]:.1f} to {st[1]:.1f} "
+                         f"({'separated' if d['separated'] else 'overlapping'})")
+    if parts:
+        out.append(f"<p class='note'>Why descriptors do not decide LCE vs WSE: Table 2's weak solvents "
+                   f"({esc(', '.join(wvs.get('weak', [])))}) against its strong ones "
+                   f"({esc(', '.join(wvs.get('strong', [])))}): {'; '.join(parts)}.</p>")
+
+    def rows_of(cases):
+        rows = []
+        for c in cases:
+            r = by_id.get(c["id"], {})
+            rows.append([
+                f"<b>{esc(c['id'])}</b>", _label(c.get("reported_class")), _label(c.get("label")),
+                OUTCOME.get(c.get("outcome"), ""), _label(c.get("loo_label")) if c.get("loo_label") else "",
+                esc(c.get("evidence")), esc(c.get("confidence")), num(r.get("donors_per_salt"), 1),
+                esc(c.get("explanation")),
+            ])
+        return rows
+
+    heads = ["formulation", "literature", "predicted", "", "LOO", "evidence", "confidence", "donors/salt", "why"]
+    cases = cal.get("cases_with_md") or []
+    md_ids = {c["id"] for c in cases}
+    cases = cases + [c for c in cal.get("cases", []) if c["id"] not in md_ids]
+    for set_name, title in (("calibration", "calibration set: the review's Table 2"),
+                            ("generalization", "generalization: checking only, never fitted"),
+                            ("other", "other literature formulations")):
+        sel = [c for c in cases if (c.get("set") or "other") == set_name]
+        if sel:
+            out.append(f"<h3>{esc(title)}</h3>" + table(heads, rows_of(sel), "cal", raw=True))
+    th = cal.get("threshold_table")
+    if th:
+        out.append("<details><summary>thresholds: value, unit, meaning, source</summary>" + table(
+            ["threshold", "value", "unit", "fitted", "meaning", "source"],
+            [[t["key"], num(t["value"], 2) if isinstance(t["value"], (int, float)) else esc(t["value"]),
+              t["unit"], "yes" if t["fitted"] else "no", t["meaning"], t["source"]] for t in th]) + "</details>")
+    return "".join(out)
 
 
 def _formulations(cls_rows: list[dict], show_grid: bool, max_rows: int) -> str:
@@ -373,10 +411,11 @@ def _formulations(cls_rows: list[dict], show_grid: bool, max_rows: int) -> str:
                             '<span class="bad">failed</span>', "", "", esc(r.get("failure_reason"))])
                 continue
             out.append([f"<b>{esc(r['id'])}</b>", esc(r.get("components")), num(r.get("concentration_mol_per_L"), 2),
-                        _label(r.get("label")), _scores_cell(r), esc(r.get("roles")), esc(r.get("reasons"))])
+                        _label(r.get("label")), esc(f"{r.get('confidence')} ({r.get('evidence')})"),
+                        esc(r.get("roles")), esc(r.get("reasons"))])
         return out
 
-    heads = ["formulation", "components", "c (M)", "class", "scores", "roles", "reasons"]
+    heads = ["formulation", "components", "c (M)", "class", "confidence (evidence)", "roles", "reasons"]
     tab = [r for r in cls_rows if r.get("origin") != "grid"]
     grid = [r for r in cls_rows if r.get("origin") == "grid"]
     out = table(heads, rows_of(tab), "forms", raw=True)
@@ -418,9 +457,13 @@ def _overview(tables: ResultTables, cls_rows, rank_rows, cal) -> str:
         f"formulations classified: {sum(1 for r in cls_rows if r.get('origin') != 'grid')} from the table, "
         f"{sum(1 for r in cls_rows if r.get('origin') == 'grid')} from the screening grid",
     ]
-    if cal and cal.get("summary", {}).get("calibration", {}).get("n"):
-        c = cal["summary"]["calibration"]
-        items.append(f"calibration accuracy: {c['n_correct']}/{c['n']}")
+    for key, what in (("summary", "descriptors only"), ("summary_with_md", "with MD evidence")):
+        c = ((cal or {}).get(key) or {}).get("calibration") or {}
+        g = ((cal or {}).get(key) or {}).get("generalization") or {}
+        if c.get("n"):
+            items.append(f"classification, {what}: calibration set {c['n_right']}/{c['n']} right "
+                         f"({c['n_two_class']} two-class), generalization set {g.get('n_right', 0)}/{g.get('n', 0)} "
+                         f"right ({g.get('n_two_class', 0)} two-class, {g.get('n_wrong', 0)} wrong)")
     top = [r for r in rank_rows if r.get("group") == "solvent" and r.get("status") == "ok"][:3]
     if top:
         items.append("top-ranked solvents: " + ", ".join(esc(r["name"]) for r in top))
@@ -440,9 +483,13 @@ by tens of percent: compare orderings. Shell descriptors (per-ligand binding in 
 K+(L)n + A− → K+(L)(n−1)A− + L) capture crowding and anion competition that 1:1 binding misses.</li>
 <li><b>Composition</b>: ideal mixing of the liquids; the salt's volume is estimated from a stated density
 (see each formulation's assumptions); unreported mixing ratios are taken as equal volumes.</li>
-<li><b>Classification</b>: soft rule scores for LCE, HCE, LHCE and WSE from concentration, the local
-salt:solvating-solvent ratio, diluent roles and the solvating power of the solvating core; thresholds
-calibrated on the eleven electrolytes of the review's Table 2 (leave-one-out shown above).</li>
+<li><b>Classification</b>: the review's criteria on the solvation structure. A diluent stays out of the
+K+ shell (MD: depleted relative to bulk; without MD: binds K+ more weakly than a threshold fitted on Table 2's
+roles, or has no donor atom); the sheath is anion-rich at an anion CN per K+ of at least 1 (MD), or when the
+solvent's donor atoms per salt cannot fill the K+ shell (6); LCE = not anion-rich, LHCE = anion-rich + diluent,
+HCE = anion-rich, no diluent, at least 3 M; WSE = anion-rich, no diluent, below 3 M. Where a value lies within
+its uncertainty of a threshold, or descriptors cannot decide (whether the anion enters a moderate solution),
+the label names every possible class and says what would decide. Thresholds: see the calibration section.</li>
 </ul>
 """
 
@@ -459,17 +506,23 @@ padding:4px;width:180px;text-align:center;font-size:.75em} figure.mol code{font-
 .kind{color:#666} .bad{color:#c00;font-weight:bold} .ok{color:#080;font-weight:bold} .missing{color:#a60}
 .cls{color:#fff;border-radius:3px;padding:0 4px;font-weight:bold;font-size:.9em}
 .sc{white-space:nowrap;font-size:.9em} .bar{display:inline-block;height:8px;margin-right:3px;vertical-align:middle}
-.pareto{color:#b8860b;font-weight:bold;white-space:nowrap} .plot svg{max-width:100%;height:auto}
+.two{color:#a60;font-weight:bold;white-space:nowrap} .pareto{color:#b8860b;font-weight:bold;white-space:nowrap} .plot svg{max-width:100%;height:auto}
 .nav a{margin:0 .2em} details{margin:.5em 0} summary{cursor:pointer;color:#245}
 ol.mapkey{columns:3;font-size:.8em;max-width:70em}
 """
+
+
+def _roles_from(calibration: dict | None, rank_rows: list[dict]) -> dict[str, str]:
+    """Role of each molecule on its own: the classification's (diluent/solvent/undecided), else the ranking's."""
+    roles = {n: r.get("role", "") for n, r in ((calibration or {}).get("molecule_roles") or {}).items()}
+    return roles or {r["name"]: r.get("role", "") for r in rank_rows}
 
 
 def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dict], calibration: dict | None,
                  settings: ReportSettings = ReportSettings(), classification_settings: dict | None = None,
                  cation: str = "K+", anion: str | None = "FSI", orbital_levels: str = "alpb") -> str:
     """The report page as one HTML string."""
-    roles = {r["name"]: r.get("role", "") for r in rank_rows}
+    roles = _roles_from(calibration, rank_rows)
     cs = classification_settings or (calibration or {}).get("thresholds", {})
     ladder = ladder_plot(tables.descriptors, anion, orbital_levels)
     bplot = binding_plot(tables, cation, anion, roles)
@@ -483,7 +536,9 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
     body = [
         _section("overview", "Overview", _overview(tables, cls_rows, rank_rows, calibration)),
         _section("structures", "Candidate structures", _structures(tables.descriptors, roles, settings.structure_size_px),
-                 "RDKit 2D drawings of every molecule computed; role = its role on its own from descriptors."),
+                 "RDKit 2D drawings of every molecule computed; role = its role on its own from its K+ binding "
+                 "energy against the fitted diluent threshold (undecided = within the energy's uncertainty of it; "
+                 "a molecule without donor atoms is a diluent); in a formulation with MD the MD decides."),
         _section("orbitals", "HOMO/LUMO ladder",
                  f'<div class="plot">{ladder}</div>' if ladder else _missing("orbital energies"),
                  f"A solvent LUMO above the anion's (dashed, {esc(anion)}) leaves the anion to be reduced first "
@@ -493,8 +548,9 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
                  "1:1 binding grows with size and polarizability; the per-ligand binding in a filled shell "
                  "(hatched, where computed) includes steric crowding."),
         _section("classmap", "Class map", cmap or _missing("classification"),
-                 "Each formulation at its salt concentration and the solvating power of its solvating core, "
-                 "coloured by predicted class; literature formulations are ringed in their reported class."),
+                 "Each formulation at its salt concentration and its solvent donor atoms per salt (the composition "
+                 "quantities of the HCE and LHCE-core rules), coloured by predicted class; literature formulations "
+                 "are ringed in their reported class."),
         _section("ranking", "Ranking", _ranking(rank_rows),
                  "K metal: stable / undecided / reduced, from the LUMO (ALPB) against reference solvents "
                  "(ethers K metal cycles in; carbonates and acetonitrile it reduces), minus/plus the resolution. "
@@ -503,7 +559,9 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
                  "other such candidate better by more than the resolution on one objective, worse by more than it "
                  "on none, and better on balance (README, Ranking)."),
         _section("calibration", "Calibration: predicted vs literature class", _calibration(calibration, cls_rows),
-                 "Literature classes from the review's Table 2 (calibration) and from its text (held out)."),
+                 "Literature classes from the review's Table 2 (calibration), the generalization set (checking "
+                 "only) and the review's text (other). ✓ right; ≈ two-class: the literature class is among the "
+                 "classes named; ✗ wrong."),
         _section("formulations", "Classified formulations", _formulations(cls_rows, settings.show_grid,
                                                                           settings.max_table_rows)),
         _section("failures", "Failures", _failures(tables, cls_rows, rank_rows),

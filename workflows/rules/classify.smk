@@ -1,5 +1,7 @@
 # Classification, ranking and the report: cheap local rules on the aggregated stage tables
-# (descriptors.csv, binding.csv, shells.csv). Outputs are marked for `snakemake --report`.
+# (descriptors.csv, binding.csv, shells.csv; solvation/coordination.csv and dft_binding.csv
+# when those stages are on). Outputs are marked for `snakemake --report`.
+import shlex
 
 LIBRARY_FILES = [CONFIG["library"], *CONFIG["extra_libraries"]]
 FORMULATION_FILES = [CONFIG["formulations"], *CONFIG["extra_formulations"]]
@@ -10,12 +12,30 @@ STAGE_TABLES = {
 }
 
 
+# Optional evidence: the MD tables when the MD stage is on (config md.formulations non-empty),
+# the DFT binding table when the DFT stage is on (config dft.molecules non-empty). Those config
+# sections arrive with the MD / DFT stages, hence .get.
+MD_ON = bool((CONFIG.get("md") or {}).get("formulations"))
+DFT_ON = bool((CONFIG.get("dft") or {}).get("molecules"))
+CLASSIFY_EVIDENCE = {
+    **({"solvation": f"{RESULTS}/solvation.csv", "coordination": f"{RESULTS}/coordination.csv"} if MD_ON else {}),
+    **({"dft_binding": f"{RESULTS}/dft_binding.csv"} if DFT_ON else {}),
+}
+
+
+def classify_evidence_args(wildcards, input):
+    """--solvation/--coordination/--dft-binding for the optional inputs this run has."""
+    return " ".join(f"--{key.replace('_', '-')} {shlex.quote(str(input[key]))}"
+                    for key in ("solvation", "coordination", "dft_binding") if key in input.keys())
+
+
 report: "../report/workflow.rst"
 
 
 rule classify:
     input:
         **STAGE_TABLES,
+        **CLASSIFY_EVIDENCE,
         library=LIBRARY_FILES,
         formulations=FORMULATION_FILES,
     output:
@@ -28,13 +48,14 @@ rule classify:
         f"{RESULTS}/logs/classify.log",
     params:
         settings=settings_json("classification", "grid"),
+        evidence=classify_evidence_args,
     localrule: True
     conda:
         CONDA_ENV
     shell:
         "solvscreen classify --descriptors {input.descriptors:q} --binding {input.binding:q}"
         " --shells {input.shells:q} --library {input.library:q} --formulations {input.formulations:q}"
-        " --settings {params.settings:q} --out {output.csv:q} --records {output.records:q}"
+        " {params.evidence} --settings {params.settings:q} --out {output.csv:q} --records {output.records:q}"
         " --calibration {output.calibration:q} > {log:q} 2>&1"
 
 

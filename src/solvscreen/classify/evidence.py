@@ -1,0 +1,164 @@
+"""The evidence the class rules read: binding energies (DFT where present, else GFN2-xTB),
+donor atoms, and the MD solvation structure (solvation.csv, coordination.csv) where present.
+
+Every value comes with its source and its uncertainty, so a rule can say which evidence it
+used and name two classes when a value lies within its uncertainty of a threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import InputError
+from ..result_tables import ResultTables, Value, ion_key, read_rows
+
+
+def _num(v) -> float | None:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+@lru_cache(maxsize=None)
+def donor_count(smiles: str) -> int | None:
+    """Number of donor atoms (the binding stage's definition: O, F, N, C-Cl, thioether S)."""
+    from rdkit import Chem
+
+    from ..binding import donor_atoms
+
+    mol = Chem.MolFromSmiles(smiles or "")
+    if mol is None:
+        return None
+    return len(donor_atoms(mol))
+
+
+@dataclass(frozen=True)
+class Binding:
+    """-E_bind (kcal/mol, larger = binds more strongly) of one molecule, its source and uncertainty."""
+
+    value: float | None
+    source: str  # dft | calibrated_gfn2 | gfn2
+    uncertainty: float
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+    @property
+    def level(self) -> str:
+        return {"dft": "DFT", "calibrated_gfn2": "GFN2-xTB calibrated to DFT", "gfn2": "GFN2-xTB"}.get(
+            self.source, self.source)
+
+
+@dataclass
+class Evidence:
+    """Stage tables for classification: the xTB tables, plus the DFT and MD tables when run."""
+
+    tables: ResultTables
+    dft: list[dict] = field(default_factory=list)
+    solvation: list[dict] = field(default_factory=list)
+    coordination: list[dict] = field(default_factory=list)
+    sources: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, tables: ResultTables, *, dft=None, solvation=None, coordination=None) -> "Evidence":
+        ev = cls(tables, read_rows(dft), read_rows(solvation), read_rows(coordination),
+                 {"dft_binding": str(dft or ""), "solvation": str(solvation or ""),
+                  "coordination": str(coordination or "")})
+        for what, rows, need in (("dft_binding", ev.dft, ("name", "cation", "E_bind_best_kcal_per_mol")),
+                                 ("solvation", ev.solvation, ("formulation", "anion_cn")),
+                                 ("coordination", ev.coordination, ("formulation", "species", "enrichment"))):
+            if rows:
+                missing = [c for c in need if c not in rows[0]]
+                if missing:
+                    raise InputError(f"{ev.sources[what]}: {what} table lacks column(s) {missing}")
+        return ev
+
+    def without_md(self) -> "Evidence":
+        return Evidence(self.tables, self.dft, [], [], {**self.sources, "solvation": "", "coordination": ""})
+
+    @property
+    def has_md(self) -> bool:
+        return bool(self.solvation)
+
+    # ------------------------------------------------------------------ binding
+    def binding(self, name: str, cation: str, settings) -> Binding:
+        """-E_bind of ``name``: DFT/calibrated value from dft_binding.csv where present, else GFN2-xTB."""
+        for r in self.dft:
+            if r.get("name") == name and ion_key(r.get("cation")) == ion_key(cation):
+                v = _num(r.get("E_bind_best_kcal_per_mol"))
+                if v is None:
+                    break
+                src = (r.get("E_bind_best_source") or "dft").strip()
+                if src == "dft":
+                    u = settings.dft_uncertainty_kcal_per_mol
+                elif src == "calibrated_gfn2":
+                    u = _num(r.get("E_bind_calibrated_err_kcal_per_mol")) or settings.gfn2_uncertainty_kcal_per_mol
+                else:
+                    u = settings.gfn2_uncertainty_kcal_per_mol
+                return Binding(-v, src, u)
+        v: Value = self.tables.binding_value(name, cation, "E_bind_kcal_per_mol")
+        if not v.ok:
+            return Binding(None, "gfn2", settings.gfn2_uncertainty_kcal_per_mol, v.reason)
+        return Binding(-v.value, "gfn2", settings.gfn2_uncertainty_kcal_per_mol)
+
+    def denticity(self, name: str, cation: str) -> int | None:
+        """Donor atoms of ``name`` bound to the cation in its 1:1 complex (binding.csv)."""
+        row = self.tables.binding_row(name, cation)
+        v = _num((row or {}).get("denticity"))
+        return int(v) if v else None
+
+    def binding_donors(self, name: str, cation: str) -> list[str]:
+        """Element symbols of the donor atoms bound in the 1:1 complex (binding.csv), e.g. ['F', 'F']."""
+        row = self.tables.binding_row(name, cation) or {}
+        out = []
+        for label in (row.get("donor_atoms") or "").replace("|", ";").split(";"):
+            sym = "".join(ch for ch in label.strip() if ch.isalpha())
+            if sym:
+                out.append(sym)
+        return out
+
+    # ------------------------------------------------------------------ MD
+    def solvation_row(self, formulation: str) -> dict | None:
+        for r in self.solvation:
+            if r.get("formulation") == formulation:
+                return r
+        return None
+
+    def coordination_row(self, formulation: str, species: str, resolve=None) -> dict | None:
+        for r in self.coordination:
+            if r.get("formulation") != formulation:
+                continue
+            sp = r.get("species", "")
+            if sp == species:
+                return r
+            if resolve is not None:
+                try:
+                    if resolve(sp).name == species:
+                        return r
+                except Exception:  # noqa: BLE001 - an unknown species name is simply not this one
+                    continue
+        return None
+
+
+def md_value(row: dict | None, column: str) -> tuple[float | None, float]:
+    """(value, error) of an MD column; error 0 when the table gives none."""
+    if not row or (row.get("status") or "ok") != "ok":
+        return None, 0.0
+    return _num(row.get(column)), _num(row.get(column + "_err")) or 0.0
+
+
+def read_evidence(descriptors, binding, shells, *, dft=None, solvation=None, coordination=None) -> Evidence:
+    tables = ResultTables.load(descriptors, binding, shells)
+    opt = {k: (p if p and Path(p).is_file() else None)
+           for k, p in (("dft", dft), ("solvation", solvation), ("coordination", coordination))}
+    for k, p in (("dft", dft), ("solvation", solvation), ("coordination", coordination)):
+        if p and not Path(p).is_file():
+            raise InputError(f"--{k.replace('_', '-')}: {p} does not exist")
+    return Evidence.load(tables, **opt)

@@ -1,0 +1,137 @@
+"""The one table of class rules: every threshold with its unit, meaning and source, and the
+class definitions that classification, the README and the report all read from here.
+
+The rules are the review's own criteria (DESIGN.md §1.2) on the solvation structure:
+
+- a component is a **diluent** when it stays out of the K+ shell: depleted from it relative
+  to bulk (MD), or, without MD, when it binds K+ too weakly to hold a place in the shell
+  (1:1 binding energy below a threshold fitted on the calibration set's roles) or has no
+  donor atom at all. Always a criterion on the component itself, never "weaker than its
+  neighbour";
+- the K+ sheath is **anion-rich** when on average every K+ has at least one anion in its
+  first shell (MD); without MD only when the composition forces it (too few solvating
+  molecules per salt to fill the shell: an HCE or an LHCE core);
+- then LCE = not anion-rich; LHCE = anion-rich + a diluent; HCE = anion-rich, no diluent,
+  high concentration and high salt:solvent ratio; WSE = anion-rich, no diluent, moderate
+  concentration (the solvent itself is weak).
+
+Where the evidence cannot decide a predicate (a value inside its uncertainty band), every
+class consistent with the possible answers is named (``LCE|WSE``), never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLASSES = ("LCE", "HCE", "LHCE", "WSE")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One threshold of the rules: its config key, default, unit, meaning, source."""
+
+    key: str
+    default: float | str
+    unit: str
+    quantity: str
+    meaning: str
+    source: str
+    fitted: bool = False
+
+
+THRESHOLDS: dict[str, Threshold] = {t.key: t for t in (
+    Threshold(
+        "md_diluent_enrichment_max", 1.0, "dimensionless (g(r) relative to bulk)",
+        "enrichment of a component's donor atoms inside the K+ first-shell cutoff",
+        "below 1 the component is depleted from the K+ shell relative to its bulk density: a diluent",
+        "definition of depletion (g(r) = 1 is bulk); measured_facts.md: TTE shows no K-F/K-O peak while a "
+        "fixed-cutoff CN still counts 0.3-0.7 contacts, so depletion, not a raw CN, decides"),
+    Threshold(
+        "md_anion_cn_min", 1.0, "anions per K+",
+        "anion coordination number per K+ (first shell, from MD)",
+        "at or above 1 the average K+ has an anion in its first shell: an anion-rich (CIP/AGG) sheath",
+        "the review's criterion (anion-rich first shell); measured_facts.md: 0.6 in 1 M KFSI/DME (LCE), "
+        "1.6-1.65 in 2 M KFSI/DEE (WSE) and 1.6 M DME:TTE (LHCE), 2.5 in 4 M KFSI/DME (HCE)"),
+    Threshold(
+        "md_anion_cn_seed_spread", 0.15, "anions per K+",
+        "uncertainty of the anion CN beyond its block error",
+        "a value within max(block error, this) of md_anion_cn_min names both classes",
+        "measured_facts.md: independent starts of 1 M KFSI/DME differ by ~0.15 in FSI CN"),
+    Threshold(
+        "diluent_bind_max_kcal_per_mol", "auto", "kcal/mol (-E_bind, 1:1 K+ complex)",
+        "binding energy of one molecule to K+, -E_bind (DFT where present, else GFN2-xTB)",
+        "below it a molecule does not hold a place in the K+ shell against the anion: a diluent "
+        "(descriptor evidence; a molecule without donor atoms is a diluent whatever the threshold)",
+        "fitted in every run on the calibration set's component roles (Table 2: in an LHCE the components "
+        "after the first are the diluents the review names; in the other classes there is none), on the "
+        "same energy scale as the run's binding evidence; 'auto' = fit, a number pins it",
+        fitted=True),
+    Threshold(
+        "gfn2_uncertainty_kcal_per_mol", 7.0, "kcal/mol",
+        "uncertainty of a GFN2-xTB gas-phase K+ binding energy relative to others",
+        "a binding energy within this of the diluent threshold leaves the role undecided",
+        "measured_facts.md / issue 11: GFN2 prefers DEE over DME by 6-8 kcal/mol where DFT finds them equal; "
+        "K+-H2O -24.3 vs -17.8 (CCSD(T))"),
+    Threshold(
+        "dft_uncertainty_kcal_per_mol", 1.5, "kcal/mol",
+        "uncertainty of a DFT (wB97X-D4/def2-TZVPD) K+ binding energy",
+        "band of the diluent threshold when the binding energy comes from DFT",
+        "issue 11: the reference level reproduces K+-H2O within 1.5 kcal/mol of CCSD(T)"),
+    Threshold(
+        "hce_min_concentration_mol_per_L", 3.0, "mol/L",
+        "salt molarity",
+        "an HCE needs a high salt concentration",
+        "the review (DESIGN.md §1.2): HCE ≳ 3 M"),
+    Threshold(
+        "shell_donors_per_cation", 6.0, "donor atoms per K+",
+        "solvent donor atoms available per salt: sum over the solvating (non-diluent) components of "
+        "(molecules per salt) x (denticity of its 1:1 K+ complex)",
+        "at or below the K+ coordination number the solvating molecules cannot fill the K+ shell even if "
+        "every one is bound: the anion must enter (an HCE, or the locally concentrated core of an LHCE)",
+        "K+ coordination number 6 (the shell stage's target CN for K+; measured_facts.md: 3.5 DME = 7 O per K+ "
+        "in 1 M KFSI/DME); set, not fitted"),
+    Threshold(
+        "min_component_volume_fraction", 0.05, "volume fraction",
+        "share of a component in the liquid blend",
+        "below it a component is an additive, never counted as a diluent",
+        "convention (additives such as FEC at a few percent are not diluents)"),
+)}
+
+
+#: -E_bind threshold (kcal/mol) used where a run cannot fit it (no calibration rows) and the
+#: binding evidence is GFN2-xTB gas phase: the value the fit gives on the default library's run
+#: (README, "Classification": 15 of 18 Table 2 roles right).
+GFN2_DEFAULT_DILUENT_BIND_MAX = 32.35
+
+
+def fitted_keys() -> list[str]:
+    return [k for k, t in THRESHOLDS.items() if t.fitted]
+
+
+# What each class needs (predicates), read by the decision, the README and the report.
+CLASS_RULES: dict[str, str] = {
+    "LCE": "sheath not anion-rich (solvent-separated K+)",
+    "LHCE": "anion-rich sheath and at least one diluent",
+    "HCE": "anion-rich sheath, no diluent, c >= hce_min_concentration_mol_per_L and "
+           "solvent donor atoms per salt <= shell_donors_per_cation",
+    "WSE": "anion-rich sheath, no diluent, moderate concentration (not HCE): the solvent itself is weak",
+}
+
+
+def decide(anion_rich: bool, diluent: bool, hce_composition: bool) -> str:
+    """The class from the three predicates (the rule table above as code)."""
+    if not anion_rich:
+        return "LCE"
+    if diluent:
+        return "LHCE"
+    return "HCE" if hce_composition else "WSE"
+
+
+def label_of(classes) -> str:
+    """``LCE|WSE``: the possible classes in the fixed order of :data:`CLASSES`."""
+    s = set(classes)
+    return "|".join(c for c in CLASSES if c in s)
+
+
+def classes_of(label: str | None) -> set[str]:
+    return set((label or "").split("|")) - {""}
