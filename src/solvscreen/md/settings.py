@@ -195,3 +195,16 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
                 f"{where}: formulation {fid}: cation {salt.cation!r} of {salt.name} has no Joung-Cheatham "
                 f"parameters (MD knows {', '.join(JC_CATIONS)})", source="config"))
     return errors
+
+
+# Cluster time limit per MD job (minutes, first attempt) for profiles/slurm: the preset's
+# simulated time (all seeds) at 100 ns/day, a conservative GPU speed for 4-6.5k atoms
+# with OpenMM (CPU, one thread: ~5-20 ns/day, see bench/bench_md.py), times 2, at least
+# 30 min. A job that hits the limit is resubmitted (retries) and resumes from its checkpoint.
+RUNTIME_NS_PER_DAY = 100.0
+
+
+def runtime_minutes(name: str) -> int:
+    s = preset(name)
+    ns = (s.anneal_ps + s.equilibration_ps + s.production_ps) * len(s.seeds) / 1000.0
+    return int(max(30, round(2 * ns / RUNTIME_NS_PER_DAY * 24 * 60)))
