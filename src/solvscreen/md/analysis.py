@@ -204,13 +204,13 @@ def analyse(prmtop: str, dcds: list[str], specs: list[SpeciesSpec], *, rdf_range
     }
 
 
-def rdf_csv(rdf: dict) -> str:
-    """The RDFs as one CSV (r_A, then one g column per cation-donor pair)."""
+def rdf_csv(rdf: dict, cation: str = "K") -> str:
+    """The RDFs as one CSV (r_A, then one g column per cation-donor pair: g_<cation>_<species>_<element>)."""
     keys = list(rdf)
     if not keys:
         return "r_A\n"
     r = rdf[keys[0]]["r_A"]
-    lines = ["r_A," + ",".join(f"g_K_{k.replace(':', '_')}" for k in keys)]
+    lines = ["r_A," + ",".join(f"g_{cation.rstrip('+')}_{k.replace(':', '_')}" for k in keys)]
     for i, ri in enumerate(r):
         lines.append(f"{ri:.3f}," + ",".join(f"{rdf[k]['g'][i]:.4f}" for k in keys))
     return "\n".join(lines) + "\n"

@@ -213,7 +213,7 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
                 shutil.copyfile(wd0 / fn, ctx.file_path(fn.replace(".", "_"), fn))
         for seed, res, prmtop, wd in sims:
             _merge_dcd(prmtop, res.frames, ctx.file_path(f"trajectory_seed{seed}", f"production_seed{seed}.dcd"))
-        ctx.write_file("rdf", "rdf.csv", rdf_csv(per_seed[0]["rdf"]))
+        ctx.write_file("rdf", "rdf.csv", rdf_csv(per_seed[0]["rdf"], salt.cation))
         # combine seeds
         row = {}
         for k in _VALUE_KEYS:
