@@ -52,7 +52,10 @@ def speed(system, topology, positions, platform: str, threads: int, steps: int) 
 
     s = copy.deepcopy(system)
     s.addForce(openmm.MonteCarloBarostat(1 * u.bar, 298.15 * u.kelvin, 25))
-    props = {"Threads": str(threads)} if platform == "CPU" else {}
+    # the stage's own platform properties (deterministic force summation)
+    props = {"Threads": str(threads), "DeterministicForces": "true"} if platform == "CPU" else {}
+    if platform == "CUDA":
+        props = {"Precision": "mixed", "DeterministicForces": "true"}
     integ = openmm.LangevinMiddleIntegrator(298.15 * u.kelvin, 1 / u.picosecond, 2 * u.femtosecond)
     sim = app.Simulation(topology, s, integ, openmm.Platform.getPlatformByName(platform), props)
     sim.context.setPositions(positions)

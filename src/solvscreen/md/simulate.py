@@ -23,7 +23,9 @@ the continued run is step for step the uninterrupted one.
 
 Platform: ``auto`` tries CUDA, then OpenCL, then CPU (each must open a context); the one
 used, and why the others were skipped, is recorded. ``threads`` sets the CPU platform's
-thread count.
+thread count. CPU and CUDA run with ``DeterministicForces``: the same seed on the same
+platform gives the same trajectory (OpenCL has no such switch: there the same seed gives
+statistically, not bitwise, equal runs).
 """
 
 from __future__ import annotations
@@ -59,8 +61,13 @@ def choose_platform(requested: str = "auto", threads: int = 1):
         except Exception as exc:  # noqa: BLE001 - the plugin is absent
             notes.append(f"{name}: not available ({str(exc).splitlines()[0][:80]})")
             continue
-        props = {"Threads": str(threads)} if name == "CPU" else {}
-        if name in ("CUDA", "OpenCL"):
+        # DeterministicForces: fixed-order force summation, so the same seed gives the same
+        # trajectory bit for bit (without it the CPU platform's sums differ in the last bits
+        # from run to run, and MD's chaos turns that into different numbers within ps)
+        props = {"Threads": str(threads), "DeterministicForces": "true"} if name == "CPU" else {}
+        if name == "CUDA":
+            props = {"Precision": "mixed", "DeterministicForces": "true"}
+        elif name == "OpenCL":
             props = {"Precision": "mixed"}
         try:
             s = openmm.System()
