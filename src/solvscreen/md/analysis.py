@@ -100,7 +100,9 @@ def analyse(prmtop: str, dcds: list[str], specs: list[SpeciesSpec], *, rdf_range
         if s.kind == "cation":
             continue
         atoms = u.atoms[resnames == s.resname]
-        el_per_atom = np.array(list(s.elements) * (len(atoms) // max(1, len(s.elements))))
+        # elements from the topology (prmtop atomic numbers); the template's order otherwise
+        el_per_atom = np.array([str(e).capitalize() for e in atoms.elements]) if hasattr(atoms, "elements") \
+            else np.array(list(s.elements) * (len(atoms) // max(1, len(s.elements))))
         donor_el = primary_donor(list(s.elements))
         for el in sorted(set(s.elements) & {"O", "N", "F"}, key=DONOR_ORDER.index):
             sel = atoms[el_per_atom == el]

@@ -51,7 +51,8 @@ COORDINATION_COLUMNS = (
     "formulation", "species", "kind", "cn", "cn_err", "cn_donor_atoms", "cutoff_A", "cutoff_source",
     "enrichment", "enrichment_err", "bulk_mole_fraction", "shell_mole_fraction",
 )
-_VALUE_KEYS = [c for c in SOLVATION_COLUMNS[9:30]]
+_VALUE_KEYS = list(SOLVATION_COLUMNS[SOLVATION_COLUMNS.index("density_g_per_mL"):
+                                     SOLVATION_COLUMNS.index("anion_share_of_shell_err") + 1])
 
 
 def _versions() -> dict:
@@ -180,7 +181,7 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
         log.info("%s: %s", formulation.id, composition_summary(box))
         kinds = {salt.cation: "cation", salt.anion: "anion"}
         species = [(s.name, kinds.get(s.name, "liquid"), library.resolve(s.name).smiles, params[s.name])
-                   for s in box.species for _ in [0] if s.count > 0]
+                   for s in box.species]
         per_seed, sims = [], []
         for seed in settings.seeds:
             wd = work_dir / f"seed_{seed}"
