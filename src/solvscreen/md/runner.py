@@ -203,6 +203,7 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
             a["simulation"] = {k: v for k, v in res.__dict__.items() if k not in ("frames", "equil_density_g_per_mL",
                                                                                    "prod_density_g_per_mL")}
             a["equil_density_g_per_mL"] = res.equil_density_g_per_mL
+            a["prod_density_g_per_mL"] = res.prod_density_g_per_mL
             per_seed.append(a)
             sims.append((seed, res, prmtop, wd))
         # files: topology, one trajectory per seed, RDFs, logs

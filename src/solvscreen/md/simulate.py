@@ -18,8 +18,10 @@ Restart: after every chunk (``chunk_ps``) the state is checkpointed (OpenMM bina
 checkpoint, which carries the random-number state, plus a portable XML state) together
 with ``progress.json``. A job started again in the same work directory with the same
 physical settings and seed continues from the last finished chunk; a half-written chunk
-is discarded and redone. With the binary checkpoint on the same platform and thread count
-the continued run is step for step the uninterrupted one.
+is discarded and redone. Everything up to the last checkpoint is kept exactly; the
+continuation is a statistically equivalent, not a bitwise identical, continuation of the
+uninterrupted run (OpenMM's CPU checkpoint does not restore the barostat's random stream
+and rebuilds the neighbour list, so the two trajectories part after the restart).
 
 Platform: ``auto`` tries CUDA, then OpenCL, then CPU (each must open a context); the one
 used, and why the others were skipped, is recorded. ``threads`` sets the CPU platform's
