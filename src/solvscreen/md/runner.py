@@ -113,13 +113,14 @@ def _simulate_box(species: list[tuple[str, str, str, MoleculeParams | None]], bo
     templates = write_templates(species, workdir)
     pdb_of = {t.name: t.pdb for t in templates}
     packed = workdir / "packed.pdb"
-    edge_file = workdir / "edge_A.txt"
+    stamp_file = workdir / "build.txt"  # what the packed box was built for: reused only for the same
+    stamp = f"{settings.physics_hash(seed)} {[(s.name, s.count) for s in box.species]}"
     prmtop, inpcrd = workdir / "system.prmtop", workdir / "system.inpcrd"
-    if not (prmtop.exists() and inpcrd.exists() and edge_file.exists()):
+    if not (prmtop.exists() and inpcrd.exists() and stamp_file.exists() and stamp_file.read_text() == stamp):
         edge = pack(box, pdb_of, packed, seed=seed, volume_factor=settings.packing_volume_factor,
                     tolerance_A=settings.packmol_tolerance_A)
         prmtop, inpcrd = run_tleap(templates, packed, edge, workdir)
-        edge_file.write_text(f"{edge:.4f}\n")
+        stamp_file.write_text(stamp)
     ion_res = {t.resname for t in templates if t.kind in ("cation", "anion")}
     system, topology, positions, _ = build_system(prmtop, inpcrd, cutoff_nm=settings.cutoff_nm,
                                                   charge_scale=settings.charge_scale, ion_resnames=ion_res)
