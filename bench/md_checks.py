@@ -22,7 +22,8 @@ NEAT = dict(target_atoms=1000, anneal_ps=2.0, equilibration_ps=15.0, production_
             frame_interval_ps=0.5)
 SALT = dict(target_atoms=1200, anneal_ps=10.0, equilibration_ps=20.0, production_ps=50.0, chunk_ps=10.0,
             frame_interval_ps=0.5)
-EXTRA = [Formulation(id="DME-3M", salt="KFSI", concentration_mol_per_L=3.0, components=(("DME", 1.0),))]
+EXTRA = [Formulation(id="DME-3M", salt="KFSI", concentration_mol_per_L=3.0, components=(("DME", 1.0),)),
+         Formulation(id="DME-2M", salt="KFSI", concentration_mol_per_L=2.0, components=(("DME", 1.0),))]
 
 
 def params(lib, names, R):
