@@ -49,6 +49,15 @@ def test_md_is_off_by_default_and_switched_on_by_the_config():
     assert (s.preset, s.charge_scale, s.production_ps, s.target_atoms) == ("screening", 1.0, 500, 4000)
 
 
+def test_overrides_given_as_strings_by_snakemake_config_are_converted():
+    # `snakemake --config md={...}` passes nested values as strings
+    s = settings_from_config({"preset": "smoke", "overrides": {"target_atoms": "700", "cutoff_nm": "0.8",
+                                                               "seeds": "[3, 4]"}})
+    assert (s.target_atoms, s.cutoff_nm, s.seeds) == (700, 0.8, (3, 4))
+    with pytest.raises(InputError, match=r"md\.overrides\.target_atoms"):
+        settings_from_config({"overrides": {"target_atoms": "many"}})
+
+
 def test_schema_rejects_an_unknown_preset_with_the_key_path():
     with pytest.raises(InputError, match=r"md\.preset"):
         load_config({"md": {"preset": "fast"}})

@@ -127,8 +127,33 @@ def preset(name: str, **overrides) -> MDSettings:
     bad = sorted(set(overrides) - known)
     if bad:
         raise InputError(f"md.overrides: unknown setting(s) {bad}; known: {sorted(known)}")
+    defaults = MDSettings()
+    overrides = {k: _coerce(k, v, getattr(defaults, k)) for k, v in overrides.items()}
     values = {**_PRESET_VALUES[name], **overrides, "preset": name}
     return MDSettings(**values)
+
+
+def _coerce(key: str, value, default):
+    """Snakemake's ``--config md={...}`` hands nested values over as strings: convert them
+    to the type of the setting (a clear error when they do not convert)."""
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    try:
+        if isinstance(default, bool):
+            if value.lower() not in ("true", "false"):
+                raise ValueError(value)
+            return value.lower() == "true"
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, tuple):
+            import yaml
+
+            return tuple(int(x) for x in yaml.safe_load(value))
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"md.overrides.{key}: {value!r} is not a {type(default).__name__}") from exc
+    return value
 
 
 def settings_from_config(md: dict | None) -> MDSettings:
