@@ -3,7 +3,8 @@
 * **Donor atoms** of a species: its atoms of the first element of O, N, F, Cl that it has
   (ethers, carbonates, phosphates, FSI-/TFSI- -> O; nitriles -> N; PF6-/BF4- -> F). A
   molecule is in the cation's shell when one of its donor atoms is within the cutoff.
-  Fluorinated species also get their F contacts scanned (``cutoff_scan``).
+  Fluorinated species also get their F contacts scanned (``cutoff_scan``). A species
+  without any of these elements (a hydrocarbon) has no donor atoms and no coordination row.
 * **Cutoff** of a species = the first minimum of its cation-donor RDF: the RDF is smoothed
   by a 5-bin (0.25 A) running mean; its peak is the maximum between 1.5 and 4.5 A; the
   minimum is the lowest point within 2.5 A beyond the peak. It is accepted

@@ -12,7 +12,6 @@ finds the force field's own density.
 
 from __future__ import annotations
 
-import math
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
@@ -145,4 +144,4 @@ def check_box_size(edge_A: float, cutoff_nm: float) -> None:
 
 
 __all__ = ["BoxComposition", "Species", "box_counts", "neat_counts", "pack", "composition_summary",
-           "check_box_size", "math"]
+           "check_box_size"]

@@ -27,7 +27,7 @@ from ..records import write_text_atomic
 from ..stages.harness import read_record, run_stage
 from .analysis import SpeciesSpec, analyse, rdf_csv
 from .box import box_counts, check_box_size, composition_summary, neat_counts, pack
-from .ions import ECC_REFERENCE, JC_REFERENCE, is_monatomic_ion
+from .ions import ECC_REFERENCE, JC_REFERENCE, ion_parameters, is_monatomic_ion
 from .params import MoleculeParams, antechamber_version, parametrize
 from .settings import MDSettings
 from .simulate import simulate
@@ -74,8 +74,6 @@ def run_params(name: str, smiles: str, kind: str, out: str | Path, cache_dir: st
     def compute(ctx):
         ctx.provenance(forcefield=FORCEFIELD, charge_method=CHARGE_METHOD, **_versions())
         if is_monatomic_ion(smiles):
-            from .ions import ion_parameters
-
             ion = ion_parameters(smiles)
             return {"name": name, "monatomic_ion": True, "n_atoms": 1, "charge": ion.charge,
                     "rmin_half_A": ion.rmin_half_A, "epsilon_kcal_per_mol": ion.epsilon_kcal_per_mol,
@@ -188,13 +186,9 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
             wd = work_dir / f"seed_{seed}"
             log.info("%s: seed %d in %s", formulation.id, seed, wd)
             res, templates, prmtop = _simulate_box(species, box, settings, seed, wd)
-            specs = []
-            for (name, kind, _, p), t in zip(species, templates):
-                els = [t.name] if p is None else list(p.elements)
-                if p is None:
-                    from .ions import ion_parameters
-                    els = [ion_parameters(library.resolve(name).smiles).element]
-                specs.append(SpeciesSpec(name, kind, t.resname, els))
+            specs = [SpeciesSpec(name, kind, t.resname,
+                                 [ion_parameters(smi).element] if p is None else list(p.elements))
+                     for (name, kind, smi, p), t in zip(species, templates)]
             t_an = time.perf_counter()
             a = analyse(str(prmtop), res.frames, specs, rdf_range_A=settings.rdf_range_A,
                         rdf_bin_A=settings.rdf_bin_A, n_blocks=settings.n_blocks,
