@@ -56,16 +56,43 @@ def test_the_workflow_has_the_rules_the_profile_knows():
     assert not unknown, f"profiles/slurm set-resources for rules that do not exist: {unknown}"
 
 
+# rules whose runtime comes from the rule itself (the MD preset), not from the profile
+RUNTIME_FROM_RULE = {"md_run"}
+# rules that are one long (GPU) job each: never packed into a group
+UNGROUPED = {"md_run"}
+
+
 @pytest.mark.parametrize("rule", REMOTE)
 def test_every_submitted_rule_has_resources_that_grow_per_attempt(rule):
     res = PROFILE["set-resources"].get(rule)
     assert res, f"rule {rule} runs on the cluster: give it mem_mb/runtime in profiles/slurm set-resources"
     for key in ("mem_mb", "runtime"):
+        if key == "runtime" and rule in RUNTIME_FROM_RULE:
+            assert key not in res, f"{rule}: the profile would override the preset's runtime"
+            continue
         first, second = _value(res[key], 1), _value(res[key], 2)
         assert 0 < first < second, (rule, key, res[key])
 
 
-@pytest.mark.parametrize("rule", REMOTE)
+def test_md_run_takes_its_runtime_from_the_preset_and_asks_for_a_gpu():
+    from solvscreen.md.settings import PRESETS, runtime_minutes
+
+    body = RULES["md_run"]
+    assert re.search(r"runtime=lambda wc, attempt: runtime_minutes\(CONFIG\[\"md\"\]\[\"preset\"\]\) \* attempt",
+                     body), body
+    minutes = [runtime_minutes(p) for p in PRESETS]
+    assert minutes == sorted(minutes) and minutes[0] >= 30  # longer presets ask for more time
+    assert PROFILE["set-resources"]["md_run"]["gpu"] == 1
+
+
+def test_md_rules_are_never_grouped_with_xtb_jobs():
+    groups = PROFILE["groups"]
+    xtb_groups = {groups[r] for r in ("structure", "properties", "ion_pair", "binding", "shell") if r in groups}
+    assert "md_run" not in groups
+    assert groups.get("md_params") not in xtb_groups
+
+
+@pytest.mark.parametrize("rule", [r for r in REMOTE if r not in UNGROUPED])
 def test_every_submitted_rule_is_grouped(rule):
     group = PROFILE["groups"].get(rule)
     assert group, f"rule {rule} runs on the cluster: put it in a group in profiles/slurm"

@@ -568,6 +568,11 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
                  "Every molecule or stage that failed, with its reason."),
         _section("methods", "Methods and caveats", METHODS),
     ]
+    from .md.report import solvation_section  # MD (issue 9): only when results/solvation.csv exists
+
+    md_html = solvation_section(Path(tables.sources.get("descriptors") or "results/x").parent)
+    if md_html:
+        body.insert(-2, _section("solvation", "Solvation structure (MD)", md_html))
     stamp = time.strftime("%Y-%m-%d %H:%M")
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -1,0 +1,167 @@
+"""Command-line subcommands of the MD stage (registered by ``solvscreen.cli``).
+
+* ``solvscreen md-params --name DME --smiles COCCOC --out results/md_params/DME.json``
+* ``solvscreen md-run --formulation LCE-DME --params K+=... FSI=... DME=... --out results/md/LCE-DME.json``
+* ``solvscreen md-neat --molecule DME --params DME=... --out results/md_neat/DME.json``
+* ``solvscreen md-table --records results/md/*.json --solvation ... --coordination ...``
+* ``solvscreen md-presets``: the presets table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger("solvscreen")
+
+SETTINGS_HELP = ("JSON with an 'md' section (preset, charge_scale, platform, threads, overrides) and "
+                 "optionally 'classification' (its 'composition' settings)")
+
+
+def _config(ns) -> dict:
+    import yaml
+
+    from ..library import load_config
+
+    config: dict = {}
+    for path in ns.configfile or []:
+        config.update(yaml.safe_load(Path(path).read_text()) or {})
+    s = json.loads(ns.settings) if ns.settings else {}
+    for k, v in s.items():
+        config[k] = v
+    return load_config(config)
+
+
+def _library_and_formulations(ns, config):
+    from ..library import load_formulations, load_library
+
+    library = load_library(ns.library or [config["library"], *config["extra_libraries"]])
+    forms = load_formulations(ns.formulations or [config["formulations"], *config["extra_formulations"]], library)
+    return library, forms
+
+
+def _params_arg(items: list[str]) -> dict[str, str]:
+    from ..errors import InputError
+
+    out = {}
+    for it in items or []:
+        if "=" not in it:
+            raise InputError(f"--params {it!r}: give NAME=PATH of an md_params record")
+        k, v = it.split("=", 1)
+        out[k] = v
+    return out
+
+
+def _md_settings(config: dict, threads: int | None):
+    from .settings import settings_from_config
+
+    md = dict(config.get("md") or {})
+    if threads:
+        md["threads"] = threads
+    return settings_from_config(md)
+
+
+def add_parsers(sub, command) -> None:
+    p = sub.add_parser("md-params", help="GAFF2/AM1-BCC parameters of one molecule (cached by canonical SMILES)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--smiles", required=True)
+    p.add_argument("--kind", default="")
+    p.add_argument("--out", required=True, help="record path (.json); mol2/frcmod go beside it")
+    p.add_argument("--cache", default=None, help="cache directory (default: none)")
+
+    def stage_args(p):
+        p.add_argument("--configfile", nargs="*", default=[], help="config files (default: schema defaults)")
+        p.add_argument("--settings", help=SETTINGS_HELP)
+        p.add_argument("--library", nargs="+", help="candidate tables (default: the config's)")
+        p.add_argument("--formulations", nargs="+", help="formulation tables (default: the config's)")
+        p.add_argument("--params", nargs="+", required=True, help="NAME=PATH of md_params records")
+        p.add_argument("--out", required=True, help="record path (.json); files go into its directory")
+        p.add_argument("--work-dir", default=None, help="checkpoint directory (default: beside the record)")
+
+    p = sub.add_parser("md-run", help="MD of one formulation: box, OpenMM run, speciation and coordination")
+    p.add_argument("--formulation", required=True)
+    stage_args(p)
+
+    p = sub.add_parser("md-neat", help="density of one neat liquid from a short NPT run")
+    p.add_argument("--molecule", required=True)
+    stage_args(p)
+
+    p = sub.add_parser("md-table", help="collect md records into solvation.csv and coordination.csv")
+    p.add_argument("--records", nargs="*", default=[])
+    p.add_argument("--solvation", required=True)
+    p.add_argument("--coordination", required=True)
+
+    sub.add_parser("md-presets", help="print the MD presets")
+
+    @command("md-params")
+    def cmd_md_params(ns) -> int:
+        from .runner import run_params
+
+        rec = run_params(ns.name, ns.smiles, ns.kind, ns.out, cache_dir=ns.cache)
+        Path(ns.out).with_suffix("").mkdir(parents=True, exist_ok=True)  # the rule's directory() output
+        log.info("%s: md_params %s%s", ns.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
+        return 0
+
+    @command("md-run")
+    def cmd_md_run(ns) -> int:
+        from ..classify import ClassificationSettings
+        from ..errors import InputError
+        from .runner import load_params, run_md
+
+        logging.getLogger("MDAnalysis").setLevel(logging.WARNING)
+        config = _config(ns)
+        library, forms = _library_and_formulations(ns, config)
+        f = next((x for x in forms if x.id == ns.formulation), None)
+        if f is None:
+            raise InputError(f"--formulation {ns.formulation!r}: no such formulation id")
+        settings = _md_settings(config, ns.threads)
+        comp = ClassificationSettings.from_dict(config.get("classification")).composition
+        params = load_params({library.resolve(k).name: v for k, v in _params_arg(ns.params).items()})
+        salt = library.resolve(f.salt)
+        missing = [n for n in (salt.cation, salt.anion, *f.component_names) if n not in params]
+        if missing:
+            raise InputError(f"md-run {f.id}: no --params for {', '.join(missing)}")
+        rec = run_md(f, library, params, settings, ns.out, work_dir=ns.work_dir, composition_settings=comp)
+        Path(ns.out).with_suffix("").mkdir(parents=True, exist_ok=True)  # exists for a failure record too
+        log.info("%s: md %s%s", f.id, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
+        return 0
+
+    @command("md-neat")
+    def cmd_md_neat(ns) -> int:
+        from .runner import load_params, run_neat
+
+        logging.getLogger("MDAnalysis").setLevel(logging.WARNING)
+        config = _config(ns)
+        library, _ = _library_and_formulations(ns, config)
+        mol = library.resolve(ns.molecule)
+        params = load_params({library.resolve(k).name: v for k, v in _params_arg(ns.params).items()})
+        rec = run_neat(mol, params[mol.name], _md_settings(config, ns.threads), ns.out, work_dir=ns.work_dir)
+        Path(ns.out).with_suffix("").mkdir(parents=True, exist_ok=True)
+        r = rec.results
+        if rec.ok:
+            log.info("%s: density %.3f +- %.3f g/mL (library %.3f, %+.1f %%)", mol.name, r["density_g_per_mL"],
+                     r["density_g_per_mL_err"], r["reference_g_per_mL"], r["error_percent"])
+        else:
+            log.info("%s: md_neat failed (%s)", mol.name, rec.failure["reason"])
+        return 0
+
+    @command("md-table")
+    def cmd_md_table(ns) -> int:
+        from .runner import aggregate
+
+        s, c = aggregate(ns.records, ns.solvation, ns.coordination)
+        failed = [r for r in s if r["status"] != "ok"]
+        log.info("md: %d formulations, %d failed -> %s, %s", len(s), len(failed), ns.solvation, ns.coordination)
+        return 0
+
+    @command("md-presets")
+    def cmd_md_presets(ns) -> int:
+        from .settings import PRESETS, preset
+
+        print(f"{'preset':<11} {'atoms':>6} {'anneal_ps':>9} {'equil_ps':>9} {'prod_ps':>9} {'seeds':>6} {'frame_ps':>8}")
+        for name in PRESETS:
+            s = preset(name)
+            print(f"{name:<11} {s.target_atoms:>6} {s.anneal_ps:>9g} {s.equilibration_ps:>9g} {s.production_ps:>9g} "
+                  f"{len(s.seeds):>6} {s.frame_interval_ps:>8g}")
+        return 0

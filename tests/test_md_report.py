@@ -1,0 +1,33 @@
+"""The report's MD section: present only with solvation.csv; bars, RDFs and the CN table."""
+
+from __future__ import annotations
+
+from solvscreen.md.report import solvation_section
+from solvscreen.md.runner import COORDINATION_COLUMNS, SOLVATION_COLUMNS
+
+
+def _write(path, columns, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(",".join(columns) + "\n" + "".join(",".join(str(r.get(c, "")) for c in columns) + "\n" for r in rows))
+
+
+def test_no_solvation_table_no_section(tmp_path):
+    assert solvation_section(tmp_path) == ""
+
+
+def test_section_shows_bars_rdfs_and_the_cn_table(tmp_path):
+    ok = {"formulation": "LCE-DME", "status": "ok", "preset": "smoke", "ssip_fraction": 0.5, "ssip_fraction_err": 0.1,
+          "cip_fraction": 0.4, "cip_fraction_err": 0.1, "agg_fraction": 0.1, "agg_fraction_err": 0.05,
+          "anion_cn": 0.6, "anion_cn_err": 0.1, "density_g_per_mL": 1.0, "platform": "CPU"}
+    bad = {"formulation": "WSE-DEE", "status": "failed", "failure_reason": "no record: job died"}
+    _write(tmp_path / "solvation.csv", SOLVATION_COLUMNS, [ok, bad])
+    _write(tmp_path / "coordination.csv", COORDINATION_COLUMNS,
+           [{"formulation": "LCE-DME", "species": "DME", "kind": "solvent", "cn": 3.2, "cn_err": 0.1,
+             "cn_donor_atoms": 6.1, "cutoff_A": 4.0, "cutoff_source": "rdf_first_minimum", "enrichment": 2.1,
+             "enrichment_err": 0.1}])
+    (tmp_path / "md" / "LCE-DME").mkdir(parents=True)
+    (tmp_path / "md" / "LCE-DME" / "rdf.csv").write_text("r_A,g_K_DME_O\n2.0,0.0\n2.8,5.0\n4.0,0.5\n6.0,1.0\n")
+    html = solvation_section(tmp_path)
+    assert html.count("<svg") == 2  # speciation bars + RDF panel
+    assert "LCE-DME" in html and "WSE-DEE" in html and "no record: job died" in html
+    assert "rdf_first_minimum" in html and "3.20 ± 0.10" in html

@@ -1,0 +1,66 @@
+"""The MD rules in a real Snakemake run on the tiny library (slow): off by default, on by
+config, a bad formulation id stops the workflow at parse time, and a short MD run goes
+through md_params -> md_run -> md_table into solvation.csv / coordination.csv."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW = ROOT / "tests" / "workflow"
+
+
+def _env() -> dict:
+    import os
+
+    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT / "src")}
+
+pytestmark = pytest.mark.slow
+SNAKEMAKE = shutil.which("snakemake")
+if SNAKEMAKE is None:  # pragma: no cover
+    pytest.skip("snakemake is not installed", allow_module_level=True)
+
+TINY_MD = {"preset": "smoke", "platform": "CPU",
+           "overrides": {"target_atoms": 700, "cutoff_nm": 0.8, "anneal_ps": 1.0, "equilibration_ps": 2.0,
+                         "production_ps": 2.0, "chunk_ps": 1.0, "max_equilibration_extensions": 0}}
+
+
+def _smk(results: Path, target: str, md: dict, *extra: str):
+    cmd = [SNAKEMAKE, str(results / target), "--snakefile", str(ROOT / "Snakefile"), "--directory",
+           str(results.parent), "--cores", "2", "--configfile", str(WORKFLOW / "config.yaml"), *extra,
+           "--config", f"results={results}", f"library={WORKFLOW / 'library.csv'}",
+           f"formulations={WORKFLOW / 'formulations.csv'}", f"md={json.dumps(md)}"]
+    results.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(cmd, cwd=results.parent, env=_env(), capture_output=True, text=True, timeout=900)
+
+
+def test_md_is_off_by_default_and_a_bad_id_stops_at_parse_time(tmp_path):
+    p = _smk(tmp_path / "r", "descriptors.csv", {}, "-n", "--forceall")
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "md_run" not in p.stdout + p.stderr
+    p = _smk(tmp_path / "r", "descriptors.csv", {"formulations": ["LCE-DME", "NOPE"]}, "-n")
+    assert p.returncode != 0
+    assert "md.formulations[1]" in p.stdout + p.stderr and "NOPE" in p.stdout + p.stderr
+
+
+@pytest.mark.skipif(any(shutil.which(x) is None for x in ("antechamber", "tleap", "packmol")),
+                    reason="md extra not installed")
+def test_a_short_md_run_through_the_rules(tmp_path):
+    results = tmp_path / "r"
+    p = _smk(results, "solvation.csv", {**TINY_MD, "formulations": ["LCE-DME"]})
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
+    rows = list(csv.DictReader((results / "solvation.csv").open()))
+    assert [r["formulation"] for r in rows] == ["LCE-DME"] and rows[0]["status"] == "ok", rows
+    assert float(rows[0]["charge_scale"]) == 0.8 and rows[0]["platform"] == "CPU"
+    coord = list(csv.DictReader((results / "coordination.csv").open()))
+    assert {c["species"] for c in coord} == {"FSI", "DME"}
+    assert (results / "md" / "LCE-DME" / "system.prmtop").exists()
+    assert (results / "md_params" / "DME" / "molecule.mol2").exists()
+    p = _smk(results, "solvation.csv", {**TINY_MD, "formulations": ["LCE-DME"]}, "-n")
+    assert "Nothing to be done" in p.stdout + p.stderr
