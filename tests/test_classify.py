@@ -37,7 +37,7 @@ from solvscreen.result_tables import ResultTables
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "molecules" / "library.csv"
 FORMULATIONS = ROOT / "molecules" / "formulations.csv"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "table2_calibration.csv"  # ../shared beside the repo
+REFERENCE = ROOT / "tests" / "data" / "table2_calibration.csv"  # copy of shared/reference (test_library checks it)
 
 # SYNTHETIC descriptor values, made up to test logic (never a physics reference):
 # name: (-E_bind, -E_shell_per_ligand, E_exchange) in kcal/mol, (HOMO, LUMO) in eV, E_ox V.
@@ -414,7 +414,7 @@ def test_held_out_formulations_on_real_results(real):
     KFSI/DME is an HCE, 0.8 M KPF6/EC-DEC an LCE)."""
     rows = {r["id"]: r for r in csv.DictReader((real / "classification.csv").open())}
     assert rows["HCE-DME-5M"]["label"] == "HCE"
-    assert rows["LCE-KPF6-EC-DEC-0.8M"]["label"] == "LCE"
+    assert rows["LCE-KPF6-EC-DEC-0p8M"]["label"] == "LCE"
     assert rows["LCE-KPF6-EC-DEC-1M"]["label"] == "LCE"
 
 
