@@ -45,7 +45,6 @@ import copy
 import csv
 import difflib
 import io
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -59,6 +58,7 @@ from rdkit import Chem
 
 from .engine import MAX_Z
 from .errors import InputError, ValidationError, ValidationErrors
+from .records import parse_number
 from .structures import canonical_smiles, formal_charge, mol_from_smiles, unpaired_electrons
 
 __all__ = [
@@ -76,6 +76,7 @@ __all__ = [
     "load_config",
     "validate_all",
     "read_config_files",
+    "deep_update",
     "CONFIG_CHECKERS",
     "summary",
     "load_schema",
@@ -418,13 +419,10 @@ def _header_ok(header: list[str], columns: tuple[str, ...], required: tuple[str,
 
 def _number(text: str) -> float | str | None:
     """``float`` of a cell, ``None`` when empty, the text itself when it is not a finite number."""
-    if text == "":
+    if text.strip() == "":
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return value if math.isfinite(value) else text
+    value = parse_number(text)
+    return text if value is None else value
 
 
 def _flag(text: str) -> bool | str | None:
@@ -1022,16 +1020,16 @@ def read_config_files(paths: Iterable[PathLike]) -> dict:
             errors.append(ValidationError(f"a config file must be a mapping of keys to values, "
                                           f"not {type(data).__name__}", source=str(path)))
             continue
-        _deep_update(config, data)
+        deep_update(config, data)
     if errors:
         raise ValidationErrors(errors)
     return config
 
 
-def _deep_update(base: dict, new: Mapping) -> dict:
+def deep_update(base: dict, new: Mapping) -> dict:
     for k, v in new.items():
         if isinstance(v, Mapping) and isinstance(base.get(k), dict):
-            _deep_update(base[k], v)
+            deep_update(base[k], v)
         else:
             base[k] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v
     return base

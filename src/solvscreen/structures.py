@@ -215,6 +215,17 @@ def read_xyz(path: str | Path) -> tuple[np.ndarray, np.ndarray, str]:
     return np.array(numbers, dtype=int), np.array(xyz), lines[1]
 
 
+def read_xyz_frames(path: str | Path) -> list[np.ndarray]:
+    """Positions (Å) of every frame of a multi-frame XYZ file."""
+    lines = Path(path).read_text().splitlines()
+    frames, i = [], 0
+    while i < len(lines) and lines[i].strip():
+        n = int(lines[i].split()[0])
+        frames.append(np.array([[float(v) for v in line.split()[1:4]] for line in lines[i + 2 : i + 2 + n]]))
+        i += 2 + n
+    return frames
+
+
 def sdf_block(mol: Chem.Mol, xyz: np.ndarray, name: str, props: dict | None = None) -> str:
     out = Chem.Mol(mol)
     out.RemoveAllConformers()
