@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from solvscreen.cli import main
-from solvscreen.errors import CalculationFailed, InputError
+from solvscreen.errors import InputError
 from solvscreen.records import Record
 from solvscreen.stages import StageResult, read_record, run_stage, write_died_record
 from solvscreen.stages.harness import NO_RECORD

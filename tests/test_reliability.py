@@ -11,7 +11,6 @@ import csv
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -204,6 +203,7 @@ def test_validate_command_reports_a_bad_reference_without_traceback(tmp_path, ca
     assert "ranking.salt: unknown molecule 'NOPE'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_snakemake_rejects_a_bad_reference_at_parse_time(tmp_path):
     snakemake = shutil.which("snakemake")
     if snakemake is None:
@@ -219,31 +219,23 @@ def test_snakemake_rejects_a_bad_reference_at_parse_time(tmp_path):
 
 
 # ----------------------------------------------------------------------------- input errors, no traceback
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    exe = shutil.which("solvscreen")
-    cmd = [exe] if exe else [sys.executable, "-m", "solvscreen.cli"]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
-
-
 @pytest.mark.parametrize("text,message", [
     ("engine: [unclosed\n", "malformed YAML: line"),
     ("- just\n- a list\n", "must be a mapping"),
 ])
-def test_malformed_config_is_a_clean_error(tmp_path, text, message):
+def test_malformed_config_is_a_clean_error(tmp_path, capsys, text, message):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(text)
-    proc = _cli("validate", "--configfile", str(cfg))
-    assert proc.returncode == 2 and message in proc.stderr and str(cfg) in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert cli.main(["validate", "--configfile", str(cfg)]) == 2  # returned: no exception escaped
+    err = capsys.readouterr().err
+    assert err.startswith("solvscreen: error:") and message in err and str(cfg) in err
 
 
-def test_missing_config_file_is_a_clean_error(tmp_path):
-    proc = _cli("validate", "--configfile", str(tmp_path / "nope.yaml"))
-    assert proc.returncode == 2 and "nope.yaml" in proc.stderr and "cannot read config file" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    proc = _cli("rank", "--configfile", str(tmp_path / "nope.yaml"))
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+@pytest.mark.parametrize("command", ["validate", "classify", "rank", "report"])
+def test_missing_config_file_is_a_clean_error(tmp_path, capsys, command):
+    assert cli.main([command, "--configfile", str(tmp_path / "nope.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.yaml" in err and "cannot read config file" in err
 
 
 def test_unknown_alpb_solvent_is_an_input_error(capsys):

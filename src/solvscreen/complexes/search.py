@@ -74,91 +74,106 @@ def _complex_xyz(lig_xyz: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.vstack([lig_xyz, p[None, :]])
 
 
-def search_complex(
-    engine: Engine,
-    mol: Chem.Mol,
-    charge: int,
-    uhf: int,
-    base_conformers: list[np.ndarray],
-    cation: CationSpec,
-    settings: BindingSettings = BindingSettings(),
-) -> ComplexSearchResult:
-    """Find the lowest M+·L complex (see the module docstring for the protocol)."""
-    t0 = time.perf_counter()
-    donors = donor_atoms(mol)
-    if not donors:
-        raise CalculationFailed("no donor atom (O, N, F, Cl, S) to bind a cation", error_type="no_donor")
-    lig_numbers = np.array([a.GetAtomicNum() for a in mol.GetAtoms()], dtype=int)
-    numbers = np.append(lig_numbers, cation.Z)
-    symbols = [a.GetSymbol() for a in mol.GetAtoms()]
-    confs, conf_summary = ligand_conformers(engine, mol, base_conformers, charge, uhf, donors, cation, settings)
-    e_min = min(c.energy_Eh for c in confs)
-    t_conf = time.perf_counter()
+@dataclass
+class _Search:
+    """What the phases of one complex search share."""
 
+    engine: Engine
+    mol: Chem.Mol
+    numbers: np.ndarray  # ligand + cation (last)
+    charge: int  # of the complex
+    uhf: int
+    cation: CationSpec
+    settings: BindingSettings
+    donors: list
+    confs: list[LigandConformer]
+    rejected: list[str] = field(default_factory=list)
+
+    def xyz(self, st: Start) -> np.ndarray:
+        return _complex_xyz(self.confs[st.conformer].positions_A, st.position_A)
+
+    def label(self, st: Start) -> str:
+        return _start_label(self.mol, st, self.confs)
+
+    def system(self, engine: Engine | None = None):
+        return (engine or self.engine).system(self.numbers, self.charge, self.uhf)
+
+
+def _place(s: _Search) -> tuple[list[Start], int]:
+    """Every clash-free cation placement on every ligand conformer, scored by the point-charge model."""
+    e_min = min(c.energy_Eh for c in s.confs)
+    symbols = [a.GetSymbol() for a in s.mol.GetAtoms()]
     starts: list[Start] = []
     n_clash = 0
-    for ci, c in enumerate(confs):
-        s, nc = placements(mol, ci, c, donors, cation, settings.max_chelate_donors)
+    for ci, c in enumerate(s.confs):
+        found, nc = placements(s.mol, ci, c, s.donors, s.cation, s.settings.max_chelate_donors)
         n_clash += nc
-        for st in s:
+        for st in found:
             st.model_kcal = (c.energy_Eh - e_min) * HARTREE_TO_KCAL_PER_MOL + model_energy(
-                c.positions_A, c.charges_e, symbols, st.donors, st.position_A, cation
+                c.positions_A, c.charges_e, symbols, st.donors, st.position_A, s.cation
             )
-        starts.extend(s)
+        starts.extend(found)
     if not starts:
         raise CalculationFailed(
             f"every cation placement clashed with the ligand ({n_clash} tried)", error_type="placement"
         )
+    return starts, n_clash
 
-    # 1. single points on the best placements by the point-charge model. Each start gets a
-    # fresh SCF (a guess from another start's geometry can send the SCF astray) with a
-    # short iteration budget: a start whose SCF struggles (e.g. a near-zero gap) is a bad
-    # start, not worth the retry ladder's thousands of iterations.
-    pre = Engine(replace(engine.settings, max_iterations=min(engine.settings.max_iterations, PRESCREEN_SCF_ITERATIONS)),
-                 engine.stats)
-    screened = select_diverse(starts, lambda s: s.model_kcal, lambda s: s.key, settings.max_singlepoints)
+
+def _prescreen(s: _Search, starts: list[Start]) -> tuple[list[Start], int]:
+    """Single points on the best placements by the point-charge model.
+
+    Each start gets a fresh SCF (a guess from another start's geometry can send the SCF
+    astray) with a short iteration budget: a start whose SCF struggles (e.g. a near-zero
+    gap) is a bad start, not worth the retry ladder's thousands of iterations.
+    """
+    pre = Engine(replace(s.engine.settings, max_iterations=min(s.engine.settings.max_iterations,
+                                                                 PRESCREEN_SCF_ITERATIONS)), s.engine.stats)
+    screened = select_diverse(starts, lambda st: st.model_kcal, lambda st: st.key, s.settings.max_singlepoints)
     sp_ok: list[Start] = []
-    n_scf_skipped = 0
+    n_skipped = 0
     for st in screened:
         try:
-            sp = pre.system(numbers, charge + cation.charge, uhf).compute(
-                _complex_xyz(confs[st.conformer].positions_A, st.position_A), gradient=False)
+            sp = s.system(pre).compute(s.xyz(st), gradient=False)
         except CalculationFailed:
-            n_scf_skipped += 1
+            n_skipped += 1
             continue
         if sp.scf_attempt > 2:  # converged only at an elevated electronic temperature
-            n_scf_skipped += 1
+            n_skipped += 1
             continue
         st.energy_Eh = sp.energy_Eh
         sp_ok.append(st)
     if not sp_ok:
         raise CalculationFailed("no complex start gave a converged SCF", error_type="scf")
-    t_sp = time.perf_counter()
+    return sp_ok, n_skipped
 
-    # 2. loose, short optimization of the best distinct donor sets
+
+def _relax_loose(s: _Search, sp_ok: list[Start]) -> tuple[list[ComplexCandidate], int]:
+    """Loose, short optimization of the best distinct donor sets."""
     relaxed: list[ComplexCandidate] = []
-    rejected: list[str] = []
-    to_relax = select_diverse(sp_ok, lambda s: s.energy_Eh, lambda s: s.key, settings.n_relax)
+    to_relax = select_diverse(sp_ok, lambda st: st.energy_Eh, lambda st: st.key, s.settings.n_relax)
     for st in to_relax:
-        start_xyz = _complex_xyz(confs[st.conformer].positions_A, st.position_A)
+        start_xyz = s.xyz(st)
         try:
-            opt = optimize(engine.system(numbers, charge + cation.charge, uhf), start_xyz,
-                           fmax_eV_per_A=settings.loose_fmax_eV_per_A, max_steps=settings.loose_max_steps,
-                           raise_on_failure=False)
+            opt = optimize(s.system(), start_xyz, fmax_eV_per_A=s.settings.loose_fmax_eV_per_A,
+                           max_steps=s.settings.loose_max_steps, raise_on_failure=False)
         except CalculationFailed as exc:
-            rejected.append(f"{_start_label(mol, st, confs)}: {exc}")
+            s.rejected.append(f"{s.label(st)}: {exc}")
             continue
         cand = ComplexCandidate(opt.positions_A, opt.singlepoint, st, opt.n_gradients, opt.converged,
                                 start_positions_A=start_xyz)
-        cand.problem = complex_problem(mol, cand.positions_A, donors, settings.dissociation_cutoff_A)
-        cand.mode = binding_mode(mol, cand.positions_A, donors, cation, settings.denticity_factor)
+        cand.problem = complex_problem(s.mol, cand.positions_A, s.donors, s.settings.dissociation_cutoff_A)
+        cand.mode = binding_mode(s.mol, cand.positions_A, s.donors, s.cation, s.settings.denticity_factor)
         if cand.problem:
-            rejected.append(f"{_start_label(mol, st, confs)} (loose): {cand.problem}")
+            s.rejected.append(f"{s.label(st)} (loose): {cand.problem}")
             continue
         relaxed.append(cand)
-    t_relax = time.perf_counter()
+    return relaxed, len(to_relax)
 
-    # 3. tight optimization of the best distinct binding modes; the next ones if those fail
+
+def _optimize_tight(s: _Search, relaxed: list[ComplexCandidate]) -> tuple[list[ComplexCandidate], int]:
+    """Tight optimization of the best distinct binding modes; the next ones if those fail."""
+    settings, requested_K = s.settings, s.engine.settings.electronic_temperature_K
     final: list[ComplexCandidate] = []
     queue = select_diverse(relaxed, lambda c: c.energy_Eh, lambda c: c.mode["key"], len(relaxed))
     distinct = select_diverse(relaxed, lambda c: c.energy_Eh, lambda c: c.mode["key"], settings.n_optimize)
@@ -169,37 +184,64 @@ def search_complex(
             break
         n_tight += 1
         try:
-            opt = optimize(engine.system(numbers, charge + cation.charge, uhf), cand.positions_A,
-                           fmax_eV_per_A=settings.fmax_eV_per_A, max_steps=settings.max_steps,
-                           raise_on_failure=False)
+            opt = optimize(s.system(), cand.positions_A, fmax_eV_per_A=settings.fmax_eV_per_A,
+                           max_steps=settings.max_steps, raise_on_failure=False)
         except CalculationFailed as exc:
-            rejected.append(f"{_start_label(mol, cand.start, confs)} (tight): {exc}")
+            s.rejected.append(f"{s.label(cand.start)} (tight): {exc}")
             continue
         sp = opt.singlepoint
-        if sp.electronic_temperature_K > engine.settings.electronic_temperature_K:
+        if sp.electronic_temperature_K > requested_K:
             # the SCF ladder raised the temperature on the way: re-evaluate at the requested one
             try:
-                sp = engine.system(numbers, charge + cation.charge, uhf).compute(opt.positions_A)
+                sp = s.system().compute(opt.positions_A)
             except CalculationFailed as exc:
-                rejected.append(f"{_start_label(mol, cand.start, confs)} (tight): {exc}")
+                s.rejected.append(f"{s.label(cand.start)} (tight): {exc}")
                 continue
         tight = ComplexCandidate(opt.positions_A, sp, cand.start, cand.n_gradients + opt.n_gradients, opt.converged,
                                  start_positions_A=cand.start_positions_A)
-        tight.problem = complex_problem(mol, tight.positions_A, donors, settings.dissociation_cutoff_A)
+        tight.problem = complex_problem(s.mol, tight.positions_A, s.donors, settings.dissociation_cutoff_A)
         if tight.problem is None and not tight.converged:
             tight.problem = f"optimization not converged in {settings.max_steps} steps"
-        if tight.problem is None and sp.electronic_temperature_K > engine.settings.electronic_temperature_K:
+        if tight.problem is None and sp.electronic_temperature_K > requested_K:
             tight.problem = f"SCF converged only at {sp.electronic_temperature_K:.0f} K electronic temperature"
-        tight.mode = binding_mode(mol, tight.positions_A, donors, cation, settings.denticity_factor)
+        tight.mode = binding_mode(s.mol, tight.positions_A, s.donors, s.cation, settings.denticity_factor)
         if tight.problem:
-            rejected.append(f"{_start_label(mol, cand.start, confs)} (tight): {tight.problem}")
+            s.rejected.append(f"{s.label(cand.start)} (tight): {tight.problem}")
             continue
         final.append(tight)
-    t_opt = time.perf_counter()
     if not final:
-        kinds = "dissociated" if rejected and all("dissociated" in r for r in rejected) else "optimization"
-        raise CalculationFailed("no acceptable complex: " + "; ".join(rejected[:8]), error_type=kinds)
+        kinds = "dissociated" if s.rejected and all("dissociated" in r for r in s.rejected) else "optimization"
+        raise CalculationFailed("no acceptable complex: " + "; ".join(s.rejected[:8]), error_type=kinds)
     final.sort(key=lambda c: c.energy_Eh)
+    return final, n_tight
+
+
+def search_complex(
+    engine: Engine,
+    mol: Chem.Mol,
+    charge: int,
+    uhf: int,
+    base_conformers: list[np.ndarray],
+    cation: CationSpec,
+    settings: BindingSettings = BindingSettings(),
+) -> ComplexSearchResult:
+    """Find the lowest M+·L complex (see :mod:`solvscreen.complexes` for the protocol):
+    conformers -> placements -> prescreen -> loose -> tight optimization."""
+    t0 = time.perf_counter()
+    donors = donor_atoms(mol)
+    if not donors:
+        raise CalculationFailed("no donor atom (O, N, F, Cl, S) to bind a cation", error_type="no_donor")
+    numbers = np.append(np.array([a.GetAtomicNum() for a in mol.GetAtoms()], dtype=int), cation.Z)
+    confs, conf_summary = ligand_conformers(engine, mol, base_conformers, charge, uhf, donors, cation, settings)
+    s = _Search(engine, mol, numbers, charge + cation.charge, uhf, cation, settings, donors, confs)
+    t_conf = time.perf_counter()
+    starts, n_clash = _place(s)
+    sp_ok, n_scf_skipped = _prescreen(s, starts)
+    t_sp = time.perf_counter()
+    relaxed, n_relaxed = _relax_loose(s, sp_ok)
+    t_relax = time.perf_counter()
+    final, n_tight = _optimize_tight(s, relaxed)
+    t_opt = time.perf_counter()
     best = final[0]
     summary = {
         **conf_summary,
@@ -211,13 +253,13 @@ def search_complex(
         "n_rejected_clash": n_clash,
         "n_prescreened": len(sp_ok) + n_scf_skipped,
         "n_prescreen_scf_skipped": n_scf_skipped,
-        "n_relaxed": len(to_relax),
+        "n_relaxed": n_relaxed,
         "n_optimized": n_tight,
-        "n_rejected": len(rejected),
-        "rejected": rejected,
+        "n_rejected": len(s.rejected),
+        "rejected": s.rejected,
         "candidates": [
             {
-                "start": _start_label(mol, c.start, confs),
+                "start": s.label(c.start),
                 "E_rel_kcal_per_mol": round((c.energy_Eh - best.energy_Eh) * HARTREE_TO_KCAL_PER_MOL, 3),
                 "denticity": c.mode["denticity"],
                 "donor_atoms": c.mode["donor_atoms"],
