@@ -186,7 +186,6 @@ class Library:
             self.molecules[mol.name] = mol
             for key in keys:
                 self._lookup[key.lower()] = mol.name
-        self._by_structure = {m.canonical_smiles: m.name for m in self.molecules.values()}
 
     def resolve(self, name: str) -> Molecule:
         """The molecule called ``name`` (a name or an alias, case-insensitive).
@@ -211,10 +210,6 @@ class Library:
             return self.resolve(name)
         except ValidationError:
             return default
-
-    def find_structure(self, smiles: str) -> Molecule | None:
-        """The row with the same structure (canonical SMILES) as ``smiles``, if any."""
-        return self.molecules.get(self._by_structure.get(canonical_smiles(mol_from_smiles(smiles)), ""))
 
     def names(self, kinds: str | Iterable[str] | None = None) -> list[str]:
         """Row names, in file order, optionally only of the given kind(s)."""

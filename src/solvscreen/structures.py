@@ -69,12 +69,6 @@ def positions(mol: Chem.Mol, conf_id: int = -1) -> np.ndarray:
     return np.array(mol.GetConformer(conf_id).GetPositions(), dtype=float)
 
 
-def set_positions(mol: Chem.Mol, xyz: np.ndarray, conf_id: int = -1) -> None:
-    conf = mol.GetConformer(conf_id)
-    for i, p in enumerate(np.asarray(xyz, dtype=float)):
-        conf.SetAtomPosition(i, p.tolist())
-
-
 def _forcefield_optimize(mol: Chem.Mol, choice: str) -> str:
     """Pre-optimize every conformer with a force field; return the one used ('none' if none fits)."""
     if choice in ("auto", "mmff") and AllChem.MMFFHasAllMoleculeParams(mol):
