@@ -347,3 +347,26 @@ def test_killed_job_still_yields_every_table_and_the_report(tmp_path):
     assert bind["DME"]["status"] == "ok" and float(bind["DME"]["E_bind_kcal_per_mol"]) < 0
     classes = {r["id"]: r for r in csv.DictReader((results / "classification.csv").open())}
     assert classes["LCE-DME"]["label"] and not classes["DME-DMC"]["label"]  # DMC has no descriptors
+
+
+def test_schema_solvent_lists_are_names_tblite_accepts():
+    from solvscreen.engine import ALPB_SOLVENTS
+    from solvscreen.library import load_schema
+
+    props = load_schema("config")["properties"]
+    for section, key in (("engine", "solvent"), ("properties", "orbital_solvent")):
+        names = [s for s in props[section]["properties"][key]["enum"] if s is not None]
+        assert names and set(names) <= set(ALPB_SOLVENTS), (section, key)
+
+
+def test_a_checker_appended_to_config_checkers_runs_in_validate_all(tmp_path, monkeypatch):
+    """How a stage package (MD, DFT) adds its section's checks: one entry in CONFIG_CHECKERS."""
+    from solvscreen import library as library_mod
+    from solvscreen.errors import ValidationError
+
+    def check_md(config, library, formulations):
+        return [ValidationError(f"md.molecules[0]: {n!r} is not a liquid", source="config")
+                for n in ["FSI"] if not library.resolve(n).is_liquid]
+
+    monkeypatch.setattr(library_mod, "CONFIG_CHECKERS", [*library_mod.CONFIG_CHECKERS, check_md])
+    assert _errors(_library(tmp_path)) == ["config: md.molecules[0]: 'FSI' is not a liquid"]
