@@ -170,6 +170,9 @@ def run_stage(
     ctx._finish()
     record.timings["cpu_s"] = round(time.process_time() - t_cpu, 4)
     if write:
+        # the record's directory exists even when the unit wrote no file (a failure, a stage
+        # without companion files): the workflow declares it as an output of every stage job
+        ctx.files_dir.mkdir(parents=True, exist_ok=True)
         record.write(out)
     return record
 
