@@ -73,7 +73,7 @@ def run_binding(
         comment = (f"{spec.symbol}+ . {lig.name} E={best.energy_Eh:.10f} Eh E_bind={result.E_bind_kcal_per_mol:.3f} "
                    f"kcal/mol donors={','.join(result.mode['donor_atoms'])} {engine_settings.method}")
         ctx.write_file("xyz", "complex.xyz", xyz_block(result.search.numbers, best.positions_A, comment))
-        ctx.record.timings["phases_s"] = result.search.summary["phase_seconds"]
+        ctx.timing(phases_s=result.search.summary["phase_seconds"])
         return result
 
     return run_stage(

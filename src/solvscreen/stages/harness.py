@@ -92,6 +92,10 @@ class StageContext:
         for k, v in amounts.items():
             self._counters[k] = self._counters.get(k, 0) + v
 
+    def timing(self, **items: Any) -> None:
+        """Add stage-specific timings (e.g. ``phases_s={...}``) to ``record.timings``."""
+        self.record.timings.update(items)
+
     def provenance(self, **items: Any) -> None:
         """Add provenance (program versions, platform, force field, level of theory ...)."""
         self.record.provenance.update(items)

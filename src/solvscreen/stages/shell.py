@@ -141,8 +141,7 @@ def run_shell(
         t_shell = time.perf_counter()
         exchanges = [_exchange(ctx, engine, Path(p), shell, ligand, n, cation, settings, lig_charge, e_l,
                                bind_rec.name) for p in ion_pair_records]
-        ctx.record.timings["phases_s"] = {"shell": round(t_shell - t0, 3),
-                                          "exchange": round(time.perf_counter() - t_shell, 3)}
+        ctx.timing(phases_s={"shell": round(t_shell - t0, 3), "exchange": round(time.perf_counter() - t_shell, 3)})
         return ShellResult(
             cation=cation.symbol,
             ligand_charge=lig_charge,
