@@ -24,10 +24,10 @@ configfile: "workflows/config.yaml"
 try:
     CONFIG = load_config(config)
     LIBRARY, FORMULATIONS = validate_all(CONFIG)
+    PLAN = make_plan(CONFIG, LIBRARY, FORMULATIONS)
 except InputError as exc:
     raise WorkflowError(f"solvscreen: invalid input, nothing was run.\n{exc}")
 
-PLAN = make_plan(CONFIG, LIBRARY, FORMULATIONS)
 RESULTS = CONFIG["results"]
 THREADS = CONFIG["threads"]
 

@@ -63,7 +63,7 @@ def work_list(names: list[str] | None, cation: str, library: str):
 # --------------------------------------------------------------------------- in-process jobs
 def _structure_job(args):
     name, smiles, kind, out = args
-    from solvscreen.descriptors import run_structure
+    from solvscreen.stages.structure import run_structure
 
     if not Path(out).exists():
         run_structure(name, smiles, kind, out)
@@ -72,7 +72,7 @@ def _structure_job(args):
 
 def _binding_job(args):
     stage, lig, cat, out = args
-    from solvscreen.binding import run_binding
+    from solvscreen.stages.binding import run_binding
 
     t0 = time.perf_counter()
     rec = run_binding(lig, cat, out, stage=stage)
@@ -81,7 +81,7 @@ def _binding_job(args):
 
 def _shell_job(args):
     binding, ion_pairs, out = args
-    from solvscreen.shells import run_shell
+    from solvscreen.stages.shell import run_shell
 
     t0 = time.perf_counter()
     rec = run_shell(binding, ion_pairs, out)
@@ -198,11 +198,10 @@ def run_xtb(xyz_text: str, charge: int) -> tuple[int | None, float | None, float
 
 
 def compare_xtb(ns) -> None:
-    from solvscreen.binding import BindingSettings, cation_spec, search_complex
+    from solvscreen.complexes import BindingSettings, Fragment, build_shell, cation_spec, search_complex, shell_size
     from solvscreen.conformers import find_lowest_conformer
     from solvscreen.engine import Engine
     from solvscreen.optimize import FMAX_EV_PER_A, optimize
-    from solvscreen.shells import Fragment, build_shell, shell_size
     from solvscreen.structures import ConformerSettings, formal_charge, mol_from_smiles, xyz_block
 
     ligands, anions, cation, _, mols = work_list(ns.molecules, ns.cation, ns.library)

@@ -7,7 +7,7 @@ single points, SCF retries, and the fraction of wall time spent inside xTB calls
 
 Modes
 -----
-in-process (default)   run ``solvscreen.descriptors.run_structure/run_properties`` on the
+in-process (default)   run ``solvscreen.stages run_structure/run_properties`` on the
                        library into a temporary directory (``--jobs N`` processes)
 --from-results DIR     read the records a Snakemake run left in DIR (structures/, properties/)
 --compare-xtb          optimize the same RDKit start geometry with the ``xtb`` program
@@ -101,7 +101,8 @@ def load_settings(configfile: Path | None):
 # --------------------------------------------------------------------------- in-process run
 def _run_one(args) -> tuple[str, str, str]:
     name, smiles, kind, workdir, eng_dict, conf_dict = args
-    from solvscreen.descriptors import run_properties, run_structure
+    from solvscreen.stages.properties import run_properties
+    from solvscreen.stages.structure import run_structure
     from solvscreen.engine import EngineSettings
     from solvscreen.structures import ConformerSettings
 
@@ -207,7 +208,7 @@ def print_table(done, elapsed: float | None, jobs: int) -> dict:
 
 def startup_cost() -> float:
     """Seconds a fresh `solvscreen` process needs before computing anything (each Snakemake job pays it)."""
-    cmd = [sys.executable, "-c", "import solvscreen.descriptors, solvscreen.engine as e; e.backend_available('tblite')"]
+    cmd = [sys.executable, "-c", "import solvscreen.stages.properties, solvscreen.engine as e; e.backend_available('tblite')"]
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()

@@ -15,26 +15,25 @@ import json
 import numpy as np
 import pytest
 
-from solvscreen.binding import (
-    BINDING_COLUMNS,
+from solvscreen.complexes import (
     BindingSettings,
-    _chelate_centres,
-    aggregate_binding,
     cation_spec,
     complex_problem,
     donor_atoms,
-    run_binding,
-    run_ion_pair,
+    polyhedron,
     search_complex,
+    shell_size,
     template_combinations,
     unique_donors,
 )
-from solvscreen.descriptors import run_structure
+from solvscreen.complexes.placement import _chelate_centres
 from solvscreen.engine import Engine, EngineSettings
 from solvscreen.errors import InputError
 from solvscreen.optimize import _rigid_motions, lindh_hessian, optimize
 from solvscreen.records import Record
-from solvscreen.shells import SHELL_COLUMNS, aggregate_shells, polyhedron, run_shell, shell_size
+from solvscreen.stages.binding import BINDING_COLUMNS, aggregate_binding, run_binding, run_ion_pair
+from solvscreen.stages.shell import SHELL_COLUMNS, aggregate_shells, run_shell
+from solvscreen.stages.structure import load_structure, run_structure
 from solvscreen.structures import ConformerSettings, mol_from_smiles, read_xyz
 
 SMILES = {
@@ -207,9 +206,8 @@ def test_ion_pair_is_stronger_than_any_neutral_solvent(bindings):
 
 def test_search_reports_its_work_and_is_deterministic(structures):
     _, paths = structures
-    rec = Record.read(paths["DME"])
-    mol = mol_from_smiles(rec.inputs["smiles"])
-    _, xyz, _ = read_xyz(paths["DME"].with_suffix(".xyz"))
+    st = load_structure(paths["DME"])
+    mol, xyz = mol_from_smiles(st.record.inputs["smiles"]), st.positions_A
     runs = [search_complex(Engine(), mol, 0, 0, [xyz], cation_spec("K")) for _ in range(2)]
     a, b = runs
     assert a.best.energy_Eh == b.best.energy_Eh
@@ -223,7 +221,7 @@ def test_search_reports_its_work_and_is_deterministic(structures):
 def test_distant_start_is_rejected_as_dissociated(structures):
     _, paths = structures
     mol = mol_from_smiles(SMILES["DME"])
-    _, xyz, _ = read_xyz(paths["DME"].with_suffix(".xyz"))
+    xyz = load_structure(paths["DME"]).positions_A
     far = xyz.mean(axis=0) + np.array([0.0, 0.0, 12.0])
     start = np.vstack([xyz, far])
     eng = Engine()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from solvscreen.cli import main
-from solvscreen.errors import CalculationFailed, InputError
+from solvscreen.errors import InputError
 from solvscreen.records import Record
 from solvscreen.stages import StageResult, read_record, run_stage, write_died_record
 from solvscreen.stages.harness import NO_RECORD
@@ -60,6 +60,7 @@ def test_failed_upstream_stops_the_stage_with_its_reason(tmp_path):
     called = []
     rec = run_stage("properties", "m", tmp_path / "m.json", lambda ctx: called.append(1), requires=[up])
     assert not called
+    assert (tmp_path / "m").is_dir() and not any((tmp_path / "m").iterdir())  # empty, but there
     assert rec.failure["error_type"] == "structure:embedding" and "no 3D" in rec.failure["reason"]
 
 
@@ -70,6 +71,7 @@ def test_file_keys_and_names_are_checked(tmp_path):
 
     rec = run_stage("test", "t", tmp_path / "t.json", twice)
     assert not rec.ok and "declared twice" in rec.failure["reason"]
+    assert (tmp_path / "t").is_dir()  # the record's directory (a declared workflow output) exists
 
 
 def test_missing_record_reads_as_failure_and_died_job_writes_one(tmp_path):

@@ -121,6 +121,14 @@ def test_default_library_and_formulations_load(default):
     assert "KFSI" not in library.computed_names()
 
 
+def test_repository_copy_of_table2_is_the_embedded_one():
+    """tests/data/table2_calibration.csv (read by test_classify) holds the same rows as above."""
+    with open(ROOT / "tests" / "data" / "table2_calibration.csv", newline="") as fh:
+        copy = list(csv.DictReader(fh))
+    embedded = _rows(REFERENCE_TABLE2)
+    assert [{k: r[k] for k in embedded[0]} for r in copy] == embedded
+
+
 def test_shared_reference_copies_are_current():
     """The embedded reference tables equal the shared files (when those are reachable)."""
     files = {"molecules.csv": REFERENCE_MOLECULES, "table2_calibration.csv": REFERENCE_TABLE2}

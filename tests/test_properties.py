@@ -53,37 +53,37 @@ def searched():
 def test_lumo_of_fsi_below_lumo_of_dme(searched):
     """Review Fig. 10b: in ether electrolytes the anion, not the solvent, is reduced first."""
     fsi, dme = searched["FSI"][1], searched["DME"][1]
-    assert fsi["lumo_eV"] < dme["lumo_eV"]
+    assert fsi.lumo_eV < dme.lumo_eV
     # also in a dielectric, where the anion's levels are no longer lifted by its bare charge
-    if "lumo_alpb_eV" in fsi:
-        assert fsi["lumo_alpb_eV"] < dme["lumo_alpb_eV"]
-        assert fsi["lumo_alpb_eV"] < fsi["lumo_eV"]  # a dielectric stabilizes an anion's levels
+    assert fsi.orbital_solvent == dme.orbital_solvent == "ALPB(thf)"
+    assert fsi.lumo_alpb_eV < dme.lumo_alpb_eV
+    assert fsi.lumo_alpb_eV < fsi.lumo_eV  # a dielectric stabilizes an anion's levels
 
 
 def test_homo_of_tfp_below_homo_of_tep(searched):
     """Review Fig. 12e: -CF3 groups lower the HOMO (better oxidative stability)."""
     tfp, tep = searched["TFP"][1], searched["TEP"][1]
-    assert tfp["homo_eV"] < tep["homo_eV"]
+    assert tfp.homo_eV < tep.homo_eV
     # the IPEA1-xTB ionization potential tells the same story
-    assert tfp["ip_vertical_eV"] > tep["ip_vertical_eV"]
-    assert tfp["E_ox_vs_K_V"] > tep["E_ox_vs_K_V"]
+    assert tfp.ip_vertical_eV > tep.ip_vertical_eV
+    assert tfp.E_ox_vs_K_V > tep.E_ox_vs_K_V
 
 
 def test_descriptors_are_well_formed(searched):
     for name, (res, props) in searched.items():
-        assert props["homo_eV"] < props["lumo_eV"], name
-        assert props["gap_eV"] == pytest.approx(props["lumo_eV"] - props["homo_eV"])
-        assert props["dipole_D"] >= 0
-        assert props["energy_Eh"] == res.energy_Eh
-        assert props["ip_vertical_eV"] > props["ea_vertical_eV"], name
-        assert props["scf_attempt"] == 1 and props["electronic_temperature_K"] == 300.0
+        assert props.homo_eV < props.lumo_eV, name
+        assert props.gap_eV == pytest.approx(props.lumo_eV - props.homo_eV)
+        assert props.dipole_D >= 0
+        assert props.energy_Eh == res.energy_Eh
+        assert props.ip_vertical_eV > props.ea_vertical_eV, name
+        assert props.scf_attempt == 1 and props.electronic_temperature_K == 300.0
 
 
 def test_ip_of_dme_near_experiment(searched):
     """Experimental first ionization energy of 1,2-dimethoxyethane is ~9.3-10 eV (photoelectron
     spectroscopy; NIST Chemistry WebBook, gas-phase ion energetics). IPEA1-xTB is fitted to
     vertical IPs with errors of a few tenths of an eV, so a +-1 eV window is a fair check."""
-    ip = searched["DME"][1]["ip_vertical_eV"]
+    ip = searched["DME"][1].ip_vertical_eV
     assert 8.3 < ip < 11.0
 
 
@@ -95,9 +95,9 @@ def test_redox_conversion_by_hand():
 
 def test_redox_potentials_follow_ip_and_ea(searched):
     props = searched["DME"][1]
-    assert props["E_ox_vs_K_V"] == pytest.approx(props["ip_vertical_eV"] - 1.51, abs=1e-9)
-    assert props["E_red_vs_K_V"] == pytest.approx(props["ea_vertical_eV"] - 1.51, abs=1e-9)
-    assert "4.44" in props["redox_conversion"] and "2.93" in props["redox_conversion"]
+    assert props.E_ox_vs_K_V == pytest.approx(props.ip_vertical_eV - 1.51, abs=1e-9)
+    assert props.E_red_vs_K_V == pytest.approx(props.ea_vertical_eV - 1.51, abs=1e-9)
+    assert "4.44" in props.redox_conversion and "2.93" in props.redox_conversion
 
 
 def _xtb_vipea(tmp_path, numbers, xyz, charge) -> tuple[float, float]:
@@ -133,8 +133,8 @@ def test_alkali_cations_without_electrons():
         eng = Engine()
         res = find_lowest_conformer(eng, mol_from_smiles(f"[{symbol}+]"), ConformerSettings(n_embed=1))
         props = electronic_properties(eng, res.numbers, res.positions_A, res.charge, res.uhf, res.singlepoint)
-        assert math.isnan(props["homo_eV"]) and math.isnan(props["ip_vertical_eV"])
-        assert "ip_vertical_eV_failure" in props  # the reason travels with the NaN
-        ea[symbol] = props["ea_vertical_eV"]
+        assert math.isnan(props.homo_eV) and math.isnan(props.ip_vertical_eV)
+        assert props.ip_vertical_eV_failure  # the reason travels with the NaN
+        ea[symbol] = props.ea_vertical_eV
     assert ea["Li"] > ea["Na"] > ea["K"]
     assert 2.0 < ea["K"] < 6.0

@@ -10,7 +10,8 @@ import pytest
 
 from solvscreen import SCHEMA_VERSION
 from solvscreen import records as records_mod
-from solvscreen.descriptors import aggregate_descriptors, run_properties, run_structure
+from solvscreen.stages.properties import aggregate_descriptors, run_properties
+from solvscreen.stages.structure import run_structure
 from solvscreen.engine import EngineSettings
 from solvscreen.errors import InputError, SolvscreenError
 from solvscreen.records import Record, write_text_atomic
@@ -73,12 +74,12 @@ def test_failed_calculation_becomes_a_failed_record(tmp_path):
     is a molecule's fate, not a crash: the structure record says failed and why, the
     properties stage passes the failure on, and the descriptor table has a row with the reason."""
     hopeless = EngineSettings(max_iterations=1)
-    s_path, p_path = tmp_path / "DME.json", tmp_path / "DME.props.json"
+    s_path, p_path = tmp_path / "structures" / "DME.json", tmp_path / "properties" / "DME.json"
     rec = run_structure("DME", "COCCOC", "solvent", s_path, hopeless, ConformerSettings(n_embed=2))
     assert rec.status == "failed"
     assert rec.failure["error_type"] == "scf"
     assert "SCF" in rec.failure["reason"]
-    assert not (tmp_path / "DME.xyz").exists()  # no geometry for a failed search
+    assert not (tmp_path / "structures" / "DME" / "geometry.xyz").exists()  # no geometry for a failed search
 
     on_disk = Record.read(s_path)
     assert on_disk.status == "failed" and on_disk.failure == rec.failure
@@ -90,7 +91,7 @@ def test_failed_calculation_becomes_a_failed_record(tmp_path):
     assert props.failure["error_type"] == "structure:scf"
 
     # a good molecule next to it still finishes; the table has both rows
-    ok_s, ok_p = tmp_path / "DMC.json", tmp_path / "DMC.props.json"
+    ok_s, ok_p = tmp_path / "structures" / "DMC.json", tmp_path / "properties" / "DMC.json"
     assert run_structure("DMC", "COC(=O)OC", "solvent", ok_s, conformer_settings=ConformerSettings(n_embed=2)).ok
     assert run_properties(ok_s, ok_p).ok
     table = tmp_path / "descriptors.csv"

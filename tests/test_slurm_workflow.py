@@ -252,12 +252,15 @@ def test_slurm_run_gives_the_local_run_tables(runs):
     assert {row["name"] for row in table.values()} == set(MOLECULES)
     assert all(row["status"] == "ok" for row in table.values() if row["name"] != "K+")
     # the reference geometries too, coordinate by coordinate
-    for xyz in sorted((local / "structures").glob("*.xyz")):
-        la, lb = xyz.read_text().splitlines()[2:], (slurm / "structures" / xyz.name).read_text().splitlines()[2:]
-        assert len(la) == len(lb), xyz.name
+    geometries = sorted((local / "structures").glob("*/geometry.xyz"))  # structures/<name>/geometry.xyz
+    assert len(geometries) == len(MOLECULES)
+    for xyz in geometries:
+        rel = xyz.relative_to(local)
+        la, lb = xyz.read_text().splitlines()[2:], (slurm / rel).read_text().splitlines()[2:]
+        assert len(la) == len(lb), str(rel)
         for ra, rb in zip(la, lb):
             fa, fb = ra.split(), rb.split()
-            assert fa[0] == fb[0] and all(_same_value(x, y) for x, y in zip(fa[1:], fb[1:])), xyz.name
+            assert fa[0] == fb[0] and all(_same_value(x, y) for x, y in zip(fa[1:], fb[1:])), str(rel)
 
 
 def test_every_xtb_job_ran_in_a_slurm_job_grouped(runs, cluster):

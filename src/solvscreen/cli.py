@@ -32,7 +32,18 @@ def command(name: str):
 
 
 def _settings(ns: argparse.Namespace) -> dict:
-    return json.loads(ns.settings) if getattr(ns, "settings", None) else {}
+    from .errors import InputError
+
+    text = getattr(ns, "settings", None)
+    if not text:
+        return {}
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--settings is not valid JSON: {exc}") from exc
+    if not isinstance(settings, dict):
+        raise InputError("--settings must be a JSON object of config sections")
+    return settings
 
 
 def engine_settings_from(d: dict | None):
@@ -48,9 +59,11 @@ def conformer_settings_from(d: dict | None):
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
+    from .engine import BACKENDS
+
     p.add_argument("--method", default="GFN2-xTB", choices=["GFN2-xTB", "GFN1-xTB"])
-    p.add_argument("--backend", default="tblite", choices=["tblite", "xtb-python"])
-    p.add_argument("--solvent", default=None, help="ALPB implicit solvent name (default: gas phase)")
+    p.add_argument("--backend", default="tblite", choices=BACKENDS)
+    p.add_argument("--solvent", default=None, help="ALPB implicit solvent name, e.g. thf (default: gas phase)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -71,126 +84,94 @@ def print_table(rows: list[tuple[str, object]]) -> None:
 # ----------------------------------------------------------------------------- validation
 @command("validate")
 def cmd_validate(ns) -> int:
-    import yaml
+    from .library import load_config, read_config_files, summary, validate_all
 
-    from .library import load_config, summary, validate_all
-
-    config: dict = {}
-    for path in ns.configfile:
-        config.update(yaml.safe_load(Path(path).read_text()) or {})
-    config = load_config(config, base_dir=ns.directory)
+    config = load_config(read_config_files(ns.configfile), base_dir=ns.directory)
     library, formulations = validate_all(config)
     print(summary(library, formulations))
     return 0
 
 
-# ----------------------------------------------------------------------------- per molecule
-@command("structure")
-def cmd_structure(ns) -> int:
-    from .descriptors import run_structure
+# ----------------------------------------------------------------------------- stage commands
+def _run_structure(ns, s: dict):
+    from .stages.structure import run_structure
 
-    s = _settings(ns)
-    rec = run_structure(ns.name, ns.smiles, ns.kind, ns.out, engine_settings_from(s.get("engine")),
-                        conformer_settings_from(s.get("conformers")))
-    log.info("%s: structure %s%s", ns.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
+    return run_structure(ns.name, ns.smiles, ns.kind, ns.out, engine_settings_from(s.get("engine")),
+                         conformer_settings_from(s.get("conformers")))
+
+
+def _run_properties(ns, s: dict):
+    from .stages.properties import run_properties
+
+    return run_properties(ns.structure, ns.out, engine_settings_from(s.get("engine")),
+                          orbital_solvent=s.get("properties", {}).get("orbital_solvent", "thf"))
+
+
+def _run_binding(ns, s: dict):
+    from .stages.binding import run_binding
+
+    return run_binding(ns.ligand_structure, ns.cation_structure, ns.out, engine_settings_from(s.get("engine")),
+                       binding_settings_from(s.get("binding")))
+
+
+def _run_ion_pair(ns, s: dict):
+    from .stages.binding import run_ion_pair
+
+    return run_ion_pair(ns.anion_structure, ns.cation_structure, ns.out, engine_settings_from(s.get("engine")),
+                        binding_settings_from(s.get("binding")))
+
+
+def _run_shell(ns, s: dict):
+    from .stages.shell import run_shell
+
+    return run_shell(ns.binding, ns.ion_pairs or [], ns.out, engine_settings_from(s.get("engine")),
+                     binding_settings_from(s.get("binding")))
+
+
+# subcommand -> runner(ns, settings) -> Record: every stage command is the same body
+_STAGE_COMMANDS: dict[str, Callable] = {
+    "structure": _run_structure,
+    "properties": _run_properties,
+    "binding": _run_binding,
+    "ion-pair": _run_ion_pair,
+    "shell": _run_shell,
+}
+
+
+def cmd_stage(ns) -> int:
+    """Run one stage unit through its runner; a failed calculation is still exit 0 (its record says why)."""
+    rec = _STAGE_COMMANDS[ns.command](ns, _settings(ns))
+    log.info("%s: %s %s%s", rec.name, rec.stage, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
     return 0
 
 
-@command("properties")
-def cmd_properties(ns) -> int:
-    from .descriptors import run_properties
+for _name in _STAGE_COMMANDS:
+    command(_name)(cmd_stage)
 
-    s = _settings(ns)
-    rec = run_properties(ns.structure, ns.out, engine_settings_from(s.get("engine")),
-                         orbital_solvent=s.get("properties", {}).get("orbital_solvent", "thf"))
-    log.info("%s: properties %s%s", rec.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
-    return 0
+
+def binding_settings_from(d: dict | None):
+    from .complexes import BindingSettings
+
+    return BindingSettings.from_dict(d)
 
 
 @command("aggregate-descriptors")
 def cmd_aggregate_descriptors(ns) -> int:
-    from .descriptors import aggregate_descriptors
+    from .errors import InputError
+    from .stages.properties import aggregate_descriptors
 
     if len(ns.structures) != len(ns.properties):
-        raise SystemExit("aggregate-descriptors: --structures and --properties must pair up")
+        raise InputError("aggregate-descriptors: --structures and --properties must pair up")
     rows = aggregate_descriptors(list(zip(ns.structures, ns.properties)), ns.out)
     failed = [r for r in rows if r["status"] != "ok"]
     log.info("descriptors: %d molecules, %d failed -> %s", len(rows), len(failed), ns.out)
     return 0
 
 
-@command("props")
-def cmd_props(ns) -> int:
-    """Single question: the electronic descriptors of one SMILES."""
-    import tempfile
-
-    from .descriptors import run_properties, run_structure
-    from .structures import ConformerSettings
-
-    eng = _engine_from_flags(ns)
-    with tempfile.TemporaryDirectory() as tmp:
-        s = run_structure("query", ns.smiles, "query", Path(tmp) / "query.json", eng,
-                          ConformerSettings(n_embed=ns.n_embed))
-        p = run_properties(Path(tmp) / "query.json", Path(tmp) / "query.props.json", eng)
-    out = {"smiles": ns.smiles, "status": p.status, "failure": p.failure, **p.results,
-           "method": eng.method, "engine": eng.backend}
-    if ns.json:
-        print(json.dumps(out, indent=2, default=str))
-    else:
-        print_table([(k, v) for k, v in out.items() if v is not None and k != "redox_conversion"])
-        if "redox_conversion" in out:
-            print(f"\nnote: {out['redox_conversion']}")
-    return 0 if p.ok else 1
-
-
-# ----------------------------------------------------------------------------- binding commands
-def binding_settings_from(d: dict | None):
-    from .binding import BindingSettings
-
-    return BindingSettings.from_dict(d)
-
-
-def _log_record(rec, what: str) -> None:
-    log.info("%s: %s %s%s", rec.name, what, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
-
-
-@command("binding")
-def cmd_binding(ns) -> int:
-    from .binding import run_binding
-
-    s = _settings(ns)
-    rec = run_binding(ns.ligand_structure, ns.cation_structure, ns.out, engine_settings_from(s.get("engine")),
-                      binding_settings_from(s.get("binding")))
-    _log_record(rec, "binding")
-    return 0
-
-
-@command("ion-pair")
-def cmd_ion_pair(ns) -> int:
-    from .binding import run_ion_pair
-
-    s = _settings(ns)
-    rec = run_ion_pair(ns.anion_structure, ns.cation_structure, ns.out, engine_settings_from(s.get("engine")),
-                       binding_settings_from(s.get("binding")))
-    _log_record(rec, "ion pair")
-    return 0
-
-
-@command("shell")
-def cmd_shell(ns) -> int:
-    from .shells import run_shell
-
-    s = _settings(ns)
-    rec = run_shell(ns.binding, ns.ion_pairs or [], ns.out, engine_settings_from(s.get("engine")),
-                    binding_settings_from(s.get("binding")))
-    _log_record(rec, "shell")
-    return 0
-
-
 @command("aggregate-binding")
 def cmd_aggregate_binding(ns) -> int:
-    from .binding import aggregate_binding
-    from .shells import aggregate_shells
+    from .stages.binding import aggregate_binding
+    from .stages.shell import aggregate_shells
 
     rows = aggregate_binding([*(ns.binding or []), *(ns.ion_pairs or [])], ns.out_binding)
     log.info("binding: %d rows, %d failed -> %s", len(rows), sum(r["status"] != "ok" for r in rows), ns.out_binding)
@@ -200,38 +181,65 @@ def cmd_aggregate_binding(ns) -> int:
     return 0
 
 
-# SMILES of the anions `bind --shell` can exchange by name (the default library's).
-_EXCHANGE_ANIONS = {
-    "FSI": "O=S(=O)(F)[N-]S(=O)(=O)F",
-    "TFSI": "O=S(=O)(C(F)(F)F)[N-]S(=O)(=O)C(F)(F)F",
-    "PF6": "F[P-](F)(F)(F)(F)F",
-    "BF4": "F[B-](F)(F)F",
-    "ClO4": "[O-]Cl(=O)(=O)=O",
-}
+# ----------------------------------------------------------------------------- single questions
+@command("props")
+def cmd_props(ns) -> int:
+    """Single question: the electronic descriptors of one SMILES."""
+    from .query import query_properties
+    from .structures import ConformerSettings
+
+    p, out = query_properties(ns.smiles, _engine_from_flags(ns), ConformerSettings(n_embed=ns.n_embed))
+    if ns.json:
+        print(json.dumps(out, indent=2, default=str))
+    else:
+        print_table([(k, v) for k, v in out.items() if v is not None and k != "redox_conversion"])
+        if out.get("redox_conversion"):
+            print(f"\nnote: {out['redox_conversion']}")
+    return 0 if p.ok else 1
+
+
+def exchange_anions_from(names: list[str], library_paths: list[str] | None) -> dict[str, str]:
+    """``--anion`` values -> {name: SMILES}: NAME=SMILES as given, a bare name from the library."""
+    from .errors import InputError
+
+    anions: dict[str, str] = {}
+    library = None
+    for a in names:
+        if "=" in a:
+            name, smi = a.split("=", 1)
+            anions[name] = smi
+            continue
+        if library is None:
+            library = _query_library(library_paths)
+        mol = library.get(a)
+        if mol is None or mol.kind != "anion":
+            raise InputError(f"--anion {a!r}: give an anion of the library ({', '.join(library.names('anion'))}) "
+                             "or NAME=SMILES")
+        anions[mol.name] = mol.smiles
+    return anions
+
+
+def _query_library(paths: list[str] | None):
+    """The candidate library for name look-ups of single questions (default: the repository's)."""
+    from .errors import InputError
+    from .library import load_library
+
+    if not paths:
+        default = Path(__file__).resolve().parents[2] / "molecules" / "library.csv"
+        if not default.is_file():
+            raise InputError("no default library here to look anion names up in; give --library or NAME=SMILES")
+        paths = [str(default)]
+    return load_library(paths)
 
 
 @command("bind")
 def cmd_bind(ns) -> int:
     """Single question: the cation binding (or, for an anion, ion-pair binding) of one SMILES."""
-    from dataclasses import replace
-
-    from .binding import query_binding
-    from .errors import InputError
+    from .query import query_binding
     from .structures import ConformerSettings
 
-    anions = {}
-    for a in ns.anion or (["FSI"] if ns.shell else []):
-        if a in _EXCHANGE_ANIONS:
-            anions[a] = _EXCHANGE_ANIONS[a]
-        elif "=" in a:
-            name, smi = a.split("=", 1)
-            anions[name] = smi
-        else:
-            raise InputError(f"--anion {a!r}: give one of {sorted(_EXCHANGE_ANIONS)} or NAME=SMILES")
-    settings = binding_settings_from(_settings(ns).get("binding"))
-    if anions:
-        settings = replace(settings, exchange_anions=tuple(anions))
-    out = query_binding(ns.smiles, ns.cation, _engine_from_flags(ns), settings,
+    anions = exchange_anions_from(ns.anion or (["FSI"] if ns.shell else []), ns.library)
+    out = query_binding(ns.smiles, ns.cation, _engine_from_flags(ns), binding_settings_from(_settings(ns).get("binding")),
                         ConformerSettings(n_embed=ns.n_embed), workdir=ns.keep, shell=ns.shell or bool(ns.anion),
                         exchange_anions=anions)
     if ns.json:
@@ -246,27 +254,12 @@ def cmd_bind(ns) -> int:
 
 
 # ----------------------------------------------------------------------------- classification commands
-def _deep_update(base: dict, new: dict) -> dict:
-    for k, v in new.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict):
-            _deep_update(base[k], v)
-        else:
-            base[k] = v
-    return base
-
-
 def _stage_config(ns) -> dict:
     """Config for classify/rank/report: --configfile files (merged like Snakemake's), then the
     sections of --settings on top; validated and completed with the schema's defaults."""
-    import yaml
+    from .library import deep_update, load_config, read_config_files
 
-    from .library import load_config
-
-    config: dict = {}
-    for path in ns.configfile or []:
-        _deep_update(config, yaml.safe_load(Path(path).read_text()) or {})
-    _deep_update(config, _settings(ns))
-    return load_config(config)
+    return load_config(deep_update(read_config_files(ns.configfile or []), _settings(ns)))
 
 
 def _stage_inputs(ns) -> tuple[dict, object, dict]:
@@ -391,13 +384,29 @@ def _add_module_parsers(sub) -> None:
         mod.add_parsers(sub, command)
 
 
+# Exit codes of a stage command that mean "fix the input", not "the job died": `died` passes
+# them on (the job fails, as it should) instead of turning them into a failure record.
+_INPUT_EXIT_CODES = (2, 3)
+
+
 @command("died")
 def cmd_died(ns) -> int:
     """A rule's shell fallback: a failure record for a job that died without one."""
+    from .errors import InputError
     from .stages.harness import write_died_record
 
+    if ns.exit_code in _INPUT_EXIT_CODES:
+        log.error("%s %s: the stage command stopped on an input error (exit code %d; see %s)",
+                  ns.stage, ns.name, ns.exit_code, ns.log)
+        return ns.exit_code
+    inputs = {}
+    for item in ns.input or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--input {item!r}: expected KEY=VALUE")
+        inputs[key] = value
     rec = write_died_record(ns.stage, ns.name, ns.out, exit_code=ns.exit_code, log=ns.log,
-                            files_dir=ns.files_dir)
+                            files_dir=ns.files_dir, inputs=inputs)
     if rec is not None:
         log.warning("%s %s: %s", ns.stage, ns.name, rec.failure["reason"])
     return 0
@@ -422,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True)
     p.add_argument("--smiles", required=True)
     p.add_argument("--kind", default="")
-    p.add_argument("--out", required=True, help="record path (.json); .xyz/.sdf are written beside it")
+    p.add_argument("--out", required=True, help="record path (.json); geometry files go in its directory (out without .json)")
     p.add_argument("--settings", help=settings_help)
 
     p = sub.add_parser("properties", help="HOMO/LUMO, dipole, IP/EA, redox estimates at a reference geometry")
@@ -444,19 +453,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("binding", help="cation binding of one molecule (complex search, E_bind, binding mode)")
     p.add_argument("--ligand-structure", required=True, help="structure record of the ligand (.json)")
     p.add_argument("--cation-structure", required=True, help="structure record of the cation (.json)")
-    p.add_argument("--out", required=True, help="record path (.json); the complex .xyz is written beside it")
+    p.add_argument("--out", required=True, help="record path (.json); complex.xyz goes in its directory")
     p.add_argument("--settings", help=settings_help)
 
     p = sub.add_parser("ion-pair", help="ion-pair binding E(M+A-) - E(M+) - E(A-) of one anion with one cation")
     p.add_argument("--anion-structure", required=True, help="structure record of the anion (.json)")
     p.add_argument("--cation-structure", required=True, help="structure record of the cation (.json)")
-    p.add_argument("--out", required=True, help="record path (.json); the ion pair .xyz is written beside it")
+    p.add_argument("--out", required=True, help="record path (.json); complex.xyz goes in its directory")
     p.add_argument("--settings", help=settings_help)
 
     p = sub.add_parser("shell", help="filled first shell M+(L)n and anion exchange M+(L)n + A- -> M+(L)(n-1)A- + L")
     p.add_argument("--binding", required=True, help="1:1 binding record of the ligand (.json)")
     p.add_argument("--ion-pairs", nargs="*", default=[], help="ion-pair records of the exchange anions (.json)")
-    p.add_argument("--out", required=True, help="record path (.json); shell .xyz files are written beside it")
+    p.add_argument("--out", required=True, help="record path (.json); shell .xyz files go in its directory")
     p.add_argument("--settings", help=settings_help)
 
     p = sub.add_parser("aggregate-binding", help="collect binding, ion-pair and shell records into binding.csv/shells.csv")
@@ -471,7 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cation", default="K", help="K (default), Na or Li")
     p.add_argument("--shell", action="store_true", help="also the filled shell and the exchange with --anion (FSI)")
     p.add_argument("--anion", action="append",
-                   help="exchange anion for --shell: FSI, TFSI, PF6, BF4, ClO4 or NAME=SMILES (repeatable)")
+                   help="exchange anion for --shell: an anion of the library (FSI, TFSI, PF6, ...) or NAME=SMILES "
+                        "(repeatable)")
+    p.add_argument("--library", nargs="+", help="candidate tables for --anion names (default: molecules/library.csv)")
     p.add_argument("--n-embed", type=int, default=12, help="conformers to embed for the reference structure")
     p.add_argument("--keep", metavar="DIR", help="keep the records and geometries in DIR")
     p.add_argument("--settings", help="JSON with a 'binding' section overriding BindingSettings defaults")
@@ -516,6 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-code", type=int, default=None)
     p.add_argument("--log", default=None, help="the job's log (its last line goes into the reason)")
     p.add_argument("--files-dir", default=None, help="the record's companion directory (created empty)")
+    p.add_argument("--input", action="append", metavar="KEY=VALUE",
+                   help="an input of the unit (e.g. cation=K+, kind=solvent) kept in the record; repeatable")
 
     _add_module_parsers(sub)
     return parser

@@ -73,32 +73,31 @@ def find_lowest_conformer(
     optimized: list[tuple[float, np.ndarray, SinglePoint, int]] = []
     rejected: list[str] = []
     n_grad = 0
-    # a fresh System per conformer: an SCF retry rung (raised electronic temperature) reached on
-    # one conformer must not carry over to the others, whose energies are compared with it
-    for energy0, cid in ranked[: max(1, settings.n_optimize)]:
+
+    def optimize_conformer(cid: int) -> bool:
+        """Optimize one conformer; keep it unless it fails or its covalent bonds change."""
+        nonlocal n_grad
+        # a fresh System per conformer: an SCF retry rung reached on one conformer must not
+        # carry over to the others, whose energies are compared with it
         try:
             opt = optimize(engine.system(numbers, charge, uhf), positions(mol, cid))
         except CalculationFailed as exc:
             rejected.append(f"conformer {cid}: {exc}")
-            continue
+            return False
         n_grad += opt.n_gradients
         if numbers.size > 1 and not bonds_intact(mol, opt.positions_A):
             rejected.append(f"conformer {cid}: covalent bonds changed during optimization")
-            continue
+            return False
         optimized.append((opt.energy_Eh, opt.positions_A, opt.singlepoint, cid))
-    if not optimized and len(ranked) > settings.n_optimize:
-        # a chemist's retry: optimize the next conformers before giving up
-        for energy0, cid in ranked[settings.n_optimize :]:
-            try:
-                opt = optimize(engine.system(numbers, charge, uhf), positions(mol, cid))
-            except CalculationFailed as exc:
-                rejected.append(f"conformer {cid}: {exc}")
-                continue
-            n_grad += opt.n_gradients
-            if bonds_intact(mol, opt.positions_A):
-                optimized.append((opt.energy_Eh, opt.positions_A, opt.singlepoint, cid))
+        return True
+
+    n_first = max(1, settings.n_optimize)
+    for _, cid in ranked[:n_first]:
+        optimize_conformer(cid)
+    if not optimized:  # a chemist's retry: the next conformers, until one survives
+        for _, cid in ranked[n_first:]:
+            if optimize_conformer(cid):
                 break
-            rejected.append(f"conformer {cid}: covalent bonds changed during optimization")
     if not optimized:
         raise CalculationFailed("every optimized conformer failed: " + "; ".join(rejected), error_type="optimization")
     optimized.sort(key=lambda t: t[0])

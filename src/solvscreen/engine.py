@@ -34,10 +34,50 @@ import numpy as np
 from .errors import CalculationFailed, EngineUnavailable, InputError
 from .units import ANGSTROM_TO_BOHR, BOHR_TO_ANGSTROM, E_A0_TO_DEBYE, HARTREE_TO_EV, KB_HARTREE_PER_K
 
-BACKENDS = ("tblite", "xtb-python")
 METHODS = ("GFN2-xTB", "GFN1-xTB", "IPEA1-xTB")
 # Elements GFN-xTB is parametrized for (Z = 1..86).
 MAX_Z = 86
+#: ALPB solvent names tblite accepts (its solvent database; checked against tblite 0.4:
+#: ``Calculator.add("alpb-solvation", name)`` rejects any other name). Case-insensitive.
+ALPB_SOLVENTS = ("acetone", "acetonitrile", "aniline", "benzaldehyde", "benzene", "ch2cl2", "chcl3", "cs2",
+                 "dioxane", "dmf", "dmso", "ether", "ethylacetate", "furane", "hexadecane", "hexane",
+                 "methanol", "nitromethane", "octanol", "woctanol", "phenol", "toluene", "thf", "water")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One xTB backend, registered once in :data:`BACKEND_REGISTRY` with what it can compute.
+
+    ``module`` is imported to tell whether it is installed (:meth:`found`), ``distribution``
+    gives its version, ``methods`` the parametrizations it runs, ``alpb`` whether it offers
+    ALPB implicit solvent, ``calculator`` the class binding it to one system.
+    """
+
+    name: str
+    module: str
+    distribution: str
+    methods: tuple[str, ...]
+    alpb: bool
+    install_hint: str
+    calculator: Callable[..., "_Backend"]
+
+    def found(self) -> bool:
+        """True when the backend's Python package imports."""
+        import importlib
+
+        try:
+            importlib.import_module(self.module)
+        except Exception:
+            return False
+        return True
+
+    def version(self) -> str:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version(self.distribution)
+        except PackageNotFoundError:
+            return "not installed"
 
 
 @dataclass(frozen=True)
@@ -52,17 +92,21 @@ class EngineSettings:
     max_iterations: int = 250
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
+        if self.backend not in BACKEND_REGISTRY:
             raise InputError(f"unknown xTB backend {self.backend!r}; choose one of {BACKENDS}")
         if self.method not in METHODS:
             raise InputError(f"unknown method {self.method!r}; choose one of {METHODS}")
-        if self.backend == "xtb-python" and self.method == "IPEA1-xTB":
-            raise InputError("IPEA1-xTB is only available through the tblite backend")
-        if self.backend == "xtb-python" and self.solvent:
-            # xtb-python's set_solvent() gives GBSA, not ALPB (checked against the xtb program:
-            # it reproduces `xtb --gbsa`, not `--alpb`), so the two backends would disagree.
-            raise InputError("implicit solvent (ALPB) is only available through the tblite backend; "
-                             "xtb-python's API applies GBSA instead")
+        info = BACKEND_REGISTRY[self.backend]
+        if self.method not in info.methods:
+            with_it = [b.name for b in BACKEND_REGISTRY.values() if self.method in b.methods]
+            raise InputError(f"{self.method} is only available through the {' or '.join(with_it)} backend")
+        if self.solvent and not info.alpb:
+            raise InputError("implicit solvent (ALPB) is only available through the "
+                             f"{' or '.join(b.name for b in BACKEND_REGISTRY.values() if b.alpb)} backend; "
+                             f"{self.backend} does not offer it")
+        if self.solvent and str(self.solvent).lower() not in ALPB_SOLVENTS:
+            raise InputError(f"unknown ALPB solvent {self.solvent!r}; the solvents tblite knows are "
+                             f"{', '.join(ALPB_SOLVENTS)}")
         if self.electronic_temperature_K <= 0:
             raise InputError("electronic_temperature_K must be positive")
 
@@ -142,6 +186,7 @@ _RETRIES: tuple[tuple[str, int, float | None, float | None], ...] = (
     ("electronic temperature 1000 K", 4, 0.2, 1000.0),
     ("electronic temperature 3000 K", 4, 0.2, 3000.0),
 )
+_LAST_REQUESTED_TEMPERATURE_RUNG = max(i for i, r in enumerate(_RETRIES) if r[3] is None)
 
 
 def set_threads(threads: int) -> None:
@@ -152,27 +197,13 @@ def set_threads(threads: int) -> None:
 
 
 def backend_available(backend: str) -> bool:
-    """True when the backend's Python package imports."""
-    try:
-        if backend == "tblite":
-            import tblite.interface  # noqa: F401
-        elif backend == "xtb-python":
-            import xtb.interface  # noqa: F401
-        else:
-            return False
-    except Exception:
-        return False
-    return True
+    """True when ``backend`` is registered and its Python package imports."""
+    info = BACKEND_REGISTRY.get(backend)
+    return info is not None and info.found()
 
 
 def backend_version(backend: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    dist = {"tblite": "tblite", "xtb-python": "xtb"}[backend]
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "not installed"
+    return BACKEND_REGISTRY[backend].version()
 
 
 def check_elements(numbers: np.ndarray) -> None:
@@ -271,10 +302,21 @@ class _XTBPythonBackend(_Backend):
         )
 
 
-_BACKEND_CLASSES: dict[str, Callable[..., _Backend]] = {
-    "tblite": _TBLiteBackend,
-    "xtb-python": _XTBPythonBackend,
+#: Every backend, registered once: the settings check, the CLI choices, ``found()`` and the
+#: version in provenance all read this table. A new engine is one entry here (plus its
+#: ``_Backend`` subclass, and the config schema's ``engine.backend`` enum, which a test compares).
+BACKEND_REGISTRY: dict[str, Backend] = {
+    b.name: b
+    for b in (
+        Backend("tblite", "tblite.interface", "tblite", ("GFN2-xTB", "GFN1-xTB", "IPEA1-xTB"), alpb=True,
+                install_hint="pip install tblite", calculator=_TBLiteBackend),
+        # xtb-python's set_solvent() gives GBSA, not ALPB (checked against the xtb program: it
+        # reproduces `xtb --gbsa`, not `--alpb`), so it is registered without ALPB.
+        Backend("xtb-python", "xtb.interface", "xtb", ("GFN2-xTB", "GFN1-xTB"), alpb=False,
+                install_hint="pip install xtb; wheels exist for Python <= 3.11", calculator=_XTBPythonBackend),
+    )
 }
+BACKENDS = tuple(BACKEND_REGISTRY)
 
 
 class System:
@@ -302,7 +344,7 @@ class System:
             t0 = time.perf_counter()
             try:
                 if self._backend is None or attempt != self._attempt:
-                    self._backend = _BACKEND_CLASSES[self.engine.settings.backend](
+                    self._backend = BACKEND_REGISTRY[self.engine.settings.backend].calculator(
                         self.engine.settings, self.numbers, positions_bohr, self.charge, self.uhf, attempt
                     )
                     self._attempt = attempt
@@ -323,6 +365,12 @@ class System:
                 stats.gradients += 1
             occ = occ.sum(axis=0) if occ.ndim == 2 else occ
             eps = eps[0] if eps.ndim == 2 else eps
+            kelvin = self._backend.kelvin
+            if _RETRIES[attempt][3] is not None:
+                # a raised electronic temperature is for this geometry only: the next one starts
+                # again at the requested temperature (on the strongest rung that keeps it)
+                self._attempt = _LAST_REQUESTED_TEMPERATURE_RUNG
+                self._backend = None
             return SinglePoint(
                 energy_Eh=energy,
                 gradient_Eh_per_A=None if grad is None else grad / BOHR_TO_ANGSTROM,
@@ -330,7 +378,7 @@ class System:
                 occupations=occ,
                 charges_e=charges,
                 dipole_D=dipole * E_A0_TO_DEBYE,
-                electronic_temperature_K=self._backend.kelvin,
+                electronic_temperature_K=kelvin,
                 scf_attempt=attempt + 1,
             )
         raise CalculationFailed(
@@ -349,10 +397,8 @@ class Engine:
 
     def __post_init__(self) -> None:
         if not backend_available(self.settings.backend):
-            raise EngineUnavailable(
-                f"xTB backend {self.settings.backend!r} is not installed"
-                + (" (pip install xtb; wheels exist for Python <= 3.11)" if self.settings.backend == "xtb-python" else "")
-            )
+            raise EngineUnavailable(f"xTB backend {self.settings.backend!r} is not installed "
+                                    f"({BACKEND_REGISTRY[self.settings.backend].install_hint})")
 
     @property
     def version(self) -> str:

@@ -45,8 +45,7 @@ import copy
 import csv
 import difflib
 import io
-import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -59,6 +58,7 @@ from rdkit import Chem
 
 from .engine import MAX_Z
 from .errors import InputError, ValidationError, ValidationErrors
+from .records import parse_number
 from .structures import canonical_smiles, formal_charge, mol_from_smiles, unpaired_electrons
 
 __all__ = [
@@ -75,6 +75,9 @@ __all__ = [
     "load_formulations",
     "load_config",
     "validate_all",
+    "read_config_files",
+    "deep_update",
+    "CONFIG_CHECKERS",
     "summary",
     "load_schema",
 ]
@@ -90,6 +93,11 @@ MAX_CONCENTRATION_MOL_PER_L = 8.0
 #: solution density above 2 g/mL from the salt alone, before any solvent is counted
 #: (21 m LiTFSI water-in-salt, an extreme, holds ~1.5 kg salt per litre).
 MAX_SALT_MASS_G_PER_L = 2000.0
+#: Component ratios (``NAME:RATIO``) are relative parts: each must lie in this range. A part
+#: below 1/1000 of the unit is an additive, not a solvent or diluent (components below a 5 %
+#: volume fraction are not even counted as diluents by the classification); above 1000 the
+#: other components are the additives. Values like 1e-300 are typos.
+RATIO_RANGE = (1e-3, 1e3)
 
 LIBRARY_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name", "density_g_per_mL", "density_source")
 LIBRARY_REQUIRED = ("name", "smiles")
@@ -142,6 +150,7 @@ class Molecule:
     row: int
     cation: str | None = None
     anion: str | None = None
+    n_atoms: int = 0  # atoms with explicit hydrogens (the size guard ``max_atoms`` counts these)
 
     @property
     def is_liquid(self) -> bool:
@@ -177,7 +186,6 @@ class Library:
             self.molecules[mol.name] = mol
             for key in keys:
                 self._lookup[key.lower()] = mol.name
-        self._by_structure = {m.canonical_smiles: m.name for m in self.molecules.values()}
 
     def resolve(self, name: str) -> Molecule:
         """The molecule called ``name`` (a name or an alias, case-insensitive).
@@ -202,10 +210,6 @@ class Library:
             return self.resolve(name)
         except ValidationError:
             return default
-
-    def find_structure(self, smiles: str) -> Molecule | None:
-        """The row with the same structure (canonical SMILES) as ``smiles``, if any."""
-        return self.molecules.get(self._by_structure.get(canonical_smiles(mol_from_smiles(smiles)), ""))
 
     def names(self, kinds: str | Iterable[str] | None = None) -> list[str]:
         """Row names, in file order, optionally only of the given kind(s)."""
@@ -414,13 +418,10 @@ def _header_ok(header: list[str], columns: tuple[str, ...], required: tuple[str,
 
 def _number(text: str) -> float | str | None:
     """``float`` of a cell, ``None`` when empty, the text itself when it is not a finite number."""
-    if text == "":
+    if text.strip() == "":
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        return text
-    return value if math.isfinite(value) else text
+    value = parse_number(text)
+    return text if value is None else value
 
 
 def _flag(text: str) -> bool | str | None:
@@ -638,6 +639,7 @@ def _to_molecule(c: _Candidate) -> Molecule:
         row=c.row.number,
         cation=r.get("cation"),
         anion=r.get("anion"),
+        n_atoms=c.mol.GetNumAtoms(),
     )
 
 
@@ -675,6 +677,10 @@ def _parse_components(text: str) -> tuple[list[tuple[str, float]], list[str]]:
         ratio = _number(ratio_text) if sep else 1.0
         if not isinstance(ratio, float) or ratio <= 0 or ":" in ratio_text:
             reasons.append(f"components {text!r}: ratio {ratio_text!r} of {name!r} is not a positive number")
+            continue
+        if not RATIO_RANGE[0] <= ratio <= RATIO_RANGE[1]:
+            reasons.append(f"components {text!r}: ratio {ratio_text!r} of {name!r} is outside "
+                           f"{RATIO_RANGE[0]:g}-{RATIO_RANGE[1]:g} (relative parts; smaller shares are additives)")
             continue
         parts.append((name, ratio))
     return parts, reasons
@@ -903,12 +909,60 @@ def _check_selection(config: dict, library: Library, broken: set[str], errors: l
                     f"({mol.cation}, {mol.anion}) or a formulation that uses it", source="config"))
 
 
+def check_molecule_size(config: dict, library: Library, formulations: list[Formulation]) -> list[ValidationError]:
+    """Size guard: every molecule computed on its own has at most ``max_atoms`` atoms (H included)."""
+    limit = config["max_atoms"]
+    return [ValidationError(f"{m.name} has {m.n_atoms} atoms (hydrogens included), more than max_atoms = "
+                            f"{limit} (config); such a molecule's jobs run for hours; raise max_atoms "
+                            "knowingly or leave it out", source=m.source, row=m.row)
+            for m in library if m.kind != "salt" and m.n_atoms > limit]
+
+
+def _reference(library: Library, key: str, name: str, kinds: tuple[str, ...]) -> ValidationError | None:
+    """An error when the config key ``key`` names no library row of one of ``kinds``."""
+    mol = library.get(name)
+    if mol is None:
+        try:
+            library.resolve(name)
+        except ValidationError as exc:
+            return ValidationError(f"{key}: {exc.reason}", source="config")
+    if mol.kind not in kinds:
+        names = ", ".join(n for k in kinds for n in library.names(k))
+        return ValidationError(f"{key}: {name!r} is a{'n' if mol.kind[0] in 'aeiou' else ''} {mol.kind}, "
+                               f"not a{'n' if kinds[0][0] in 'aeiou' else ''} {' or '.join(kinds)} ({names})",
+                               source="config")
+    return None
+
+
+def check_references(config: dict, library: Library, formulations: list[Formulation]) -> list[ValidationError]:
+    """Every config value that names a library row names one of the right kind (key path in the message)."""
+    refs: list[tuple[str, str, tuple[str, ...]]] = []
+    refs += [(f"binding.exchange_anions[{i}]", n, ("anion",))
+             for i, n in enumerate((config.get("binding") or {}).get("exchange_anions", ["FSI"]))]
+    salt = (config.get("ranking") or {}).get("salt")
+    if salt is not None:
+        refs.append(("ranking.salt", salt, ("salt",)))
+    shell_anion = (config.get("classification") or {}).get("shell_anion")
+    if shell_anion not in (None, "salt"):
+        refs.append(("classification.shell_anion", shell_anion, ("anion",)))
+    return [e for key, name, kinds in refs if (e := _reference(library, key, name, kinds)) is not None]
+
+
+ConfigChecker = Callable[[dict, Library, "list[Formulation]"], "list[ValidationError]"]
+
+#: The checks :func:`validate_all` runs on a complete config with its library and formulations;
+#: each returns its errors (config key path or file and row in each). A stage package adds its
+#: section's checker here (``check_config(config, library, formulations)``).
+CONFIG_CHECKERS: list[ConfigChecker] = [check_molecule_size, check_references]
+
+
 def validate_all(config: Mapping) -> tuple[Library, list[Formulation]]:
     """Validate everything a run needs; return the library and the formulations.
 
     ``config`` may be raw or already passed through :func:`load_config` (paths already
     resolved stay as they are). Checks the config, the settings, every library and
-    formulation file, and that the config's ``molecules`` and ``cations`` exist.
+    formulation file, that the config's ``molecules`` and ``cations`` exist, then every
+    checker of :data:`CONFIG_CHECKERS` (size guard, cross-references, stage sections).
 
     Raises
     ------
@@ -926,9 +980,60 @@ def validate_all(config: Mapping) -> tuple[Library, list[Formulation]]:
     formulations, form_errors = _load_formulations(formulation_paths, library, broken)
     errors.extend(form_errors)
     _check_selection(config, library, broken, errors)
+    for checker in CONFIG_CHECKERS:
+        errors.extend(e for e in checker(config, library, formulations)
+                      if not (e.source == "config" and _names_broken_row(e, broken)))
     if errors:
         raise ValidationErrors(errors)
     return library, formulations
+
+
+def _names_broken_row(error: ValidationError, broken: set[str]) -> bool:
+    """True for an "unknown molecule" error about a row already reported as invalid."""
+    return "unknown molecule" in error.reason and any(f"'{b}'" in error.reason.lower() for b in broken)
+
+
+def read_config_files(paths: Iterable[PathLike]) -> dict:
+    """Merge YAML config files (later ones on top, nested sections merged like Snakemake's).
+
+    A missing file or malformed YAML is a :class:`ValidationErrors` naming the file (and
+    the line), never a traceback.
+    """
+    config: dict = {}
+    errors: list[ValidationError] = []
+    for path in _as_paths(paths):
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            errors.append(ValidationError(f"cannot read config file: {exc.strerror or exc}", source=str(path)))
+            continue
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc)
+            errors.append(ValidationError(f"malformed YAML: {where}{problem}", source=str(path)))
+            continue
+        if data is None:
+            continue
+        if not isinstance(data, Mapping):
+            errors.append(ValidationError(f"a config file must be a mapping of keys to values, "
+                                          f"not {type(data).__name__}", source=str(path)))
+            continue
+        deep_update(config, data)
+    if errors:
+        raise ValidationErrors(errors)
+    return config
+
+
+def deep_update(base: dict, new: Mapping) -> dict:
+    for k, v in new.items():
+        if isinstance(v, Mapping) and isinstance(base.get(k), dict):
+            deep_update(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v) if isinstance(v, (dict, list)) else v
+    return base
 
 
 # ============================================================================ summary

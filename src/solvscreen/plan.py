@@ -16,7 +16,6 @@ class Plan:
     ligands: list[str]  # neutral molecules whose cation binding is computed
     anions: list[str]
     salts: list[str]
-    extras: dict = field(default_factory=dict)
     # binding stage: anions whose exchange into the shell is computed, (cation, anion) ion
     # pairs (every salt's own pair, and every binding cation with every exchange anion)
     exchange_anions: list[str] = field(default_factory=list)

@@ -18,10 +18,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 from .engine import Engine, EngineSettings, SinglePoint, backend_available
 from .errors import CalculationFailed
+from .records import StageResult
 from .units import ABSOLUTE_SHE_V, HARTREE_TO_EV, K_VS_SHE_V
 
 IPEA_METHOD = "IPEA1-xTB"
@@ -83,27 +86,59 @@ def dielectric_orbitals(engine: Engine, numbers, positions_A, charge: int, uhf: 
     return {"homo_alpb_eV": sp.homo_eV, "lumo_alpb_eV": sp.lumo_eV, "orbital_solvent": f"ALPB({solvent})"}
 
 
+@dataclass
+class PropertiesResult(StageResult):
+    """All per-molecule electronic descriptors at one geometry, units in the names.
+
+    ``COLUMNS`` are its descriptors.csv columns: a new descriptor is a field here (and in
+    ``COLUMNS``), computed in :func:`electronic_properties`; the table picks it up.
+    """
+
+    COLUMNS = ("energy_Eh", "homo_eV", "lumo_eV", "gap_eV", "dipole_D",
+               "homo_alpb_eV", "lumo_alpb_eV", "orbital_solvent",
+               "ip_vertical_eV", "ea_vertical_eV", "E_ox_vs_K_V", "E_red_vs_K_V",
+               "electronic_temperature_K")
+
+    energy_Eh: float
+    homo_eV: float
+    lumo_eV: float
+    gap_eV: float
+    dipole_D: float
+    electronic_temperature_K: float
+    scf_attempt: int
+    homo_alpb_eV: float | None = None
+    lumo_alpb_eV: float | None = None
+    orbital_solvent: str | None = None
+    ipea_method: str | None = None
+    ipea_engine: str | None = None
+    ip_vertical_eV: float | None = None
+    ea_vertical_eV: float | None = None
+    ip_vertical_eV_failure: str | None = None
+    ea_vertical_eV_failure: str | None = None
+    E_ox_vs_K_V: float | None = None
+    E_red_vs_K_V: float | None = None
+    redox_conversion: str | None = None
+
+
 def electronic_properties(engine: Engine, numbers, positions_A, charge: int, uhf: int,
-                          sp: SinglePoint | None = None, orbital_solvent: str | None = "thf") -> dict:
-    """All per-molecule electronic descriptors at one geometry, units in the keys."""
+                          sp: SinglePoint | None = None, orbital_solvent: str | None = "thf") -> PropertiesResult:
+    """All per-molecule electronic descriptors at one geometry."""
     if sp is None:
         sp = engine.singlepoint(numbers, positions_A, charge, uhf)
-    props = {
-        "energy_Eh": sp.energy_Eh,
-        "homo_eV": sp.homo_eV,
-        "lumo_eV": sp.lumo_eV,
-        "gap_eV": sp.gap_eV,
-        "dipole_D": sp.dipole_magnitude_D,
-        "electronic_temperature_K": sp.electronic_temperature_K,
-        "scf_attempt": sp.scf_attempt,
-    }
+    props = PropertiesResult(
+        energy_Eh=sp.energy_Eh,
+        homo_eV=sp.homo_eV,
+        lumo_eV=sp.lumo_eV,
+        gap_eV=sp.gap_eV,
+        dipole_D=sp.dipole_magnitude_D,
+        electronic_temperature_K=sp.electronic_temperature_K,
+        scf_attempt=sp.scf_attempt,
+    )
     if orbital_solvent:
-        props.update(dielectric_orbitals(engine, numbers, positions_A, charge, uhf, orbital_solvent))
+        props = replace(props, **dielectric_orbitals(engine, numbers, positions_A, charge, uhf, orbital_solvent))
     n_electrons = int(np.sum(numbers)) - charge
     if n_electrons >= 1:
         ipea = vertical_ip_ea(engine, numbers, positions_A, charge, uhf)
-        props.update(ipea)
-        props["E_ox_vs_K_V"] = potential_vs_K(ipea["ip_vertical_eV"])
-        props["E_red_vs_K_V"] = potential_vs_K(ipea["ea_vertical_eV"])
-        props["redox_conversion"] = REDOX_CONVERSION
+        props = replace(props, **ipea, E_ox_vs_K_V=potential_vs_K(ipea["ip_vertical_eV"]),
+                        E_red_vs_K_V=potential_vs_K(ipea["ea_vertical_eV"]), redox_conversion=REDOX_CONVERSION)
     return props

@@ -66,7 +66,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .result_tables import ResultTables, _num, ion_key, read_rows
+from .records import parse_number as _num
+from .result_tables import ResultTables, ion_key, read_rows
 from .settings import known_keys
 
 OBJECTIVES = ("reductive_stability", "oxidative_stability", "anion_rich_shell", "non_coordination")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -23,7 +24,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
 import numpy as np
 
@@ -94,6 +95,25 @@ def write_csv(path: str | Path, rows: list[dict], columns: list[str] | None = No
     write_text_atomic(path, buf.getvalue())
 
 
+def parse_number(text: Any) -> float | None:
+    """A finite float from a table cell (str or number); ``None`` for empty, non-numeric or NaN/inf.
+
+    The one number parser of the package: CSV tables written by :func:`write_csv` and the
+    input tables read by :mod:`solvscreen.library` both go through it.
+    """
+    if text is None or isinstance(text, bool):
+        return None
+    if isinstance(text, str):
+        text = text.strip()
+        if not text:
+            return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def _csv_cell(value: Any) -> Any:
     value = _jsonable(value)
     if value is None:
@@ -116,6 +136,30 @@ def base_provenance() -> dict:
         "threads": int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or None,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+class StageResult:
+    """Mixin for a stage's typed result (a dataclass).
+
+    ``COLUMNS`` names the table columns (units in the names) that the result contributes
+    to its stage's aggregate table; :meth:`row` gives their values. ``to_results`` is what
+    is stored in the record (all dataclass fields by default).
+    """
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ()
+
+    def to_results(self) -> dict:
+        if dataclasses.is_dataclass(self):
+            return dataclasses.asdict(self)
+        raise TypeError(f"{type(self).__name__} is not a dataclass; override to_results()")
+
+    def row(self) -> dict:
+        return self.row_from_results(self.to_results())
+
+    @classmethod
+    def row_from_results(cls, results: dict) -> dict:
+        """Table values from a stored record's ``results`` (the reading side of :meth:`row`)."""
+        return {c: results.get(c) for c in cls.COLUMNS}
 
 
 @dataclass

@@ -9,24 +9,10 @@ Each table may be missing (a stage not run yet) or hold failed rows; look-ups re
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-def _num(value: str | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return None if math.isnan(value) else float(value)
-    value = value.strip()
-    if value == "":
-        return None
-    try:
-        v = float(value)
-    except ValueError:
-        return None
-    return None if math.isnan(v) else v
+from .records import parse_number
 
 
 def read_rows(path: str | Path | None) -> list[dict]:
@@ -103,7 +89,7 @@ class ResultTables:
         shell energy of a shell whose exchange with one anion failed), else the failure reason."""
         if row is None:
             return Value(None, f"no {what} row")
-        v = _num(row.get(column))
+        v = parse_number(row.get(column))
         if v is not None:
             return Value(v)
         if (row.get("status") or "ok") != "ok":

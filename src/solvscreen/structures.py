@@ -69,12 +69,6 @@ def positions(mol: Chem.Mol, conf_id: int = -1) -> np.ndarray:
     return np.array(mol.GetConformer(conf_id).GetPositions(), dtype=float)
 
 
-def set_positions(mol: Chem.Mol, xyz: np.ndarray, conf_id: int = -1) -> None:
-    conf = mol.GetConformer(conf_id)
-    for i, p in enumerate(np.asarray(xyz, dtype=float)):
-        conf.SetAtomPosition(i, p.tolist())
-
-
 def _forcefield_optimize(mol: Chem.Mol, choice: str) -> str:
     """Pre-optimize every conformer with a force field; return the one used ('none' if none fits)."""
     if choice in ("auto", "mmff") and AllChem.MMFFHasAllMoleculeParams(mol):
@@ -213,6 +207,17 @@ def read_xyz(path: str | Path) -> tuple[np.ndarray, np.ndarray, str]:
         numbers.append(table.GetAtomicNumber(sym))
         xyz.append([float(x), float(y), float(z)])
     return np.array(numbers, dtype=int), np.array(xyz), lines[1]
+
+
+def read_xyz_frames(path: str | Path) -> list[np.ndarray]:
+    """Positions (Å) of every frame of a multi-frame XYZ file."""
+    lines = Path(path).read_text().splitlines()
+    frames, i = [], 0
+    while i < len(lines) and lines[i].strip():
+        n = int(lines[i].split()[0])
+        frames.append(np.array([[float(v) for v in line.split()[1:4]] for line in lines[i + 2 : i + 2 + n]]))
+        i += 2 + n
+    return frames
 
 
 def sdf_block(mol: Chem.Mol, xyz: np.ndarray, name: str, props: dict | None = None) -> str:

@@ -3,18 +3,18 @@
 # exchange -> results/binding.csv (anion rows = ion pairs) and results/shells.csv.
 # The work list (PLAN.ligands, PLAN.cations, PLAN.ion_pairs, PLAN.exchange_anions) comes from
 # solvscreen.plan; settings from the config's `engine` and `binding` sections.
-
-
-wildcard_constraints:
-    anion=r"[^/]+",
+# Each record X.json has its companion files (complex.xyz, shell.xyz, ...) in X/.
 
 
 rule binding:
     input:
         ligand=f"{RESULTS}/structures/{{name}}.json",
+        ligand_dir=f"{RESULTS}/structures/{{name}}",
         cation=f"{RESULTS}/structures/{{cation}}.json",
+        cation_dir=f"{RESULTS}/structures/{{cation}}",
     output:
-        f"{RESULTS}/binding/{{cation}}/{{name}}.json",
+        record=f"{RESULTS}/binding/{{cation}}/{{name}}.json",
+        dir=directory(f"{RESULTS}/binding/{{cation}}/{{name}}"),
     log:
         f"{RESULTS}/logs/binding/{{cation}}/{{name}}.log",
     params:
@@ -27,15 +27,19 @@ rule binding:
         runtime=30,
     shell:
         "solvscreen --threads {threads} binding --ligand-structure {input.ligand:q}"
-        " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
+        " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
+        + died_fallback("binding", inputs="--input cation={wildcards.cation:q}")
 
 
 rule ion_pair:
     input:
         anion=f"{RESULTS}/structures/{{anion}}.json",
+        anion_dir=f"{RESULTS}/structures/{{anion}}",
         cation=f"{RESULTS}/structures/{{cation}}.json",
+        cation_dir=f"{RESULTS}/structures/{{cation}}",
     output:
-        f"{RESULTS}/ion_pairs/{{cation}}/{{anion}}.json",
+        record=f"{RESULTS}/ion_pairs/{{cation}}/{{anion}}.json",
+        dir=directory(f"{RESULTS}/ion_pairs/{{cation}}/{{anion}}"),
     log:
         f"{RESULTS}/logs/ion_pair/{{cation}}/{{anion}}.log",
     params:
@@ -48,15 +52,20 @@ rule ion_pair:
         runtime=30,
     shell:
         "solvscreen --threads {threads} ion-pair --anion-structure {input.anion:q}"
-        " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
+        " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
+        + died_fallback("ion_pair", name="{wildcards.anion:q}",
+                        inputs="--input cation={wildcards.cation:q} --input kind=anion")
 
 
 rule shell:
     input:
         binding=f"{RESULTS}/binding/{{cation}}/{{name}}.json",
+        binding_dir=f"{RESULTS}/binding/{{cation}}/{{name}}",
         ion_pairs=lambda wc: [f"{RESULTS}/ion_pairs/{wc.cation}/{a}.json" for a in PLAN.exchange_anions],
+        ion_pair_dirs=lambda wc: [f"{RESULTS}/ion_pairs/{wc.cation}/{a}" for a in PLAN.exchange_anions],
     output:
-        f"{RESULTS}/shells/{{cation}}/{{name}}.json",
+        record=f"{RESULTS}/shells/{{cation}}/{{name}}.json",
+        dir=directory(f"{RESULTS}/shells/{{cation}}/{{name}}"),
     log:
         f"{RESULTS}/logs/shell/{{cation}}/{{name}}.log",
     params:
@@ -69,7 +78,8 @@ rule shell:
         runtime=60,
     shell:
         "solvscreen --threads {threads} shell --binding {input.binding:q} --ion-pairs {input.ion_pairs:q}"
-        " --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
+        " --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
+        + died_fallback("shell", inputs="--input cation={wildcards.cation:q}")
 
 
 rule binding_table:

@@ -15,6 +15,17 @@ def molecule(name):
     return LIBRARY.molecules[name]
 
 
+def died_fallback(stage, name="{wildcards.name:q}", inputs=""):
+    """Shell fallback of a stage rule: a job killed from outside (out of memory, a signal, a
+    cluster time limit) leaves a failure record ("no record: job died") instead of none, so
+    the tables are still written. Input errors (exit 2, 3) still fail the job."""
+    return (f" || solvscreen died --stage {stage} --name {name} --out {{output.record:q}} --exit-code $?"
+            f" --log {{log:q}} --files-dir {{output.dir:q}}" + (f" {inputs}" if inputs else ""))
+
+
+# Record names are file-safe by validation (no '.', '/' or spaces): a record X.json and its
+# companion directory X/ can never be mistaken for another unit's files.
 wildcard_constraints:
-    name=r"[^/]+",
-    cation=r"[^/]+",
+    name=r"[^/.]+",
+    cation=r"[^/.]+",
+    anion=r"[^/.]+",

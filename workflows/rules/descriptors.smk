@@ -1,10 +1,11 @@
 # Per-molecule descriptors: reference structure (conformer search) -> electronic
-# properties -> results/descriptors.csv.
+# properties -> results/descriptors.csv. Each record X.json has its companion files in X/.
 
 
 rule structure:
     output:
-        f"{RESULTS}/structures/{{name}}.json",
+        record=f"{RESULTS}/structures/{{name}}.json",
+        dir=directory(f"{RESULTS}/structures/{{name}}"),
     log:
         f"{RESULTS}/logs/structure/{{name}}.log",
     params:
@@ -21,14 +22,17 @@ rule structure:
         runtime=3,
     shell:
         "solvscreen --threads {threads} structure --name {wildcards.name:q} --smiles {params.smiles:q}"
-        " --kind {params.kind} --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
+        " --kind {params.kind} --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
+        + died_fallback("structure", inputs="--input kind={params.kind} --input smiles={params.smiles:q}")
 
 
 rule properties:
     input:
-        f"{RESULTS}/structures/{{name}}.json",
+        record=f"{RESULTS}/structures/{{name}}.json",
+        dir=f"{RESULTS}/structures/{{name}}",
     output:
-        f"{RESULTS}/properties/{{name}}.json",
+        record=f"{RESULTS}/properties/{{name}}.json",
+        dir=directory(f"{RESULTS}/properties/{{name}}"),
     log:
         f"{RESULTS}/logs/properties/{{name}}.log",
     params:
@@ -40,8 +44,8 @@ rule properties:
         mem_mb=1000,
         runtime=1,
     shell:
-        "solvscreen --threads {threads} properties --structure {input:q} --settings {params.settings:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        "solvscreen --threads {threads} properties --structure {input.record:q} --settings {params.settings:q}"
+        " --out {output.record:q} > {log:q} 2>&1" + died_fallback("properties")
 
 
 rule descriptors:

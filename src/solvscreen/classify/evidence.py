@@ -7,21 +7,13 @@ used and name two classes when a value lies within its uncertainty of a threshol
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError
+from ..records import parse_number as _num
 from ..result_tables import ResultTables, Value, ion_key, read_rows
-
-
-def _num(v) -> float | None:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 @lru_cache(maxsize=None)
@@ -29,7 +21,7 @@ def donor_count(smiles: str) -> int | None:
     """Number of donor atoms (the binding stage's definition: O, F, N, C-Cl, thioether S)."""
     from rdkit import Chem
 
-    from ..binding import donor_atoms
+    from ..complexes import donor_atoms
 
     mol = Chem.MolFromSmiles(smiles or "")
     if mol is None:

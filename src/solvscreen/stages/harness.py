@@ -36,15 +36,14 @@ or unreadable record into a failure row ("no record: job died") instead of an er
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, Iterable
 
 from ..errors import CalculationFailed, SolvscreenError
-from ..records import Record, capture_failure, write_text_atomic
+from ..records import Record, StageResult, capture_failure, write_text_atomic
 
 __all__ = [
     "StageContext",
@@ -58,30 +57,6 @@ __all__ = [
 
 NO_RECORD = "no_record"
 """``failure.error_type`` of a record that was never written (the job died)."""
-
-
-class StageResult:
-    """Mixin for a stage's typed result (a dataclass).
-
-    ``COLUMNS`` names the table columns (units in the names) that the result contributes
-    to its stage's aggregate table; :meth:`row` gives their values. ``to_results`` is what
-    is stored in the record (all dataclass fields by default).
-    """
-
-    COLUMNS: ClassVar[tuple[str, ...]] = ()
-
-    def to_results(self) -> dict:
-        if dataclasses.is_dataclass(self):
-            return dataclasses.asdict(self)
-        raise TypeError(f"{type(self).__name__} is not a dataclass; override to_results()")
-
-    def row(self) -> dict:
-        return {c: getattr(self, c, None) for c in self.COLUMNS}
-
-    @classmethod
-    def row_from_results(cls, results: dict) -> dict:
-        """Table values from a stored record's ``results`` (the reading side of :meth:`row`)."""
-        return {c: results.get(c) for c in cls.COLUMNS}
 
 
 @dataclass
@@ -116,6 +91,10 @@ class StageContext:
         """Add to stage-specific counters (e.g. ``md_steps=5000``), stored under timings."""
         for k, v in amounts.items():
             self._counters[k] = self._counters.get(k, 0) + v
+
+    def timing(self, **items: Any) -> None:
+        """Add stage-specific timings (e.g. ``phases_s={...}``) to ``record.timings``."""
+        self.record.timings.update(items)
 
     def provenance(self, **items: Any) -> None:
         """Add provenance (program versions, platform, force field, level of theory ...)."""
@@ -195,13 +174,16 @@ def run_stage(
     ctx._finish()
     record.timings["cpu_s"] = round(time.process_time() - t_cpu, 4)
     if write:
+        # the record's directory exists even when the unit wrote no file (a failure, a stage
+        # without companion files): the workflow declares it as an output of every stage job
+        ctx.files_dir.mkdir(parents=True, exist_ok=True)
         record.write(out)
     return record
 
 
-def missing_record(stage: str, name: str, reason: str = "no record: job died") -> Record:
+def missing_record(stage: str, name: str, reason: str = "no record: job died", inputs: dict | None = None) -> Record:
     """The failure record that stands for a record that was never written."""
-    return Record(stage=stage, name=name, status="failed",
+    return Record(stage=stage, name=name, status="failed", inputs=dict(inputs or {}),
                   failure={"error_type": NO_RECORD, "reason": reason})
 
 
@@ -221,7 +203,8 @@ def read_record(path: str | Path, stage: str | None = None, name: str | None = N
 
 
 def write_died_record(stage: str, name: str, out: str | Path, *, exit_code: int | None = None,
-                      log: str | Path | None = None, files_dir: str | Path | None = None) -> Record | None:
+                      log: str | Path | None = None, files_dir: str | Path | None = None,
+                      inputs: dict | None = None) -> Record | None:
     """Write a failure record for a job that died without writing one (nothing if it exists).
 
     Called from a rule's shell fallback (``cmd || solvscreen died ...``) after the process
@@ -242,6 +225,6 @@ def write_died_record(stage: str, name: str, out: str | Path, *, exit_code: int 
         tail = [ln for ln in Path(log).read_text(errors="replace").splitlines() if ln.strip()][-1:]
         if tail:
             reason += f"; last log line: {tail[0][:300]}"
-    rec = missing_record(stage, name, reason)
+    rec = missing_record(stage, name, reason, inputs)
     rec.write(out)
     return rec

@@ -31,28 +31,19 @@ by 0-5 kcal/mol, with two or three chelating ligands by < 0.5 kcal/mol. Hence
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from rdkit import Chem
 
-from .binding import (
-    COULOMB_KCAL_A,
-    BindingSettings,
-    CationSpec,
-    _stats_delta,
-    binding_mode,
-    cation_spec,
-    donor_atoms,
-)
-from .engine import Engine, EngineSettings
-from .errors import CalculationFailed, InputError
-from .optimize import optimize
-from .records import Record, capture_failure, write_csv, write_text_atomic
-from .structures import bonds_intact, mol_from_smiles, read_xyz, xyz_block
-from .units import HARTREE_TO_KCAL_PER_MOL
+from ..engine import Engine
+from ..errors import CalculationFailed
+from ..optimize import optimize
+from ..structures import bonds_intact
+from ..units import HARTREE_TO_KCAL_PER_MOL
+from .cations import COULOMB_KCAL_A, CationSpec
+from .donors import binding_mode, donor_atoms
+from .settings import BindingSettings
 
 N_SINGLEPOINT_ARRANGEMENTS = 3  # arrangements (after the model ranking) that get a single point
 N_EXCHANGE_SITES = 3  # distinct ligands tried as the one the anion replaces
@@ -245,7 +236,7 @@ def _combined_mol(mols: list[Chem.Mol]) -> Chem.Mol:
     return out
 
 
-def _cluster_problem(mols: list[Chem.Mol], xyz: np.ndarray, cation: CationSpec,
+def cluster_problem(mols: list[Chem.Mol], xyz: np.ndarray, cation: CationSpec,
                      settings: BindingSettings) -> tuple[str | None, dict]:
     """Bonds intact in every molecule; which molecules still touch the cation."""
     combined = _combined_mol(mols)
@@ -296,7 +287,7 @@ def _optimize_cluster(engine: Engine, arrangements: list[Arrangement], mols: lis
         sp = opt.singlepoint
         if sp.electronic_temperature_K > engine.settings.electronic_temperature_K:
             sp = engine.system(numbers, charge).compute(opt.positions_A)
-        problem, info = _cluster_problem(mols, opt.positions_A, cation, settings)
+        problem, info = cluster_problem(mols, opt.positions_A, cation, settings)
         if problem is None and sp.electronic_temperature_K > engine.settings.electronic_temperature_K:
             problem = f"SCF converged only at {sp.electronic_temperature_K:.0f} K"
         if problem:
@@ -356,179 +347,3 @@ def build_exchange(engine: Engine, shell: ClusterResult, ligand: Fragment, n: in
     return _optimize_cluster(engine, arrangements, [ligand.mol] * (n - 1) + [anion.mol], charge, cation, settings)
 
 
-# ----------------------------------------------------------------------------- stage runner
-def _fragment_from_record(path: str | Path, engine: Engine, cation: CationSpec,
-                          settings: BindingSettings) -> tuple[Record, Fragment]:
-    path = Path(path)
-    rec = Record.read(path)
-    mol = mol_from_smiles(rec.inputs["smiles"])
-    numbers, xyz, _ = read_xyz(path.parent / rec.files["xyz"])
-    charge = int(rec.results["complex_charge"])
-    sp = engine.system(numbers, charge).compute(xyz, gradient=False)
-    return rec, Fragment.from_complex(rec.name, mol, xyz, sp.charges_e, cation, settings.denticity_factor)
-
-
-def run_shell(
-    binding_record: str | Path,
-    ion_pair_records: list[str | Path],
-    out: str | Path,
-    engine_settings: EngineSettings = EngineSettings(),
-    settings: BindingSettings = BindingSettings(),
-) -> Record:
-    """Shell and anion-exchange record of one ligand with one cation; geometries beside it."""
-    out = Path(out)
-    bind_rec = Record.read(binding_record)
-    record = Record(
-        stage="shell",
-        name=bind_rec.name,
-        inputs={
-            "ligand": bind_rec.name,
-            "smiles": bind_rec.inputs.get("smiles"),
-            "kind": bind_rec.inputs.get("kind"),
-            "cation": bind_rec.inputs.get("cation"),
-            "binding_record": str(binding_record),
-            "ion_pair_records": [str(p) for p in ion_pair_records],
-        },
-        settings={"engine": engine_settings.to_dict(), "binding": settings.to_dict()},
-    )
-    with capture_failure(record):
-        if not bind_rec.ok:
-            raise CalculationFailed(f"1:1 binding failed: {(bind_rec.failure or {}).get('reason')}",
-                                    error_type=f"binding:{(bind_rec.failure or {}).get('error_type')}")
-        if EngineSettings(**bind_rec.settings["engine"]) != engine_settings:
-            raise InputError(f"{binding_record} was computed with other engine settings; rerun the binding stage")
-        engine = Engine(engine_settings)
-        record.provenance.update(engine.provenance())
-        before = engine.stats.copy()
-        t0 = time.perf_counter()
-        cation = cation_spec(bind_rec.results["cation"])
-        e_m = float(bind_rec.results["E_cation_Eh"])
-        e_l = float(bind_rec.results["E_ligand_Eh"])
-        lig_charge = int(bind_rec.results["ligand_charge"])
-        _, ligand = _fragment_from_record(binding_record, engine, cation, settings)
-        dent = int(bind_rec.results["denticity"])
-        n, why = shell_size(cation, dent, len(ligand.numbers), settings)
-        shell_charge = n * lig_charge + cation.charge
-        if n == 1:  # the filled shell is the 1:1 complex itself
-            numbers, xyz, _ = read_xyz(Path(binding_record).parent / bind_rec.files["xyz"])
-            _, info = _cluster_problem([ligand.mol], xyz, cation, settings)
-            shell = ClusterResult(numbers, xyz, float(bind_rec.results["E_complex_Eh"]), True, 0,
-                                  {"from": "1:1 binding record", **info})
-        else:
-            shell = build_shell(engine, ligand, n, cation, settings, shell_charge)
-        e_shell = (shell.energy_Eh - e_m - n * e_l) / n
-        shell_xyz = out.with_suffix(".xyz")
-        write_text_atomic(shell_xyz, xyz_block(shell.numbers, shell.positions_A,
-                                               f"{cation.symbol}+({bind_rec.name}){n} E={shell.energy_Eh:.10f} Eh"))
-        files = {"xyz": shell_xyz.name}
-        t_shell = time.perf_counter()
-        exchanges = []
-        for ip_path in ion_pair_records:
-            ip = Record.read(ip_path)
-            entry = {"anion": ip.name, "ion_pair_record": str(ip_path)}
-            try:
-                if not ip.ok:
-                    raise CalculationFailed(f"ion pair {ip.name} failed: {(ip.failure or {}).get('reason')}",
-                                            error_type="ion_pair")
-                if cation_spec(ip.results["cation"]) != cation:
-                    raise InputError(f"{ip_path}: ion pair with {ip.results['cation']}, shell of {cation.symbol}")
-                e_a = float(ip.results["E_ligand_Eh"])
-                a_charge = int(ip.results["ligand_charge"])
-                if n == 1:  # M+L + A- -> M+A- + L: the ion pair itself
-                    e_mix, conv, info = float(ip.results["E_complex_Eh"]), True, {"from": "ion-pair record"}
-                else:
-                    _, anion = _fragment_from_record(ip_path, engine, cation, settings)
-                    mix = build_exchange(engine, shell, ligand, n, anion, cation, settings,
-                                         (n - 1) * lig_charge + a_charge + cation.charge)
-                    e_mix, conv, info = mix.energy_Eh, mix.converged, mix.summary
-                    path = out.with_name(f"{out.stem}.{ip.name}.xyz")
-                    write_text_atomic(path, xyz_block(mix.numbers, mix.positions_A,
-                                                      f"{cation.symbol}+({bind_rec.name}){n - 1}({ip.name}) "
-                                                      f"E={mix.energy_Eh:.10f} Eh"))
-                    files[f"exchange_{ip.name}_xyz"] = path.name
-                entry.update({
-                    "status": "ok",
-                    "E_exchange_kcal_per_mol": (e_mix + e_l - shell.energy_Eh - e_a) * HARTREE_TO_KCAL_PER_MOL,
-                    "E_mixed_shell_Eh": e_mix,
-                    "E_anion_Eh": e_a,
-                    "optimization_converged": conv,
-                    "search": info,
-                })
-            except CalculationFailed as exc:
-                entry.update({"status": "failed", "failure_reason": str(exc), "error_type": exc.error_type})
-            exchanges.append(entry)
-        record.files = files
-        record.results = {
-            "cation": cation.symbol,
-            "ligand_charge": lig_charge,
-            "shell_n": n,
-            "shell_n_reason": why,
-            "target_coordination_number": settings.target_cn(cation),
-            "denticity_1to1": dent,
-            "shell_coordination_number": shell.summary["coordination_number"],
-            "n_bound_ligands": shell.summary["n_bound_molecules"],
-            "E_shell_Eh": shell.energy_Eh,
-            "E_shell_per_ligand_kcal_per_mol": e_shell * HARTREE_TO_KCAL_PER_MOL,
-            "E_cation_Eh": e_m,
-            "E_ligand_Eh": e_l,
-            "shell_optimization_converged": shell.converged,
-            "shell_search": shell.summary,
-            "exchange": exchanges,
-            "definitions": {
-                "E_shell_per_ligand": "(E(M+Ln) - E(M+) - n E(L, lowest conformer)) / n; negative = bound",
-                "E_exchange": "E(M+L(n-1)A-) + E(L) - E(M+Ln) - E(A-); "
-                              "negative = the anion enters the shell favourably",
-                "shell_coordination_number": "donor atoms within denticity_factor x the ideal M-donor distance "
-                                             "in the optimized shell",
-            },
-        }
-        record.timings["engine"] = _stats_delta(engine, before)
-        record.timings["phases_s"] = {"shell": round(t_shell - t0, 3),
-                                      "exchange": round(time.perf_counter() - t_shell, 3)}
-    record.write(out)
-    return record
-
-
-# ----------------------------------------------------------------------------- aggregation
-SHELL_COLUMNS = [
-    "name", "cation", "anion", "status", "failure_reason",
-    "shell_n", "shell_coordination_number", "E_shell_per_ligand_kcal_per_mol", "E_exchange_kcal_per_mol",
-    "n_bound_ligands", "shell_n_reason", "wall_s", "gradient_evaluations", "record",
-]
-
-
-def shell_rows(path: str | Path) -> list[dict]:
-    """shells.csv rows of one shell record: one per exchange anion (one row if there is none)."""
-    r = Record.read(path)
-    base = {
-        "name": r.name,
-        "cation": r.inputs.get("cation"),
-        "status": r.status,
-        "failure_reason": "" if r.ok else f"shell: {(r.failure or {}).get('reason')}",
-        "wall_s": r.timings.get("wall_s"),
-        "gradient_evaluations": (r.timings.get("engine") or {}).get("gradients"),
-        "record": str(path),
-    }
-    if r.ok:
-        base.update({k: r.results.get(k) for k in ("shell_n", "shell_coordination_number",
-                                                   "E_shell_per_ligand_kcal_per_mol", "n_bound_ligands",
-                                                   "shell_n_reason")})
-    exchanges = r.results.get("exchange") or []
-    if not exchanges:
-        return [{**base, "anion": ""}]
-    rows = []
-    for ex in exchanges:
-        row = {**base, "anion": ex.get("anion")}
-        if ex.get("status") == "ok":
-            row["E_exchange_kcal_per_mol"] = ex.get("E_exchange_kcal_per_mol")
-        elif r.ok:
-            row["status"] = "failed"
-            row["failure_reason"] = f"exchange {ex.get('anion')}: {ex.get('failure_reason')}"
-        rows.append(row)
-    return rows
-
-
-def aggregate_shells(records: list[str | Path], out_csv: str | Path) -> list[dict]:
-    rows = [row for p in records for row in shell_rows(p)]
-    write_csv(out_csv, rows, SHELL_COLUMNS)
-    return rows

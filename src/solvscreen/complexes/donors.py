@@ -1,0 +1,140 @@
+"""Donor atoms of a ligand: symmetry-unique sites, chelating combinations, binding mode.
+
+Donors: O, N, F, Cl, divalent S (the O of S=O and P=O is an O donor), symmetry classes by
+RDKit canonical ranking (``Chem.CanonicalRankAtoms(mol, breakTies=False)``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from rdkit import Chem
+
+from ..structures import bonds_intact
+from .cations import HARD_DONORS, CationSpec
+
+
+@dataclass(frozen=True)
+class Donor:
+    index: int  # 0-based atom index in the ligand
+    element: str
+    rank: int  # canonical rank without tie breaking: equal ranks = symmetry-equivalent
+
+    @property
+    def label(self) -> str:
+        return f"{self.element}{self.index}"
+
+
+def _is_donor(atom: Chem.Atom) -> bool:
+    z = atom.GetAtomicNum()
+    if z in (8, 9):
+        return True
+    if z == 7:  # amines, nitriles, imide N-; not ammonium / 4-coordinate N
+        return atom.GetFormalCharge() <= 0 and atom.GetDegree() <= 3
+    if z == 17:  # C-Cl (not the central Cl of ClO4-)
+        return atom.GetDegree() <= 1
+    if z == 16:  # thioether / thiolate S (the donor of S=O is its O)
+        return atom.GetDegree() <= 2 and not any(n.GetAtomicNum() == 8 for n in atom.GetNeighbors())
+    return False
+
+
+def donor_atoms(mol: Chem.Mol) -> list[Donor]:
+    """Every donor atom of ``mol`` with its symmetry class (canonical rank, ties unbroken)."""
+    ranks = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
+    return [
+        Donor(a.GetIdx(), a.GetSymbol(), int(ranks[a.GetIdx()]))
+        for a in mol.GetAtoms()
+        if _is_donor(a)
+    ]
+
+
+def unique_donors(donors: list[Donor]) -> list[Donor]:
+    """One representative per symmetry class (lowest index)."""
+    seen: set[int] = set()
+    out = []
+    for d in donors:
+        if d.rank not in seen:
+            seen.add(d.rank)
+            out.append(d)
+    return out
+
+
+def template_combinations(mol: Chem.Mol, donors: list[Donor], max_size: int, limit: int) -> list[tuple[Donor, ...]]:
+    """Flexible chelating combinations of hard donors, one per symmetry class.
+
+    A combination qualifies when its donors are linked into one chain by *flexible* pairs
+    (3 to 9 bonds apart: rigid 1,3-pairs such as O=S=O or O=C-O need no template, every
+    conformer shows them) and no two of its donors are geminal. Largest combinations first
+    (the four O of triglyme bind K+ far better than any three), then by topological span
+    (5-membered chelate rings first); capped at ``limit``.
+    """
+    hard = [d for d in donors if d.element in HARD_DONORS]
+    if len(hard) < 2 or max_size < 2:
+        return []
+    dm = Chem.GetDistanceMatrix(mol)
+
+    def flexible(a: Donor, b: Donor) -> bool:
+        return 3 <= dm[a.index, b.index] <= 9
+
+    def chained(combo: tuple[Donor, ...]) -> bool:
+        reached, todo = {0}, [0]
+        while todo:
+            i = todo.pop()
+            for j in range(len(combo)):
+                if j not in reached and flexible(combo[i], combo[j]):
+                    reached.add(j)
+                    todo.append(j)
+        return len(reached) == len(combo)
+
+    combos: dict[tuple, tuple[tuple[Donor, ...], float]] = {}
+    for size in range(2, min(max_size, len(hard)) + 1):
+        for combo in itertools.combinations(hard, size):
+            spans = sorted(dm[a.index, b.index] for a, b in itertools.combinations(combo, 2))
+            if spans[0] < 2 or not chained(combo):
+                continue
+            key = (tuple(sorted(d.rank for d in combo)), tuple(spans))
+            if key not in combos:
+                combos[key] = (combo, float(sum(spans)))
+    ordered = sorted(combos.values(), key=lambda t: (-len(t[0]), t[1], [d.index for d in t[0]]))
+    return [c for c, _ in ordered[:limit]]
+
+
+
+def binding_mode(mol: Chem.Mol, xyz_complex: np.ndarray, donors: list[Donor], cation: CationSpec,
+                 factor: float) -> dict:
+    """Denticity, donor atoms and M-donor distances of a complex (cation = last atom)."""
+    m = xyz_complex[-1]
+    contacts = []
+    for d in donors:
+        r = float(np.linalg.norm(xyz_complex[d.index] - m))
+        if r <= factor * cation.ideal_distance(d.element):
+            contacts.append((r, d))
+    contacts.sort(key=lambda t: (t[0], t[1].index))
+    nearest = min((float(np.linalg.norm(xyz_complex[d.index] - m)) for d in donors), default=float("inf"))
+    return {
+        "denticity": len(contacts),
+        "donor_atoms": [d.label for _, d in contacts],
+        "M_donor_distances_A": [round(r, 4) for r, _ in contacts],
+        "donor_elements": sorted({d.element for _, d in contacts}),
+        "nearest_donor_A": round(nearest, 4),
+        "key": tuple(sorted(d.rank for _, d in contacts)),
+    }
+
+
+def complex_problem(mol: Chem.Mol, xyz_complex: np.ndarray, donors: list[Donor], cutoff_A: float) -> str | None:
+    """Why a complex geometry is unacceptable (None if it is fine).
+
+    ``"dissociated"``: no donor atom within ``cutoff_A`` of the cation (last atom);
+    ``"bonds changed"``: the ligand's covalent graph is no longer intact.
+    """
+    m = xyz_complex[-1]
+    lig = xyz_complex[:-1]
+    nearest = min((float(np.linalg.norm(lig[d.index] - m)) for d in donors), default=float("inf"))
+    if nearest > cutoff_A:
+        return f"dissociated (nearest donor {nearest:.2f} A > {cutoff_A} A)"
+    if mol.GetNumAtoms() > 1 and not bonds_intact(mol, lig):
+        return "bonds changed (ligand covalent graph not intact)"
+    return None
+
