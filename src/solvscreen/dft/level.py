@@ -195,7 +195,7 @@ def provenance(level: DFTLevel, backend: BackendChoice) -> dict:
         "dft_solvent_model": f"IEF-PCM(eps={level.solvent_eps})" if level.solvent_eps else "gas phase",
         "dft_threads": level.threads,
     }
-    for pkg, mod in (("pyscf_dispersion", "pyscf_dispersion"), ("geometric", "geometric"), ("gpu4pyscf", "gpu4pyscf")):
+    for pkg, mod in (("pyscf_dispersion", "pyscf.dispersion"), ("geometric", "geometric"), ("gpu4pyscf", "gpu4pyscf")):
         if importlib.util.find_spec(mod) is not None:
             try:
                 from importlib.metadata import version
