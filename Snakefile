@@ -39,6 +39,7 @@ include: "workflows/rules/common.smk"
 include: "workflows/rules/descriptors.smk"
 include: "workflows/rules/binding.smk"
 include: "workflows/rules/classify.smk"
+include: "workflows/rules/dft.smk"
 
 
 rule all:

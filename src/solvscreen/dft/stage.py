@@ -139,6 +139,8 @@ def run_dft(binding_record: str | Path, ligand_structure: str | Path, out: str |
                      "ligand": b.ligand.wall_s, "cation": b.cation.wall_s, "total": b.wall_s},
         )
 
+    out = Path(out)
+    out.with_suffix("").mkdir(parents=True, exist_ok=True)   # the rule's directory() output, even on failure
     return run_stage(
         "dft", name, out, compute,
         inputs={"ligand": name, "cation": cation, "smiles": brec.inputs.get("smiles"), "kind": brec.inputs.get("kind"),
