@@ -42,6 +42,7 @@ class Relaxation:
     energies_Eh: list[float] = field(default_factory=list)
     final: SinglePoint | None = None
     wall_s: float = 0.0
+    first_scf_s: float | None = None  # the SCF at the start geometry from the default guess
 
 
 def moving_atoms(n_atoms: int, mode: str, cation_index: int | None = None,
@@ -94,12 +95,15 @@ def relax(numbers: Sequence[int], positions_A: np.ndarray, charge: int, level: D
     backend = backend or choose_backend(level.backend)
     if mode == "none":
         sp, _ = singlepoint(numbers, positions_A, charge, level, spin, backend)
-        return Relaxation(positions_A, mode, moved, True, 0, [sp.energy_Eh], sp, round(time.perf_counter() - t0, 3))
+        return Relaxation(positions_A, mode, moved, True, 0, [sp.energy_Eh], sp, round(time.perf_counter() - t0, 3),
+                          sp.wall_s)
 
     from pyscf.geomopt.geometric_solver import kernel as geometric_kernel
 
     mol = build_molecule(numbers, positions_A, charge, spin, level.basis)
+    t1 = time.perf_counter()
     mf, _ = run_scf(build_mf(mol, level, backend), level)     # ladder at the start geometry
+    first_scf_s = round(time.perf_counter() - t1, 3)
     energies: list[float] = []
 
     def callback(env):
@@ -129,4 +133,4 @@ def relax(numbers: Sequence[int], positions_A: np.ndarray, charge: int, level: D
         raise CalculationFailed("dft relax: frozen atoms moved (geomeTRIC frame change)", error_type="optimization")
     final, _ = singlepoint(numbers, new_pos, charge, level, spin, backend, dm0=mf.make_rdm1())
     return Relaxation(new_pos, mode, moved, True, len(energies), energies, final,
-                      round(time.perf_counter() - t0, 3))
+                      round(time.perf_counter() - t0, 3), first_scf_s)

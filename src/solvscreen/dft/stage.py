@@ -135,7 +135,8 @@ def run_dft(binding_record: str | Path, ligand_structure: str | Path, out: str |
             n_basis_functions=b.complex.final.n_basis_functions,
             n_basis_functions_ligand=b.ligand.final.n_basis_functions,
             relax_steps=b.complex.n_steps, ligand_relax_steps=b.ligand.n_steps, scf_retries=retries,
-            seconds={"complex": b.complex.wall_s, "complex_final_singlepoint": b.complex.final.wall_s,
+            seconds={"complex": b.complex.wall_s, "complex_first_singlepoint": b.complex.first_scf_s,
+                     "complex_final_singlepoint": b.complex.final.wall_s,
                      "ligand": b.ligand.wall_s, "cation": b.cation.wall_s, "total": b.wall_s},
         )
 
