@@ -206,3 +206,44 @@ def test_k_water_reference_level_matches_ccsdt(gfn2_water, tmp_path):
     e = rec.results["E_bind_dft_kcal_per_mol"]
     assert math.isfinite(e) and abs(e - CHB6_K_H2O_KCAL) < 1.5, e
     assert json.loads(json.dumps(rec.provenance))["level_of_theory"] == "wB97X-D4/def2-TZVPD"
+
+
+def _fake_dft_record(path, name, cation, e_gfn2, e_dft):
+    """A constructed DFT record (known numbers) as the stage writes it."""
+    Record(stage="dft", name=name, inputs={"cation": cation, "kind": "solvent"},
+           results={"cation": cation, "E_bind_dft_kcal_per_mol": e_dft, "E_bind_gfn2_kcal_per_mol": e_gfn2,
+                    "level": "wB97X-D4", "basis": "def2-TZVP", "dispersion": "D4", "relax": "cation",
+                    "n_basis_functions": 100, "d_K_donor_gfn2_A": 2.3, "d_K_donor_dft_A": 2.65},
+           timings={"wall_s": 1.0}).write(path)
+    return path
+
+
+def test_aggregate_calibrates_every_row_and_report_flags_flips(tmp_path):
+    from solvscreen.dft.report import dft_section, flipped_pairs, orderings
+
+    data = {"DME": (-44.0, -32.0), "DEE": (-52.0, -31.0), "EC": (-30.0, -20.0), "TMP": (-35.0, -26.0)}
+    recs = [_fake_dft_record(tmp_path / "dft" / f"{n}.json", n, "K+", g, d) for n, (g, d) in data.items()]
+    lines = ["name,kind,cation,status,E_bind_kcal_per_mol,M_donor_distances_A"]
+    lines += [f"{n},solvent,K+,ok,{g},2.3;2.4" for n, (g, _) in data.items()]
+    lines += ["DGM,solvent,K+,ok,-58.0,2.3", "FSI,anion,K+,ok,-110.0,2.6"]
+    (tmp_path / "binding.csv").write_text("\n".join(lines) + "\n")
+    rows, cal = aggregate_dft(tmp_path / "binding.csv", recs, tmp_path / "dft_binding.csv",
+                              tmp_path / "dft_calibration.json")
+    g = np.array([v[0] for v in data.values()])
+    d = np.array([v[1] for v in data.values()])
+    slope, intercept = np.polyfit(g, d, 1)
+    c = cal["cations"]["K+"]
+    assert c["slope"] == pytest.approx(slope) and c["intercept"] == pytest.approx(intercept)
+    by = {r["name"]: r for r in rows}
+    assert by["DGM"]["E_bind_best_source"] == "calibrated_gfn2"
+    assert by["DGM"]["E_bind_calibrated_kcal_per_mol"] == pytest.approx(slope * -58.0 + intercept)
+    assert by["DGM"]["E_bind_calibrated_err_kcal_per_mol"] >= c["loo_rmse"] > 0
+    assert by["FSI"]["E_bind_best_source"] == "gfn2"  # an ion pair is not on the neutral-ligand map
+    assert by["FSI"].get("E_bind_calibrated_kcal_per_mol") is None
+    assert by["DME"]["E_bind_best_source"] == "dft" and by["DME"]["d_K_donor_gfn2_A"] == pytest.approx(2.3)
+    # donor numbers (Gutmann): DME 20.0, EC 16.4, TMP 23.0 -> three molecules with one
+    assert c["donor_number_correlation"]["n"] == 3
+    flips = {(a, b) for a, b, _, _ in flipped_pairs(orderings(rows))}
+    assert ("DME", "DEE") in flips and ("DME", "TMP") not in flips
+    html = dft_section(tmp_path / "dft_binding.csv")
+    assert "order changes" in html and "<svg" in html

@@ -126,3 +126,25 @@ def fit_calibration(names: Sequence[str], gfn2: Sequence[float], dft: Sequence[f
         loo_max=float(la.max()) if la is not None else None,
         loo_residuals=loo,
     )
+
+
+# ----------------------------------------------------------------------------- donor numbers
+def donor_numbers() -> dict[str, float]:
+    """Gutmann donor numbers (kcal/mol, SbCl5 in 1,2-dichloroethane) of library solvents,
+    from dft/data/donor_numbers.csv (each row names its source)."""
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).with_name("data") / "donor_numbers.csv"
+    with open(path, newline="") as fh:
+        return {r["name"]: float(r["donor_number_kcal_per_mol"]) for r in csv.DictReader(fh)}
+
+
+def donor_number_correlation(names: Sequence[str], e_bind: Sequence[float]) -> dict:
+    """Spearman of |E_bind| with the Gutmann donor number over the molecules that have one."""
+    dn = donor_numbers()
+    pairs = [(n, abs(float(e)), dn[n]) for n, e in zip(names, e_bind) if n in dn and e is not None]
+    rho = spearman([p[1] for p in pairs], [p[2] for p in pairs]) if len(pairs) >= 3 else None
+    return {"n": len(pairs), "spearman": rho, "names": [p[0] for p in pairs],
+            "abs_E_bind_kcal_per_mol": [p[1] for p in pairs], "donor_number_kcal_per_mol": [p[2] for p in pairs],
+            "source": "Gutmann 1976 / Marcus 1984 compilation (dft/data/donor_numbers.csv)"}

@@ -22,7 +22,7 @@ from ..result_tables import ion_key, read_rows
 from ..stages.harness import StageResult, read_record, run_stage
 from ..structures import read_xyz, xyz_block
 from .binding import dft_binding
-from .calibrate import MIN_POINTS, fit_calibration
+from .calibrate import MIN_POINTS, donor_number_correlation, fit_calibration
 from .level import choose_backend, provenance
 from .settings import DFTSettings
 
@@ -209,6 +209,8 @@ def aggregate_dft(binding_csv: str | Path, records: list[str | Path], out_csv: s
                 entry["note"] = str(exc)
         else:
             entry["note"] = f"{len(pts)} molecule(s) with DFT; at least {MIN_POINTS} are needed for a calibration"
+        entry["donor_number_correlation"] = donor_number_correlation(
+            [r["name"] for r in pts], [r["E_bind_dft_kcal_per_mol"] for r in pts])
         calibration["cations"][cat] = entry
         for r in rows:
             if r["cation"] != cat:
