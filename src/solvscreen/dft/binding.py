@@ -72,8 +72,10 @@ def dft_binding(complex_numbers: Sequence[int], complex_positions_A: np.ndarray,
                 ligand_numbers: Sequence[int], ligand_positions_A: np.ndarray,
                 ligand_charge: int, cation_charge: int, level: DFTLevel, relax_mode: str = "cation",
                 donor_indices: Sequence[int] = (), ligand_geometry: str = "auto", ligand_spin: int = 0,
-                max_steps: int = 50, backend: BackendChoice | None = None) -> DFTBinding:
-    """Binding energy of the cation (last atom of the complex) to the ligand at ``level``."""
+                max_steps: int = 50, backend: BackendChoice | None = None,
+                relax_basis: str | None = None) -> DFTBinding:
+    """Binding energy of the cation (last atom of the complex) to the ligand at ``level``;
+    geometries relaxed in ``relax_basis`` when given (``level.basis//relax_basis``)."""
     t0 = time.perf_counter()
     zc, zl = [int(z) for z in complex_numbers], [int(z) for z in ligand_numbers]
     if zc[:-1] != zl:
@@ -81,11 +83,13 @@ def dft_binding(complex_numbers: Sequence[int], complex_positions_A: np.ndarray,
                          "(the complex must list the ligand's atoms in order, then the cation)")
     backend = backend or choose_backend(level.backend)
     cat = len(zc) - 1
+    rlevel = level.with_(basis=relax_basis) if relax_basis and relax_basis != level.basis else None
     cx = relax(zc, complex_positions_A, ligand_charge + cation_charge, level, relax_mode, cation_index=cat,
-               donor_indices=donor_indices, spin=ligand_spin, max_steps=max_steps, backend=backend)
+               donor_indices=donor_indices, spin=ligand_spin, max_steps=max_steps, backend=backend,
+               relax_level=rlevel)
     lmode = ligand_mode(ligand_geometry, relax_mode)
     lg = relax(zl, ligand_positions_A, ligand_charge, level, "full" if lmode == "relax" else "none",
-               spin=ligand_spin, max_steps=max_steps, backend=backend)
+               spin=ligand_spin, max_steps=max_steps, backend=backend, relax_level=rlevel)
     kp, _ = singlepoint([zc[-1]], np.zeros((1, 3)), cation_charge, level, 0, backend)
     e_bind = cx.final.energy_Eh - lg.final.energy_Eh - kp.energy_Eh
     return DFTBinding(

@@ -80,8 +80,10 @@ def _constraints_text(n_atoms: int, moved: list[int]) -> str | None:
 
 def relax(numbers: Sequence[int], positions_A: np.ndarray, charge: int, level: DFTLevel, mode: str,
           cation_index: int | None = None, donor_indices: Sequence[int] = (), spin: int = 0,
-          max_steps: int = 50, backend: BackendChoice | None = None) -> Relaxation:
-    """Relax the atoms of ``mode`` at ``level``; the final single point is at the relaxed geometry.
+          max_steps: int = 50, backend: BackendChoice | None = None,
+          relax_level: DFTLevel | None = None) -> Relaxation:
+    """Relax the atoms of ``mode`` at ``relax_level`` (default ``level``); the final single
+    point at ``level`` is at the relaxed geometry (a composite ``level//relax_level``).
 
     The SCF at the start geometry goes through the retry ladder first; the rung that
     converged it is kept for the optimization steps. An SCF that fails during the
@@ -100,9 +102,10 @@ def relax(numbers: Sequence[int], positions_A: np.ndarray, charge: int, level: D
 
     from pyscf.geomopt.geometric_solver import kernel as geometric_kernel
 
-    mol = build_molecule(numbers, positions_A, charge, spin, level.basis)
+    opt_level = relax_level or level
+    mol = build_molecule(numbers, positions_A, charge, spin, opt_level.basis)
     t1 = time.perf_counter()
-    mf, _ = run_scf(build_mf(mol, level, backend), level)     # ladder at the start geometry
+    mf, _ = run_scf(build_mf(mol, opt_level, backend), opt_level)     # ladder at the start geometry
     first_scf_s = round(time.perf_counter() - t1, 3)
     energies: list[float] = []
 
@@ -131,6 +134,7 @@ def relax(numbers: Sequence[int], positions_A: np.ndarray, charge: int, level: D
     if frozen and np.abs(new_pos[frozen] - positions_A[frozen]).max() > 1e-4:
         # geomeTRIC keeps frozen Cartesians fixed up to a rigid frame; guard against drift
         raise CalculationFailed("dft relax: frozen atoms moved (geomeTRIC frame change)", error_type="optimization")
-    final, _ = singlepoint(numbers, new_pos, charge, level, spin, backend, dm0=mf.make_rdm1())
+    dm0 = mf.make_rdm1() if opt_level.basis == level.basis else None
+    final, _ = singlepoint(numbers, new_pos, charge, level, spin, backend, dm0=dm0)
     return Relaxation(new_pos, mode, moved, True, len(energies), energies, final,
                       round(time.perf_counter() - t0, 3), first_scf_s)

@@ -37,6 +37,7 @@ class DFTSettings:
     level: str | None = None            # method override (e.g. wb97x-d3bj for comparison)
     basis: str | None = None            # basis override
     relax: str = "cation"
+    relax_basis: str | None = None      # relax in this basis, single point in `basis` (None: same)
     ligand_geometry: str = "auto"
     solvent: dict | None = None         # {eps: float} or {name: <Minnesota solvent name>}
     max_steps: int = 50
@@ -55,6 +56,8 @@ class DFTSettings:
         s.level_of_theory()  # raises InputError on bad names
         if s.relax not in RELAX_MODES:
             raise InputError(f"dft.relax: must be one of {list(RELAX_MODES)}, got {s.relax!r}")
+        if s.relax_basis is not None:
+            canonical_basis(s.relax_basis)
         if s.ligand_geometry not in ("auto", "gfn2", "relax"):
             raise InputError(f"dft.ligand_geometry: must be auto, gfn2 or relax, got {s.ligand_geometry!r}")
         return s
@@ -178,6 +181,8 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
         err("dft.level", f"unknown level {d['level']!r}; known: {sorted(METHODS)}")
     if d.get("basis") is not None and str(d["basis"]).lower() not in {b.lower() for b in BASES}:
         err("dft.basis", f"unknown basis {d['basis']!r}; known: {list(BASES)}")
+    if d.get("relax_basis") is not None and str(d["relax_basis"]).lower() not in {b.lower() for b in BASES}:
+        err("dft.relax_basis", f"unknown basis {d['relax_basis']!r}; known: {list(BASES)}")
     if d.get("relax", "cation") not in RELAX_MODES:
         err("dft.relax", f"must be one of {list(RELAX_MODES)}, got {d.get('relax')!r}")
     if d.get("ligand_geometry", "auto") not in ("auto", "gfn2", "relax"):

@@ -24,7 +24,7 @@ from ..structures import read_xyz, xyz_block
 from .binding import dft_binding
 from .calibrate import MIN_POINTS, donor_number_correlation, fit_calibration
 from .level import choose_backend, provenance
-from .settings import DFTSettings
+from .settings import DFTSettings, canonical_basis
 
 log = logging.getLogger("solvscreen.dft")
 
@@ -95,12 +95,15 @@ def run_dft(binding_record: str | Path, ligand_structure: str | Path, out: str |
     brec = read_record(binding_record, "binding")
     lrec = read_record(ligand_structure, "structure")
     level = settings.level_of_theory(threads)
+    relax_basis = canonical_basis(settings.relax_basis) if settings.relax_basis else None
+    basis_label = f"{level.basis}//{relax_basis}" if relax_basis and relax_basis != level.basis else level.basis
     name = brec.name if brec.name else lrec.name
     cation = brec.inputs.get("cation") or brec.results.get("cation")
 
     def compute(ctx):
         backend = choose_backend(level.backend)
-        ctx.provenance(**provenance(level, backend), relax_mode=settings.relax)
+        ctx.provenance(**provenance(level, backend), relax_mode=settings.relax,
+                       dft_relax_basis=relax_basis or level.basis)
         zc, xc, _ = read_xyz(binding_record.parent / brec.files["xyz"])
         zl, xl, _ = read_xyz(ligand_structure.parent / lrec.files["xyz"])
         res = brec.results
@@ -109,11 +112,11 @@ def run_dft(binding_record: str | Path, ligand_structure: str | Path, out: str |
         donors = _donor_indices(res.get("donor_atoms"))
         b = dft_binding(zc, xc, zl, xl, q_lig, q_complex - q_lig, level, settings.relax, donors,
                         settings.ligand_geometry, int(lrec.results.get("uhf", 0) or 0), settings.max_steps,
-                        backend)
+                        backend, relax_basis)
         e_kcal = b.E_bind_kcal_per_mol
         ctx.write_file("xyz", f"{name}.complex.xyz", xyz_block(
             zc, b.complex.positions_A, f"{cation}+ . {name} E={b.E_complex_Eh:.10f} Eh E_bind={e_kcal:.3f} kcal/mol "
-            f"{level.label}/{level.basis} relax={settings.relax}"))
+            f"{level.label}/{basis_label} relax={settings.relax}"))
         if b.ligand_geometry == "relax":
             ctx.write_file("ligand_xyz", f"{name}.ligand.xyz", xyz_block(
                 zl, b.ligand.positions_A, f"{name} E={b.E_ligand_Eh:.10f} Eh {level.label}/{level.basis} relaxed"))
@@ -130,7 +133,7 @@ def run_dft(binding_record: str | Path, ligand_structure: str | Path, out: str |
             d_K_donor_gfn2_A=b.d_M_donor_start_A, d_K_donor_dft_A=b.d_M_donor_A,
             homo_dft_eV=b.ligand.final.homo_eV, lumo_dft_eV=b.ligand.final.lumo_eV,
             homo_complex_eV=b.complex.final.homo_eV, lumo_complex_eV=b.complex.final.lumo_eV,
-            level=level.label, basis=level.basis, dispersion=level.dispersion, relax=settings.relax,
+            level=level.label, basis=basis_label, dispersion=level.dispersion, relax=settings.relax,
             moved_atoms=b.complex.moved_atoms, ligand_geometry=b.ligand_geometry,
             n_basis_functions=b.complex.final.n_basis_functions,
             n_basis_functions_ligand=b.ligand.final.n_basis_functions,
