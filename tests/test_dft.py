@@ -247,3 +247,20 @@ def test_aggregate_calibrates_every_row_and_report_flags_flips(tmp_path):
     assert ("DME", "DEE") in flips and ("DME", "TMP") not in flips
     html = dft_section(tmp_path / "dft_binding.csv")
     assert "order changes" in html and "<svg" in html
+
+
+@pytest.mark.slow
+def test_pcm_weakens_cation_binding():
+    """In a high dielectric (water, eps 78.4) the bare K+ is solvated far better than the
+    complex, so binding one water is much weaker than in the gas phase (single points)."""
+    from solvscreen.dft.singlepoint import singlepoint
+
+    water = np.array([[0, 0, 0], [0.757, 0.586, 0], [-0.757, 0.586, 0]], float)
+    cx = np.vstack([water, [[0, -2.65, 0]]])
+    e = {}
+    for eps in (None, 78.36):
+        lv = level_from_preset("quick", grids_level=1, solvent_eps=eps)
+        e[eps] = (singlepoint([8, 1, 1, 19], cx, 1, lv)[0].energy_Eh - singlepoint([8, 1, 1], water, 0, lv)[0].energy_Eh
+                  - singlepoint([19], np.zeros((1, 3)), 1, lv)[0].energy_Eh) * 627.5095
+    assert e[None] < -10
+    assert e[78.36] > e[None] + 5

@@ -41,7 +41,7 @@ rule dft:
         runtime=lambda wc, attempt: _dft_resources(wc, attempt)["runtime"],
         **({"gpu": 1} if DFT.gpu else {}),
     shell:
-        "PYSCF_MAX_MEMORY={resources.mem_mb} solvscreen --threads {threads} dft --binding {input.binding:q}"
+        "PYSCF_MAX_MEMORY=$(( {resources.mem_mb} * 8 / 10 )) solvscreen --threads {threads} dft --binding {input.binding:q}"
         " --ligand-structure {input.ligand:q} --settings {params.settings:q} --out {output.record:q}"
         " > {log:q} 2>&1 || solvscreen died --stage dft --name {wildcards.name:q} --out {output.record:q}"
         " --exit-code $? --log {log:q}"
