@@ -78,6 +78,12 @@ def test_k_water_end_to_end_relaxation_moves_cation_out(gfn2_water, tmp_path):
     assert "at least 3" in cal["cations"]["K"]["note"]
     header = (tmp_path / "dft_binding.csv").read_text().splitlines()[0].split(",")
     assert header == DFT_COLUMNS
+    # the orbitals-only runner gives the free ligand's levels of the binding record (same level, geometry)
+    from solvscreen.dft.stage import run_dft_orbitals
+    orb = run_dft_orbitals(gfn2_water / "structures" / "H2O.json", tmp_path / "orb" / "H2O.json",
+                           DFTSettings.from_dict(QUICK))
+    assert orb.ok and orb.results["homo_dft_eV"] == pytest.approx(r["homo_dft_eV"], abs=1e-4)
+    assert orb.results["homo_dft_eV"] < -9 and orb.results["lumo_dft_eV"] > orb.results["homo_dft_eV"]
 
 
 def test_forced_scf_failure_becomes_failure_record(gfn2_water, tmp_path):

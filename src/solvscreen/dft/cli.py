@@ -17,6 +17,11 @@ def add_parsers(sub, command) -> None:
     p.add_argument("--out", required=True, help="record path (.json); DFT geometries go into its directory")
     p.add_argument("--settings", help=settings_help)
 
+    p = sub.add_parser("dft-orbitals", help="HOMO/LUMO of one molecule or ion (structure record) at the DFT level")
+    p.add_argument("--structure", required=True, help="structure record (.json)")
+    p.add_argument("--out", required=True, help="record path (.json)")
+    p.add_argument("--settings", help=settings_help)
+
     p = sub.add_parser("aggregate-dft", help="dft_binding.csv and dft_calibration.json from binding.csv and DFT records")
     p.add_argument("--binding-csv", required=True)
     p.add_argument("--records", nargs="*", default=[], help="DFT records (.json)")
@@ -34,6 +39,21 @@ def add_parsers(sub, command) -> None:
         logging.getLogger("geometric").setLevel(logging.WARNING)
         rec = run_dft(ns.binding, ns.ligand_structure, ns.out, settings, threads=threads)
         log.info("%s: dft %s%s", rec.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
+        return 0
+
+    @command("dft-orbitals")
+    def cmd_dft_orbitals(ns) -> int:
+        from .settings import DFTSettings
+        from .stage import run_dft_orbitals
+
+        s = json.loads(ns.settings) if ns.settings else {}
+        settings = DFTSettings.from_dict(s.get("dft", s) if isinstance(s, dict) else s)
+        threads = ns.threads or int(os.environ.get("OMP_NUM_THREADS", "1") or 1)
+        rec = run_dft_orbitals(ns.structure, ns.out, settings, threads=threads)
+        r = rec.results
+        print(f"{rec.name}: {rec.status} HOMO {r.get('homo_dft_eV')} eV, LUMO {r.get('lumo_dft_eV')} eV "
+              f"({r.get('level')}/{r.get('basis')}, {r.get('solvent_model')})" if rec.ok else
+              f"{rec.name}: failed ({rec.failure['reason']})")
         return 0
 
     @command("aggregate-dft")

@@ -231,3 +231,42 @@ def aggregate_dft(binding_csv: str | Path, records: list[str | Path], out_csv: s
     write_csv(out_csv, rows, DFT_COLUMNS)
     write_json(out_json, calibration)
     return rows, calibration
+
+
+# ----------------------------------------------------------------------------- orbitals only
+@dataclass
+class DFTOrbitals(StageResult):
+    COLUMNS: ClassVar[tuple[str, ...]] = ("homo_dft_eV", "lumo_dft_eV", "level", "basis", "solvent_model")
+    homo_dft_eV: float | None
+    lumo_dft_eV: float | None
+    energy_Eh: float
+    level: str
+    basis: str
+    solvent_model: str
+    n_basis_functions: int
+
+
+def run_dft_orbitals(structure: str | Path, out: str | Path, settings: DFTSettings = DFTSettings(),
+                     threads: int = 1) -> Record:
+    """HOMO/LUMO of one molecule or ion at its GFN2 structure, at the DFT level (anions too:
+    FSI- vs DME/EC, TFP vs TEP). Gas-phase anion levels sit too high; use ``solvent`` (PCM)."""
+    from .singlepoint import singlepoint
+
+    structure = Path(structure)
+    srec = read_record(structure, "structure")
+    level = settings.level_of_theory(threads)
+
+    def compute(ctx):
+        backend = choose_backend(level.backend)
+        ctx.provenance(**provenance(level, backend))
+        z, x, _ = read_xyz(structure.parent / srec.files["xyz"])
+        sp, _ = singlepoint(z, x, int(srec.results.get("charge", 0)), level, int(srec.results.get("uhf", 0) or 0),
+                            backend)
+        return DFTOrbitals(sp.homo_eV, sp.lumo_eV, sp.energy_Eh, level.label, level.basis,
+                           f"IEF-PCM(eps={level.solvent_eps:g})" if level.solvent_eps else "gas phase",
+                           sp.n_basis_functions)
+
+    out = Path(out)
+    out.with_suffix("").mkdir(parents=True, exist_ok=True)
+    return run_stage("dft_orbitals", srec.name, out, compute, inputs={"structure": str(structure)},
+                     settings={"dft": settings.to_dict(), "level": level.to_dict()}, requires=[srec])
