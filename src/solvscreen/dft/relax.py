@@ -30,6 +30,9 @@ from .singlepoint import SinglePoint, build_molecule, singlepoint
 __all__ = ["RELAX_MODES", "Relaxation", "moving_atoms", "relax"]
 
 RELAX_MODES = ("none", "cation", "donors", "full")
+FROZEN_TOLERANCE_A = 0.02
+"""Largest displacement of a frozen atom accepted (A): geomeTRIC enforces frozen Cartesians
+only to its constraint criterion, max violation 1e-2 A (measured: K+.DME drifted > 1e-4 A)."""
 
 
 @dataclass
@@ -131,9 +134,11 @@ def relax(numbers: Sequence[int], positions_A: np.ndarray, charge: int, level: D
                                 error_type="optimization")
     new_pos = mol_eq.atom_coords(unit="Angstrom")
     frozen = [i for i in range(n) if i not in set(moved)]
-    if frozen and np.abs(new_pos[frozen] - positions_A[frozen]).max() > 1e-4:
-        # geomeTRIC keeps frozen Cartesians fixed up to a rigid frame; guard against drift
-        raise CalculationFailed("dft relax: frozen atoms moved (geomeTRIC frame change)", error_type="optimization")
+    drift = float(np.abs(new_pos[frozen] - positions_A[frozen]).max()) if frozen else 0.0
+    if drift > FROZEN_TOLERANCE_A:
+        # geomeTRIC satisfies frozen Cartesians to its constraint criterion (1e-2 A), not exactly
+        raise CalculationFailed(f"dft relax: frozen atoms moved by {drift:.3f} A (> {FROZEN_TOLERANCE_A} A)",
+                                error_type="optimization")
     dm0 = mf.make_rdm1() if opt_level.basis == level.basis else None
     final, _ = singlepoint(numbers, new_pos, charge, level, spin, backend, dm0=dm0)
     return Relaxation(new_pos, mode, moved, True, len(energies), energies, final,
