@@ -40,6 +40,7 @@ include: "workflows/rules/descriptors.smk"
 include: "workflows/rules/binding.smk"
 include: "workflows/rules/classify.smk"
 include: "workflows/rules/md.smk"
+include: "workflows/rules/dft.smk"
 
 
 rule all:

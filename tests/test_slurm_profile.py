@@ -33,6 +33,10 @@ RULES = _rules()
 LOCAL = {n for n, body in RULES.items()
          if re.search(r"^\s+localrule:\s*True", body, re.M) or not re.search(r"^\s+(shell|run|script):", body, re.M)}
 REMOTE = sorted(set(RULES) - LOCAL)
+# rules whose memory and runtime are sized per molecule inside the rule (a profile entry
+# would override that): rule -> the sizing function its resources call. They run minutes to
+# hours each, so they are not grouped either (a group asks for the sum of its runtimes).
+SIZED_IN_RULE = {"dft": "dft_job_resources"}
 
 
 def _value(expr, attempt: int) -> float:
@@ -62,7 +66,7 @@ RUNTIME_FROM_RULE = {"md_run"}
 UNGROUPED = {"md_run"}
 
 
-@pytest.mark.parametrize("rule", REMOTE)
+@pytest.mark.parametrize("rule", [r for r in REMOTE if r not in SIZED_IN_RULE])
 def test_every_submitted_rule_has_resources_that_grow_per_attempt(rule):
     res = PROFILE["set-resources"].get(rule)
     assert res, f"rule {rule} runs on the cluster: give it mem_mb/runtime in profiles/slurm set-resources"
@@ -92,7 +96,7 @@ def test_md_rules_are_never_grouped_with_xtb_jobs():
     assert groups.get("md_params") not in xtb_groups
 
 
-@pytest.mark.parametrize("rule", [r for r in REMOTE if r not in UNGROUPED])
+@pytest.mark.parametrize("rule", [r for r in REMOTE if r not in UNGROUPED | set(SIZED_IN_RULE)])
 def test_every_submitted_rule_is_grouped(rule):
     group = PROFILE["groups"].get(rule)
     assert group, f"rule {rule} runs on the cluster: put it in a group in profiles/slurm"
@@ -125,3 +129,25 @@ def test_ci_profile_fits_the_ci_cluster():
     assert "slurm_account" not in CI_PROFILE["default-resources"]
     # a workflow profile's default-resources replace the profile's as a whole
     assert {"mem_mb", "runtime"} <= set(CI_PROFILE["default-resources"])
+
+
+def test_dft_rule_is_sized_per_molecule_and_attempt():
+    """The DFT rule asks for memory and runtime by molecule size (and a GPU only when
+    `dft.gpu` is set); the profile must not override that with one fixed value."""
+    from solvscreen.dft.resources import basis_functions, dft_job_resources
+
+    for rule, fn in SIZED_IN_RULE.items():
+        assert rule in REMOTE, f"{rule} should be submitted to the cluster"
+        assert rule not in PROFILE["set-resources"], f"{rule}: set-resources would override the per-molecule sizing"
+        assert rule not in PROFILE["groups"]
+        body = RULES[rule]
+        assert "mem_mb=lambda wc, attempt" in body and "runtime=lambda wc, attempt" in body
+        assert '"gpu": 1} if DFT.gpu' in body
+        assert fn in (ROOT / "workflows" / "rules" / f"{rule}.smk").read_text()
+    # measured basis sizes (PySCF 2.14): K+.H2O 76 and K+.DME 279 functions at def2-TZVP
+    assert basis_functions("O") == 76 and basis_functions("COCCOC") == 279
+    small, big = dft_job_resources("O"), dft_job_resources("COCCOCCOCCOCCOC")
+    assert small["runtime"] < big["runtime"] and small["mem_mb"] < big["mem_mb"]
+    again = dft_job_resources("COCCOCCOCCOCCOC", attempt=2)
+    assert again["runtime"] > big["runtime"] and again["mem_mb"] > big["mem_mb"]
+    assert dft_job_resources("COCCOC", relax="full")["runtime"] > dft_job_resources("COCCOC")["runtime"]

@@ -953,7 +953,14 @@ ConfigChecker = Callable[[dict, Library, "list[Formulation]"], "list[ValidationE
 #: The checks :func:`validate_all` runs on a complete config with its library and formulations;
 #: each returns its errors (config key path or file and row in each). A stage package adds its
 #: section's checker here (``check_config(config, library, formulations)``).
-CONFIG_CHECKERS: list[ConfigChecker] = [check_molecule_size, check_references]
+def _stage_checkers() -> list[ConfigChecker]:
+    from .dft.settings import check_config as check_dft
+    from .md.settings import check_config as check_md
+
+    return [check_md, check_dft]
+
+
+CONFIG_CHECKERS: list[ConfigChecker] = [check_molecule_size, check_references, *_stage_checkers()]
 
 
 def validate_all(config: Mapping) -> tuple[Library, list[Formulation]]:

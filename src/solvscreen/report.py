@@ -590,5 +590,9 @@ def write_report(out: str | Path, *, descriptors=None, binding=None, shells=None
     cal = json.loads(Path(calibration).read_text()) if calibration and Path(calibration).is_file() else None
     page = build_report(tables, read_rows(classification), read_rows(ranking), cal, settings,
                         (cal or {}).get("thresholds"), cation, anion, orbital_levels)
+    dft_csv = Path(binding).with_name("dft_binding.csv") if binding else None
+    if dft_csv is not None and dft_csv.is_file():  # the DFT stage's section (solvscreen.dft.report)
+        from .dft.report import dft_section
+        page = page.replace('<section id="failures">', dft_section(dft_csv) + '<section id="failures">', 1)
     write_text_atomic(out, page)
     return page

@@ -1,11 +1,8 @@
 # Molecular dynamics of formulations (config section `md`, off by default): per-molecule
 # GAFF2/AM1-BCC parameters -> one OpenMM run per formulation -> results/solvation.csv and
 # results/coordination.csv. Needs the `md` extra (openmm, AmberTools, Packmol, MDAnalysis).
-from solvscreen.md.settings import check_config, runtime_minutes, selected_formulations
+from solvscreen.md.settings import runtime_minutes, selected_formulations
 
-_md_errors = check_config(CONFIG, LIBRARY, FORMULATIONS)
-if _md_errors:
-    raise WorkflowError("solvscreen: invalid input, nothing was run.\n" + "\n".join(map(str, _md_errors)))
 
 MD_FORMULATIONS = selected_formulations(CONFIG["md"], [f.id for f in FORMULATIONS])
 _MD_BY_ID = {f.id: f for f in FORMULATIONS}
@@ -27,7 +24,7 @@ rule md_params:
         name=r"[^/.]+",  # record names have no dots: md_params/X.json is never the directory of X.json
     output:
         record=f"{RESULTS}/md_params/{{name}}.json",
-        files=directory(f"{RESULTS}/md_params/{{name}}"),
+        dir=directory(f"{RESULTS}/md_params/{{name}}"),
     log:
         f"{RESULTS}/logs/md_params/{{name}}.log",
     params:
@@ -39,10 +36,8 @@ rule md_params:
         mem_mb=1000,
         runtime=10,
     shell:
-        "(solvscreen md-params --name {wildcards.name:q} --smiles {params.smiles:q} --kind {params.kind}"
-        " --out {output.record:q} > {log:q} 2>&1"
-        " || solvscreen died --stage md_params --name {wildcards.name:q} --out {output.record:q}"
-        " --exit-code $? --log {log:q} --files-dir {output.files:q})"
+        "solvscreen md-params --name {wildcards.name:q} --smiles {params.smiles:q} --kind {params.kind}"
+        " --out {output.record:q} > {log:q} 2>&1" + died_fallback("md_params")
 
 
 rule md_run:
@@ -50,7 +45,7 @@ rule md_run:
         lambda wc: [f"{RESULTS}/md_params/{n}.json" for n in md_species(wc.formulation)],
     output:
         record=f"{RESULTS}/md/{{formulation}}.json",
-        files=directory(f"{RESULTS}/md/{{formulation}}"),
+        dir=directory(f"{RESULTS}/md/{{formulation}}"),
     log:
         f"{RESULTS}/logs/md/{{formulation}}.log",
     params:
@@ -65,11 +60,10 @@ rule md_run:
         mem_mb=4000,
         runtime=lambda wc, attempt: runtime_minutes(CONFIG["md"]["preset"]) * attempt,
     shell:
-        "(solvscreen --threads {threads} md-run --formulation {wildcards.formulation:q}"
+        "solvscreen --threads {threads} md-run --formulation {wildcards.formulation:q}"
         " --library {params.library:q} --formulations {params.formulations:q}"
         " --params {params.pairs} --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
-        " || solvscreen died --stage md --name {wildcards.formulation:q} --out {output.record:q}"
-        " --exit-code $? --log {log:q} --files-dir {output.files:q})"
+        + died_fallback("md", name="{wildcards.formulation:q}")
 
 
 rule md_table:
