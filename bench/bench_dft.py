@@ -48,8 +48,8 @@ def _records_table(root: Path) -> list[dict]:
 
 
 def _measure(smiles_list, cation, bases, threads_list, relax_mode, workdir: Path, gpu: bool) -> list[dict]:
-    from solvscreen.binding import run_binding
-    from solvscreen.descriptors import run_structure
+    from solvscreen.stages.binding import run_binding
+    from solvscreen.stages.structure import run_structure
     from solvscreen.dft.level import choose_backend, level_from_preset
     from solvscreen.dft.relax import relax
     from solvscreen.dft.singlepoint import singlepoint

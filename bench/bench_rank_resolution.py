@@ -42,7 +42,7 @@ def main() -> None:
             if de > ns.window:
                 continue
             p = electronic_properties(engine, res.numbers, xyz, res.charge, res.uhf, orbital_solvent="thf")
-            rows.append((de, p["lumo_alpb_eV"], p["E_ox_vs_K_V"]))
+            rows.append((de, p.lumo_alpb_eV, p.E_ox_vs_K_V))
         lumo = [r[1] for r in rows]
         eox = [r[2] for r in rows]
         worst["lumo"] = max(worst["lumo"], max(lumo) - min(lumo))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import subprocess
 import sys
@@ -22,7 +21,6 @@ from pathlib import Path
 import pytest
 
 from solvscreen.classify import (
-    CLASSES,
     GFN2_DEFAULT_DILUENT_BIND_MAX,
     THRESHOLDS,
     ClassificationSettings,

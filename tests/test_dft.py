@@ -19,8 +19,8 @@ pytest.importorskip("pyscf")
 pytest.importorskip("pyscf.dispersion")
 pytest.importorskip("geometric")
 
-from solvscreen.binding import run_binding  # noqa: E402
-from solvscreen.descriptors import run_structure  # noqa: E402
+from solvscreen.stages.binding import run_binding  # noqa: E402
+from solvscreen.stages.structure import run_structure  # noqa: E402
 from solvscreen.dft.calibrate import fit_calibration, spearman  # noqa: E402
 from solvscreen.dft.level import DFTLevel, choose_backend, level_from_preset  # noqa: E402
 from solvscreen.dft.relax import _constraints_text, moving_atoms  # noqa: E402
@@ -57,7 +57,8 @@ def test_k_water_end_to_end_relaxation_moves_cation_out(gfn2_water, tmp_path):
     assert r["moved_atoms"] == [3] and r["relax"] == "cation" and r["ligand_geometry"] == "gfn2"
     # only the cation moved: the water atoms keep their GFN2 positions
     from solvscreen.structures import read_xyz
-    _, x0, _ = read_xyz(gfn2_water / "binding" / "K" / "H2O.xyz")
+    brec = gfn2_water / "binding" / "K" / "H2O.json"
+    _, x0, _ = read_xyz(brec.parent / Record.read(brec).files["xyz"])
     back = Record.read(out)
     _, x1, _ = read_xyz(out.parent / back.files["xyz"])
     assert np.abs(x1[:3] - x0[:3]).max() < 1e-3

@@ -189,8 +189,7 @@ def test_ratio_range_ends_pass(tmp_path):
     ({"ranking": {"salt": "DME"}}, "ranking.salt: 'DME' is a solvent, not a salt (KFSI)"),
     ({"binding": {"exchange_anions": ["NOPE"]}}, "binding.exchange_anions[0]: unknown molecule 'NOPE'"),
     ({"binding": {"exchange_anions": ["FSI", "DMC"]}}, "binding.exchange_anions[1]: 'DMC' is a solvent, not an anion"),
-    ({"classification": {"shell_anion": "K"}}, "classification.shell_anion: 'K' is a cation, not an anion"),
-    ({"cations": ["FSI"]}, "cations[0]: 'FSI' is a anion, not a cation"),
+    ({"cations": ["FSI"]}, "cations[0]: 'FSI' is an anion, not a cation"),
 ])
 def test_config_cross_references_are_checked_with_the_key_path(tmp_path, override, message):
     errors = _errors({**_library(tmp_path), **override})

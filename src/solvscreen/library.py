@@ -901,7 +901,7 @@ def _check_selection(config: dict, library: Library, broken: set[str], errors: l
                 if name.lower() not in broken:
                     errors.append(ValidationError(f"{key}[{i}]: unknown molecule {name!r}", source="config"))
             elif key == "cations" and mol.kind != "cation":
-                errors.append(ValidationError(f"cations[{i}]: {name!r} is a {mol.kind}, not a cation "
+                errors.append(ValidationError(f"cations[{i}]: {name!r} is {'an' if mol.kind[0] in 'aeiou' else 'a'} {mol.kind}, not a cation "
                                               f"(cations: {', '.join(library.names('cation'))})", source="config"))
             elif key == "molecules" and mol.kind == "salt":
                 errors.append(ValidationError(
@@ -942,9 +942,6 @@ def check_references(config: dict, library: Library, formulations: list[Formulat
     salt = (config.get("ranking") or {}).get("salt")
     if salt is not None:
         refs.append(("ranking.salt", salt, ("salt",)))
-    shell_anion = (config.get("classification") or {}).get("shell_anion")
-    if shell_anion not in (None, "salt"):
-        refs.append(("classification.shell_anion", shell_anion, ("anion",)))
     return [e for key, name, kinds in refs if (e := _reference(library, key, name, kinds)) is not None]
 
 

@@ -13,16 +13,15 @@ calibration, ranking); a missing table leaves its section with a note saying so.
 
 from __future__ import annotations
 
-import html
-import io
 import json
-import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import __version__
 from .settings import known_keys
+from .htmlparts import esc, fig_svg, num, pyplot as _mpl, section as _section, structure_svg, table
+from .records import parse_number as fnum
 from .result_tables import ResultTables, read_rows
 
 CLASS_COLOURS = {"LCE": "#1f77b4", "HCE": "#d62728", "LHCE": "#2ca02c", "WSE": "#ff7f0e"}
@@ -47,72 +46,6 @@ class ReportSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-# ----------------------------------------------------------------------------- helpers
-def esc(v) -> str:
-    return html.escape("" if v is None else str(v))
-
-
-def num(v, nd: int = 2) -> str:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return esc(v)
-    if not math.isfinite(x):
-        return ""
-    return f"{x:.{nd}f}"
-
-
-def fnum(v) -> float | None:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
-def table(headers: list[str], rows: list[list[str]], cls: str = "", raw: bool = False) -> str:
-    """An HTML table; cells are escaped unless ``raw`` (then they are trusted HTML)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c if raw else esc(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def structure_svg(smiles: str, size: int = 170) -> str:
-    """A 2D drawing of ``smiles`` as inline SVG (empty string if RDKit cannot draw it)."""
-    from rdkit import Chem
-    from rdkit.Chem.Draw import rdMolDraw2D
-
-    mol = Chem.MolFromSmiles(smiles or "")
-    if mol is None:
-        return ""
-    d = rdMolDraw2D.MolDraw2DSVG(size, size)
-    opts = d.drawOptions()
-    opts.clearBackground = False
-    opts.fixedBondLength = 22
-    rdMolDraw2D.PrepareAndDrawMolecule(d, mol)
-    d.FinishDrawing()
-    svg = d.GetDrawingText()
-    return svg[svg.find("<svg"):]  # drop the XML declaration: the SVG is inline
-
-
-def _mpl():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "solvscreen", "font.size": 9})
-    return plt
-
-
-def fig_svg(fig) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    _mpl().close(fig)
-    svg = buf.getvalue()
-    return svg[svg.find("<svg"):]
 
 
 # ----------------------------------------------------------------------------- plots
@@ -257,11 +190,6 @@ def class_map_plot(rows: list[dict], settings: dict, show_grid: bool) -> tuple[s
 
 
 # ----------------------------------------------------------------------------- sections
-def _section(sid: str, title: str, body: str, note: str = "") -> str:
-    n = f'<p class="note">{note}</p>' if note else ""
-    return f'<section id="{sid}"><h2>{esc(title)}</h2>{n}{body}</section>\n'
-
-
 def _missing(what: str) -> str:
     return f'<p class="missing">{esc(what)} not available in this run.</p>'
 

@@ -158,7 +158,7 @@ def weak_vs_strong(formulations: Iterable, molecule: Callable, evidence: Evidenc
     components of its WSE rows) from its strong ones (those of its LCE and HCE rows)? Per
     descriptor: both ranges and whether they overlap. The classifier has no rule on them; this
     is the measured reason why."""
-    from . import metric_value
+    from .evidence import metric_value
 
     groups = {"weak": set(), "strong": set()}
     for f in formulations:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Callable, ClassVar
 
 from ..composition import Composition, CompositionSettings, compose, ratio_label, salt_to_solvent_ratio

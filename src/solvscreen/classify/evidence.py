@@ -154,3 +154,28 @@ def read_evidence(descriptors, binding, shells, *, dft=None, solvation=None, coo
         if p and not Path(p).is_file():
             raise InputError(f"--{k.replace('_', '-')}: {p} does not exist")
     return Evidence.load(tables, **opt)
+
+
+METRICS = {  # physical descriptors the calibration tabulates
+    "bind": ("-E_bind (1:1 cation binding)", "kcal/mol"),
+    "shell": ("-E_shell_per_ligand (filled shell)", "kcal/mol"),
+    "exchange": ("E_exchange (anion into the shell)", "kcal/mol"),
+}
+
+
+def metric_value(tables: ResultTables, metric: str, name: str, cation: str, anion: str | None,
+                 molar_volume_mL_per_mol: float | None = None) -> Value:
+    """A physical descriptor of ``name`` (bind, shell, exchange), or why it is missing."""
+    if metric == "bind":
+        v = tables.binding_value(name, cation, "E_bind_kcal_per_mol")
+        return Value(-v.value) if v.ok else v
+    if anion is None:
+        return Value(None, f"{metric}: the salt has no anion")
+    if metric == "shell":
+        v = tables.shell_value(name, cation, anion, "E_shell_per_ligand_kcal_per_mol")
+        return Value(-v.value, v.reason) if v.ok else v
+    if metric == "exchange":
+        return tables.shell_value(name, cation, anion, "E_exchange_kcal_per_mol")
+    from ..errors import InputError
+
+    raise InputError(f"unknown descriptor {metric!r}; choose from {sorted(METRICS)}")

@@ -44,7 +44,7 @@ def flipped_pairs(ordered: list[dict]) -> list[tuple[str, str, float, float]]:
 
 
 def parity_plot(ordered: list[dict], calibration: dict | None) -> str:
-    from ..report import _mpl, fig_svg
+    from ..htmlparts import fig_svg, pyplot as _mpl
 
     if not ordered:
         return ""
@@ -69,7 +69,7 @@ def parity_plot(ordered: list[dict], calibration: dict | None) -> str:
 
 def dft_section(dft_csv: str | Path) -> str:
     """The report section (HTML) from dft_binding.csv (+ dft_calibration.json beside it)."""
-    from ..report import _section, esc, num, table
+    from ..htmlparts import esc, num, section as _section, table
 
     rows = read_rows(dft_csv)
     cal_path = Path(dft_csv).with_name("dft_calibration.json")

@@ -5,7 +5,7 @@
 * ``[]`` -- nothing (the default; the DFT rules are not part of the run);
 * a list of library names/aliases (solvents and diluents of the run);
 * ``calibration`` -- the solvents and diluents of the classification calibration set
-  (``classification.calibration_set`` formulations);
+  (the formulations whose ``set`` is ``calibration``);
 * ``{top: N}`` -- the N smallest (fewest atoms, then name) solvents and diluents of the run:
   what a budget of N molecules affords. The GFN2 ranking is not known when the workflow is
   planned, so "top" means cheapest, not best ranked.
@@ -129,10 +129,9 @@ def select_molecules(config: dict, library, formulations) -> list[str]:
     if sel in ([], None):
         return []
     if sel == "calibration":
-        ids = set((config.get("classification") or {}).get("calibration_set") or [])
         names = []
         for f in formulations:
-            if f.id in ids:
+            if getattr(f, "set", None) == "calibration":
                 names += [n for n in f.component_names if library.get(n) and library.get(n).kind in ("solvent", "diluent")]
         return [n for n in dict.fromkeys(names) if n in run]
     if isinstance(sel, dict):

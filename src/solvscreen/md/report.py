@@ -30,7 +30,7 @@ def _f(v):
 
 
 def speciation_plot(rows: list[dict]) -> str:
-    from ..report import _mpl, fig_svg
+    from ..htmlparts import fig_svg, pyplot as _mpl
 
     ok = [r for r in rows if r.get("status") == "ok"]
     if not ok:
@@ -53,7 +53,7 @@ def speciation_plot(rows: list[dict]) -> str:
 
 
 def rdf_plot(results: Path, rows: list[dict], max_panels: int = 6) -> str:
-    from ..report import _mpl, fig_svg
+    from ..htmlparts import fig_svg, pyplot as _mpl
 
     ok = [r["formulation"] for r in rows if r.get("status") == "ok"][:max_panels]
     data = [(f, _rows(results / "md" / f / "rdf.csv")) for f in ok]
@@ -77,7 +77,7 @@ def rdf_plot(results: Path, rows: list[dict], max_panels: int = 6) -> str:
 
 def solvation_section(results: str | Path) -> str:
     """HTML body of the solvation section, or "" when there is no solvation.csv."""
-    from ..report import esc, num, table
+    from ..htmlparts import esc, num, table
 
     results = Path(results)
     rows = _rows(results / "solvation.csv")

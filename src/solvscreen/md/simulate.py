@@ -157,7 +157,6 @@ def simulate(system, topology, positions, settings: MDSettings, seed: int, workd
 
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    t_start = time.perf_counter()
     plat, props, plat_name, notes = choose_platform(settings.platform, settings.threads)
     ph = settings.physics_hash(seed)
     prog_path, chk_path, xml_path = workdir / "progress.json", workdir / "state.chk", workdir / "state.xml"
