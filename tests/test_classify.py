@@ -287,9 +287,9 @@ MD_SOLVATION = [
     ("LHCE-DME-TTE", 1.6, 0.20, 0.31, 0.49),
     ("MD-DME-4M", 2.5, 0.05, 0.13, 0.82),
 ]
-MD_COORDINATION = [
-    ("LCE-DME", "DME", 3.0), ("WSE-DEE", "DEE", 3.0), ("LHCE-DME-TTE", "DME", 3.0), ("LHCE-DME-TTE", "TTE", 0.4),
-    ("MD-DME-4M", "DME", 3.0),
+MD_COORDINATION = [  # formulation, species, bulk share, shell share of the neutral molecules (CONSTRUCTED)
+    ("LCE-DME", "DME", 1.0, 1.0), ("WSE-DEE", "DEE", 1.0, 1.0), ("LHCE-DME-TTE", "DME", 0.6, 0.98),
+    ("LHCE-DME-TTE", "TTE", 0.4, 0.02), ("MD-DME-4M", "DME", 1.0, 1.0),
 ]
 
 
@@ -304,9 +304,10 @@ def write_md_tables(directory: Path, solvation=MD_SOLVATION, coordination=MD_COO
             w.writerow([f, "ok", cn, err, a, b, c, "constructed"])
     with coo.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["formulation", "species", "kind", "cn", "cn_err", "cutoff_A", "enrichment", "enrichment_err"])
-        for f, sp, e in coordination:
-            w.writerow([f, sp, "solvent", "", "", 4.1, e, err])
+        w.writerow(["formulation", "species", "kind", "cn", "cn_err", "cutoff_A", "bulk_mole_fraction",
+                    "shell_mole_fraction"])
+        for f, sp, bulk, shell in coordination:
+            w.writerow([f, sp, "solvent", 3.0 * shell, err, 4.1, bulk, shell])
     return sol, coo
 
 
@@ -335,7 +336,7 @@ def test_md_evidence_decides_on_measured_structures(lib, md_ev, fid, c, comps, e
 def test_md_value_within_its_error_names_two_classes(lib, tmp_path):
     res = write_synthetic_results(tmp_path / "r")
     sol, coo = write_md_tables(tmp_path / "md", solvation=[("X", 1.1, 0.3, 0.5, 0.2)],
-                               coordination=[("X", "DME", 3.0)], err=0.02)
+                               coordination=[("X", "DME", 1.0, 1.0)], err=0.02)
     ev = read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", solvation=sol,
                        coordination=coo)
     cl = classify(lib, ev, "KFSI", 1.0, [("DME", 1.0)], fid="X")  # 1.1 within the 0.15 seed spread of 1
@@ -477,7 +478,7 @@ def custom(tmp_path):
 def test_cli_classifies_custom_molecules_from_a_configfile(custom):
     tmp, cfg, results = custom
     sol, coo = write_md_tables(tmp / "md", solvation=[("NEW-LHCE", 1.7, 0.1, 0.4, 0.5)],
-                               coordination=[("NEW-LHCE", "NEWGLYME", 3.0), ("NEW-LHCE", "NEWFLUORO", 0.3)])
+                               coordination=[("NEW-LHCE", "NEWGLYME", 0.5, 0.95), ("NEW-LHCE", "NEWFLUORO", 0.5, 0.05)])
     proc = _cli("classify", "--configfile", "workflows/config.yaml", cfg, "--print", "--solvation", sol,
                 "--coordination", coo)
     assert proc.returncode == 0, proc.stderr

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Callable, ClassVar
+from typing import Callable
 
 from ..composition import Composition, CompositionSettings, compose, ratio_label, salt_to_solvent_ratio
 from ..errors import InputError
@@ -31,9 +31,11 @@ OPS = ("<", "<=", ">", ">=", "in", "")
 class ClassificationSettings:
     """Config section ``classification``: the thresholds of :data:`rules.THRESHOLDS`."""
 
-    md_diluent_enrichment_max: float = THRESHOLDS["md_diluent_enrichment_max"].default
+    md_diluent_shell_share_ratio_max: float = THRESHOLDS["md_diluent_shell_share_ratio_max"].default
     md_anion_cn_min: float = THRESHOLDS["md_anion_cn_min"].default
     md_anion_cn_seed_spread: float = THRESHOLDS["md_anion_cn_seed_spread"].default
+    md_anion_cn_seed_spread_short: float = THRESHOLDS["md_anion_cn_seed_spread_short"].default
+    md_short_run_max_ns: float = THRESHOLDS["md_short_run_max_ns"].default
     diluent_bind_max_kcal_per_mol: float | str = THRESHOLDS["diluent_bind_max_kcal_per_mol"].default
     gfn2_uncertainty_kcal_per_mol: float = THRESHOLDS["gfn2_uncertainty_kcal_per_mol"].default
     dft_uncertainty_kcal_per_mol: float = THRESHOLDS["dft_uncertainty_kcal_per_mol"].default
@@ -43,19 +45,16 @@ class ClassificationSettings:
     use_md: bool = True  # read solvation/coordination tables when given
     composition: CompositionSettings = CompositionSettings()
 
-    # kept for callers of the former API (the ranking): the descriptor of the diluent rule
-    diluent_metric: ClassVar[str] = "bind"
-    weak_metric: ClassVar[str] = "bind"
-
     def __post_init__(self) -> None:
         d = self.diluent_bind_max_kcal_per_mol
         if not (d == "auto" or (isinstance(d, (int, float)) and not isinstance(d, bool) and math.isfinite(d))):
             raise InputError(f"classification.diluent_bind_max_kcal_per_mol must be 'auto' or a number, not {d!r}")
-        for key in ("md_anion_cn_min", "md_diluent_enrichment_max", "hce_min_concentration_mol_per_L",
-                    "shell_donors_per_cation"):
+        for key in ("md_anion_cn_min", "md_diluent_shell_share_ratio_max", "hce_min_concentration_mol_per_L",
+                    "shell_donors_per_cation", "md_short_run_max_ns"):
             if not getattr(self, key) > 0:
                 raise InputError(f"classification.{key} must be > 0")
-        for key in ("md_anion_cn_seed_spread", "gfn2_uncertainty_kcal_per_mol", "dft_uncertainty_kcal_per_mol"):
+        for key in ("md_anion_cn_seed_spread", "md_anion_cn_seed_spread_short", "gfn2_uncertainty_kcal_per_mol",
+                    "dft_uncertainty_kcal_per_mol"):
             if not getattr(self, key) >= 0:
                 raise InputError(f"classification.{key} must be >= 0")
         if not 0 <= self.min_component_volume_fraction < 1:
@@ -281,20 +280,26 @@ def descriptor_role(name: str, smiles: str, binding: Binding, d_max: float, dono
 
 
 def md_role(name: str, row: dict, s: ClassificationSettings) -> Role | None:
-    v, e = md_value({**row, "status": "ok"}, "enrichment")
-    if v is None:
+    """Diluent or solvating from MD: the component's share of the neutral molecules in the K+
+    first shell relative to its share of the neutral molecules in the bulk liquid."""
+    shell, _ = md_value({**row, "status": "ok"}, "shell_mole_fraction")
+    bulk, _ = md_value({**row, "status": "ok"}, "bulk_mole_fraction")
+    cn, cn_err = md_value({**row, "status": "ok"}, "cn")
+    if shell is None or not bulk:
         return None
-    thr = s.md_diluent_enrichment_max
+    v = shell / bulk
+    e = v * cn_err / cn if cn else 0.0  # the share moves with the component's own CN
+    thr = s.md_diluent_shell_share_ratio_max
     op = _band(v, e, thr)
-    what = {"<": "depleted from the K+ shell relative to bulk: a diluent",
+    what = {"<": "depleted from the K+ shell: a diluent",
             ">=": "not depleted from the K+ shell: solvating",
-            "in": "within its error of bulk: role undecided"}[op]
+            "in": "within its error of the threshold: role undecided"}[op]
     sym = {"<": "<", ">=": ">=", "in": "within its error of"}[op]
-    text = (f"{name}: K+ shell enrichment {_f(v)} ± {_f(e)} (MD; g(r) inside {row.get('cutoff_A') or '?'} Å "
-            f"relative to bulk) {sym} {thr:g}: {what}")
+    text = (f"{name}: share of the K+ shell's neutral molecules / bulk share = {_f(shell)} / {_f(bulk)} = "
+            f"{_f(v)} ± {_f(e)} (MD, first shell {row.get('cutoff_A') or '?'} Å) {sym} {thr:g}: {what}")
     dec = {"<": True, ">=": False, "in": None}[op]
-    return Role(name, dec, Reason("role", name, text, quantity="enrichment", op=op, threshold=thr, value=v, err=e,
-                                  evidence="md", decided=dec), "md")
+    return Role(name, dec, Reason("role", name, text, quantity="shell_share_ratio", op=op, threshold=thr, value=v,
+                                  err=e, evidence="md", decided=dec), "md")
 
 
 # ----------------------------------------------------------------------------- one formulation
@@ -372,7 +377,10 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     reasons: list[Reason] = [r.reason for r in roles]
     md_anion = None
     if anion_cn is not None:
-        u = max(anion_err, s.md_anion_cn_seed_spread)
+        ns = md_value(md_row, "ns_production")[0]
+        short = ns is not None and ns < s.md_short_run_max_ns
+        spread = s.md_anion_cn_seed_spread_short if short else s.md_anion_cn_seed_spread
+        u = max(anion_err, spread)
         op = _band(anion_cn, u, s.md_anion_cn_min)
         md_anion = {"<": False, ">=": True, "in": None}[op]
         extra = ""
@@ -382,7 +390,8 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         sym = {"<": "<", ">=": ">=", "in": "within its uncertainty of"}[op]
         reasons.append(Reason(
             "predicate", "anion-rich sheath",
-            f"anion CN per K+ {_f(anion_cn)} ± {_f(u)} (MD, block error and seed spread{extra}) {sym} "
+            f"anion CN per K+ {_f(anion_cn)} ± {_f(u)} (MD, block error and the seed spread of "
+            f"{'a short run' if short else 'a long run'}{extra}) {sym} "
             f"{s.md_anion_cn_min:g}: " + {True: "anion-rich sheath", False: "solvent-separated sheath",
                                           None: "anion-richness undecided"}[md_anion],
             quantity="anion_cn", op=op, threshold=s.md_anion_cn_min, value=anion_cn, err=u, unit="anions per K+",
@@ -470,7 +479,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             ev = {r.name: r.evidence for r in roles if r.diluent is None}
             who = undecided[0] if len(undecided) == 1 else "each of " + ", ".join(undecided)
             decide_by.append(f"whether {who} stays out of the K+ shell (" +
-                             ("MD enrichment within its error of bulk" if "md" in ev.values() else
+                             ("its MD shell share is within its error of the diluent threshold" if "md" in ev.values() else
                               "its binding energy does not decide: see its role reason") + ")")
         if open_donors and anion_cn is None:
             decide_by.append("whether the solvent donor atoms per salt fill the K+ shell (within the "

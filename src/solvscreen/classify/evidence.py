@@ -65,7 +65,7 @@ class Evidence:
                   "coordination": str(coordination or "")})
         for what, rows, need in (("dft_binding", ev.dft, ("name", "cation", "E_bind_best_kcal_per_mol")),
                                  ("solvation", ev.solvation, ("formulation", "anion_cn")),
-                                 ("coordination", ev.coordination, ("formulation", "species", "enrichment"))):
+                                 ("coordination", ev.coordination, ("formulation", "species", "shell_mole_fraction", "bulk_mole_fraction"))):
             if rows:
                 missing = [c for c in need if c not in rows[0]]
                 if missing:
