@@ -144,7 +144,6 @@ def run_dft(binding_record: str | Path, ligand_structure: str | Path, out: str |
         )
 
     out = Path(out)
-    out.with_suffix("").mkdir(parents=True, exist_ok=True)   # the rule's directory() output, even on failure
     return run_stage(
         "dft", name, out, compute,
         inputs={"ligand": name, "cation": cation, "smiles": brec.inputs.get("smiles"), "kind": brec.inputs.get("kind"),
@@ -267,6 +266,5 @@ def run_dft_orbitals(structure: str | Path, out: str | Path, settings: DFTSettin
                            sp.n_basis_functions)
 
     out = Path(out)
-    out.with_suffix("").mkdir(parents=True, exist_ok=True)
     return run_stage("dft_orbitals", srec.name, out, compute, inputs={"structure": str(structure)},
                      settings={"dft": settings.to_dict(), "level": level.to_dict()}, requires=[srec])

@@ -99,7 +99,6 @@ def add_parsers(sub, command) -> None:
         from .runner import run_params
 
         rec = run_params(ns.name, ns.smiles, ns.kind, ns.out, cache_dir=ns.cache)
-        Path(ns.out).with_suffix("").mkdir(parents=True, exist_ok=True)  # the rule's directory() output
         log.info("%s: md_params %s%s", ns.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
         return 0
 
@@ -123,7 +122,6 @@ def add_parsers(sub, command) -> None:
         if missing:
             raise InputError(f"md-run {f.id}: no --params for {', '.join(missing)}")
         rec = run_md(f, library, params, settings, ns.out, work_dir=ns.work_dir, composition_settings=comp)
-        Path(ns.out).with_suffix("").mkdir(parents=True, exist_ok=True)  # exists for a failure record too
         log.info("%s: md %s%s", f.id, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
         return 0
 
@@ -137,7 +135,6 @@ def add_parsers(sub, command) -> None:
         mol = library.resolve(ns.molecule)
         params = load_params({library.resolve(k).name: v for k, v in _params_arg(ns.params).items()})
         rec = run_neat(mol, params[mol.name], _md_settings(config, ns.threads), ns.out, work_dir=ns.work_dir)
-        Path(ns.out).with_suffix("").mkdir(parents=True, exist_ok=True)
         r = rec.results
         if rec.ok:
             log.info("%s: density %.3f +- %.3f g/mL (library %.3f, %+.1f %%)", mol.name, r["density_g_per_mL"],
