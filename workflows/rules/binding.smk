@@ -26,9 +26,11 @@ rule binding:
         mem_mb=1500,
         runtime=30,
     shell:
-        "solvscreen --threads {threads} binding --ligand-structure {input.ligand:q}"
-        " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
-        + died_fallback("binding", inputs="--input cation={wildcards.cation:q}")
+        stage_shell(
+            "solvscreen --threads {threads} binding --ligand-structure {input.ligand:q}"
+            " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output.record:q}",
+            "binding", inputs="--input cation={wildcards.cation:q}",
+        )
 
 
 rule ion_pair:
@@ -51,10 +53,11 @@ rule ion_pair:
         mem_mb=1500,
         runtime=30,
     shell:
-        "solvscreen --threads {threads} ion-pair --anion-structure {input.anion:q}"
-        " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
-        + died_fallback("ion_pair", name="{wildcards.anion:q}",
-                        inputs="--input cation={wildcards.cation:q} --input kind=anion")
+        stage_shell(
+            "solvscreen --threads {threads} ion-pair --anion-structure {input.anion:q}"
+            " --cation-structure {input.cation:q} --settings {params.settings:q} --out {output.record:q}",
+            "ion_pair", name="{wildcards.anion:q}", inputs="--input cation={wildcards.cation:q} --input kind=anion",
+        )
 
 
 rule shell:
@@ -77,9 +80,11 @@ rule shell:
         mem_mb=2000,
         runtime=60,
     shell:
-        "solvscreen --threads {threads} shell --binding {input.binding:q} --ion-pairs {input.ion_pairs:q}"
-        " --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
-        + died_fallback("shell", inputs="--input cation={wildcards.cation:q}")
+        stage_shell(
+            "solvscreen --threads {threads} shell --binding {input.binding:q} --ion-pairs {input.ion_pairs:q}"
+            " --settings {params.settings:q} --out {output.record:q}",
+            "shell", inputs="--input cation={wildcards.cation:q}",
+        )
 
 
 rule binding_table:

@@ -1,7 +1,6 @@
 # Classification, ranking and the report: cheap local rules on the aggregated stage tables
 # (descriptors.csv, binding.csv, shells.csv; solvation/coordination.csv and dft_binding.csv
 # when those stages are on). Outputs are marked for `snakemake --report`.
-import shlex
 
 LIBRARY_FILES = [CONFIG["library"], *CONFIG["extra_libraries"]]
 FORMULATION_FILES = [CONFIG["formulations"], *CONFIG["extra_formulations"]]
@@ -21,12 +20,6 @@ CLASSIFY_EVIDENCE = {
     **({"solvation": f"{RESULTS}/solvation.csv", "coordination": f"{RESULTS}/coordination.csv"} if MD_ON else {}),
     **({"dft_binding": f"{RESULTS}/dft_binding.csv"} if DFT_ON else {}),
 }
-
-
-def classify_evidence_args(wildcards, input):
-    """--solvation/--coordination/--dft-binding for the optional inputs this run has."""
-    return " ".join(f"--{key.replace('_', '-')} {shlex.quote(str(input[key]))}"
-                    for key in ("solvation", "coordination", "dft_binding") if key in input.keys())
 
 
 report: "../report/workflow.rst"

@@ -21,9 +21,11 @@ rule structure:
         mem_mb=1000,
         runtime=3,
     shell:
-        "solvscreen --threads {threads} structure --name {wildcards.name:q} --smiles {params.smiles:q}"
-        " --kind {params.kind} --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
-        + died_fallback("structure", inputs="--input kind={params.kind} --input smiles={params.smiles:q}")
+        stage_shell(
+            "solvscreen --threads {threads} structure --name {wildcards.name:q} --smiles {params.smiles:q}"
+            " --kind {params.kind} --settings {params.settings:q} --out {output.record:q}",
+            "structure", inputs="--input kind={params.kind} --input smiles={params.smiles:q}",
+        )
 
 
 rule properties:
@@ -44,8 +46,11 @@ rule properties:
         mem_mb=1000,
         runtime=1,
     shell:
-        "solvscreen --threads {threads} properties --structure {input.record:q} --settings {params.settings:q}"
-        " --out {output.record:q} > {log:q} 2>&1" + died_fallback("properties")
+        stage_shell(
+            "solvscreen --threads {threads} properties --structure {input.record:q} --settings {params.settings:q}"
+            " --out {output.record:q}",
+            "properties",
+        )
 
 
 rule descriptors:

@@ -14,11 +14,6 @@ DFT_THREADS = DFT.threads or THREADS
 DFT_CONDA_ENV = "../envs/solvscreen-dft.yaml"
 
 
-def _dft_resources(wildcards, attempt):
-    return dft_job_resources(molecule(wildcards.name).smiles, DFT_LEVEL.basis, DFT.relax, attempt,
-                             DFT_THREADS, DFT.gpu)
-
-
 rule dft:
     input:
         binding=f"{RESULTS}/binding/{{cation}}/{{name}}.json",
@@ -34,13 +29,15 @@ rule dft:
     conda:
         DFT_CONDA_ENV
     resources:
-        mem_mb=lambda wc, attempt: _dft_resources(wc, attempt)["mem_mb"],
-        runtime=lambda wc, attempt: _dft_resources(wc, attempt)["runtime"],
+        mem_mb=lambda wc, attempt: dft_resources(wc, attempt)["mem_mb"],
+        runtime=lambda wc, attempt: dft_resources(wc, attempt)["runtime"],
         **({"gpu": 1} if DFT.gpu else {}),
     shell:
-        "PYSCF_MAX_MEMORY=$(( {resources.mem_mb} * 8 / 10 )) solvscreen --threads {threads} dft --binding {input.binding:q}"
-        " --ligand-structure {input.ligand:q} --settings {params.settings:q} --out {output.record:q}"
-        " > {log:q} 2>&1" + died_fallback("dft", inputs="--input cation={wildcards.cation:q}")
+        stage_shell(
+            "PYSCF_MAX_MEMORY=$(( {resources.mem_mb} * 8 / 10 )) solvscreen --threads {threads} dft --binding {input.binding:q}"
+            " --ligand-structure {input.ligand:q} --settings {params.settings:q} --out {output.record:q}",
+            "dft", inputs="--input cation={wildcards.cation:q}",
+        )
 
 
 rule dft_table:

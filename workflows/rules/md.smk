@@ -8,13 +8,6 @@ MD_FORMULATIONS = selected_formulations(CONFIG["md"], [f.id for f in FORMULATION
 _MD_BY_ID = {f.id: f for f in FORMULATIONS}
 
 
-def md_species(fid):
-    """Library names of a formulation's cation, anion and liquid components."""
-    f = _MD_BY_ID[fid]
-    salt = LIBRARY.resolve(f.salt)
-    return [salt.cation, salt.anion, *(LIBRARY.resolve(n).name for n in f.component_names)]
-
-
 wildcard_constraints:
     formulation=r"[^/.]+",
 
@@ -36,8 +29,11 @@ rule md_params:
         mem_mb=1000,
         runtime=10,
     shell:
-        "solvscreen md-params --name {wildcards.name:q} --smiles {params.smiles:q} --kind {params.kind}"
-        " --out {output.record:q} > {log:q} 2>&1" + died_fallback("md_params")
+        stage_shell(
+            "solvscreen md-params --name {wildcards.name:q} --smiles {params.smiles:q} --kind {params.kind}"
+            " --out {output.record:q}",
+            "md_params",
+        )
 
 
 rule md_run:
@@ -60,10 +56,12 @@ rule md_run:
         mem_mb=4000,
         runtime=lambda wc, attempt: runtime_minutes(CONFIG["md"]["preset"]) * attempt,
     shell:
-        "solvscreen --threads {threads} md-run --formulation {wildcards.formulation:q}"
-        " --library {params.library:q} --formulations {params.formulations:q}"
-        " --params {params.pairs} --settings {params.settings:q} --out {output.record:q} > {log:q} 2>&1"
-        + died_fallback("md", name="{wildcards.formulation:q}")
+        stage_shell(
+            "solvscreen --threads {threads} md-run --formulation {wildcards.formulation:q}"
+            " --library {params.library:q} --formulations {params.formulations:q}"
+            " --params {params.pairs} --settings {params.settings:q} --out {output.record:q}",
+            "md", name="{wildcards.formulation:q}",
+        )
 
 
 rule md_table:
