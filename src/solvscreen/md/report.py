@@ -12,7 +12,10 @@ from pathlib import Path
 NOTE = ("K+-centred speciation: SSIP = no anion within the K-donor cutoff, CIP = one, AGG = two or more "
         "(error bars: block-averaged standard errors; short runs rank, they do not converge speciation: "
         "independent starts differ by more than these errors). Enrichment = mean g(r) of a species' donor "
-        "atoms inside the cutoff (< 1: depleted from the K+ shell, the mark of a diluent).")
+        "atoms inside the cutoff (below 1 also for solvating molecules whose other donor atoms stay away, "
+        "e.g. TMP's ester O). bulk x / shell x: the species' share of the neutral molecules in the liquid / "
+        "in the K+ first shell; the classification calls a component a diluent when shell x / bulk x lies below "
+        "md_diluent_shell_share_ratio_max (its value: the calibration section's threshold table).")
 
 
 def _rows(path: Path) -> list[dict]:
