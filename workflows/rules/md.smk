@@ -6,6 +6,7 @@ from solvscreen.md.settings import runtime_minutes, selected_formulations
 
 MD_FORMULATIONS = selected_formulations(CONFIG["md"], [f.id for f in FORMULATIONS])
 _MD_BY_ID = {f.id: f for f in FORMULATIONS}
+MD_CONDA_ENV = "../envs/solvscreen-md.yaml"
 
 
 wildcard_constraints:
@@ -24,7 +25,7 @@ rule md_params:
         smiles=lambda wc: molecule(wc.name).smiles,
         kind=lambda wc: molecule(wc.name).kind,
     conda:
-        CONDA_ENV
+        MD_CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,
@@ -51,7 +52,7 @@ rule md_run:
         formulations=FORMULATION_FILES,
     threads: CONFIG["md"]["threads"]
     conda:
-        CONDA_ENV
+        MD_CONDA_ENV
     resources:
         mem_mb=4000,
         runtime=lambda wc, attempt: runtime_minutes(CONFIG["md"]["preset"]) * attempt,
@@ -74,7 +75,7 @@ rule md_table:
         f"{RESULTS}/logs/md_table.log",
     localrule: True
     conda:
-        CONDA_ENV
+        MD_CONDA_ENV
     shell:
         "solvscreen md-table --records {input:q} --solvation {output.solvation:q}"
         " --coordination {output.coordination:q} > {log:q} 2>&1"
