@@ -53,6 +53,17 @@ def _params_arg(items: list[str]) -> dict[str, str]:
     return out
 
 
+def _run_inputs(ns):
+    """(config, library, formulations, loaded parameters) of an md-run / md-neat call."""
+    from .runner import load_params
+
+    logging.getLogger("MDAnalysis").setLevel(logging.WARNING)
+    config = _config(ns)
+    library, forms = _library_and_formulations(ns, config)
+    params = load_params({library.resolve(k).name: v for k, v in _params_arg(ns.params).items()})
+    return config, library, forms, params
+
+
 def _md_settings(config: dict, threads: int | None):
     from .settings import settings_from_config
 
@@ -106,17 +117,14 @@ def add_parsers(sub, command) -> None:
     def cmd_md_run(ns) -> int:
         from ..classify import ClassificationSettings
         from ..errors import InputError
-        from .runner import load_params, run_md
+        from .runner import run_md
 
-        logging.getLogger("MDAnalysis").setLevel(logging.WARNING)
-        config = _config(ns)
-        library, forms = _library_and_formulations(ns, config)
+        config, library, forms, params = _run_inputs(ns)
         f = next((x for x in forms if x.id == ns.formulation), None)
         if f is None:
             raise InputError(f"--formulation {ns.formulation!r}: no such formulation id")
         settings = _md_settings(config, ns.threads)
         comp = ClassificationSettings.from_dict(config.get("classification")).composition
-        params = load_params({library.resolve(k).name: v for k, v in _params_arg(ns.params).items()})
         salt = library.resolve(f.salt)
         missing = [n for n in (salt.cation, salt.anion, *f.component_names) if n not in params]
         if missing:
@@ -127,13 +135,10 @@ def add_parsers(sub, command) -> None:
 
     @command("md-neat")
     def cmd_md_neat(ns) -> int:
-        from .runner import load_params, run_neat
+        from .runner import run_neat
 
-        logging.getLogger("MDAnalysis").setLevel(logging.WARNING)
-        config = _config(ns)
-        library, _ = _library_and_formulations(ns, config)
+        config, library, _, params = _run_inputs(ns)
         mol = library.resolve(ns.molecule)
-        params = load_params({library.resolve(k).name: v for k, v in _params_arg(ns.params).items()})
         rec = run_neat(mol, params[mol.name], _md_settings(config, ns.threads), ns.out, work_dir=ns.work_dir)
         r = rec.results
         if rec.ok:
