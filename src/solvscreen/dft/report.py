@@ -8,16 +8,10 @@ import json
 from itertools import combinations
 from pathlib import Path
 
+from ..records import parse_number as _f
 from ..result_tables import read_rows
 
 __all__ = ["dft_section", "flipped_pairs", "orderings"]
-
-
-def _f(v):
-    try:
-        return None if v in (None, "") else float(v)
-    except (TypeError, ValueError):
-        return None
 
 
 def orderings(rows: list[dict]) -> list[dict]:

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from ..errors import InputError
 from ..records import Record, write_csv, write_json
+from ..records import parse_number as _f
 from ..result_tables import ion_key, read_rows
 from ..stages.harness import StageResult, read_record, run_stage
 from ..structures import read_xyz, xyz_block
@@ -154,13 +155,6 @@ def run_dft(binding_record: str | Path, ligand_structure: str | Path, out: str |
 
 
 # ----------------------------------------------------------------------------- aggregation
-def _f(v):
-    try:
-        return None if v in (None, "") else float(v)
-    except (TypeError, ValueError):
-        return None
-
-
 def _min_distance(cell) -> float | None:
     vals = [_f(s) for s in str(cell or "").split(";")]
     vals = [v for v in vals if v is not None]
