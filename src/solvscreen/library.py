@@ -80,6 +80,8 @@ __all__ = [
     "CONFIG_CHECKERS",
     "summary",
     "load_schema",
+    "structure_problems",
+    "check_single_molecule",
 ]
 
 KINDS = ("solvent", "diluent", "anion", "cation", "salt")
@@ -98,6 +100,9 @@ MAX_SALT_MASS_G_PER_L = 2000.0
 #: volume fraction are not even counted as diluents by the classification); above 1000 the
 #: other components are the additives. Values like 1e-300 are typos.
 RATIO_RANGE = (1e-3, 1e3)
+#: Ids of the formulations the screening grid generates (solvscreen.grid) start with this;
+#: no formulation of a table may, so that ids stay unique across both.
+GRID_ID_PREFIX = "grid-"
 
 LIBRARY_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name", "density_g_per_mL", "density_source")
 LIBRARY_REQUIRED = ("name", "smiles")
@@ -483,15 +488,8 @@ def _check_structure(cand: _Candidate) -> None:
         cand.fail(f"invalid SMILES: {exc}")
         return
     cand.mol = mol
-    table = Chem.GetPeriodicTable()
-    bad = sorted({a.GetAtomicNum() for a in mol.GetAtoms() if not 1 <= a.GetAtomicNum() <= MAX_Z})
-    if bad:
-        shown = ", ".join(f"{table.GetElementSymbol(z) if z else '* (dummy atom)'} (Z={z})" for z in bad)
-        cand.fail(f"unsupported element {shown}: GFN-xTB is parametrized for Z = 1-{MAX_Z} only")
-    n_unpaired = unpaired_electrons(mol)
-    if n_unpaired:
-        cand.fail(f"radical: SMILES {smiles!r} has {n_unpaired} unpaired electron(s); "
-                  "only closed-shell species are supported (check charges and hydrogens)")
+    for reason in structure_problems(mol, smiles):
+        cand.fail(reason)
     cand.charge = formal_charge(mol)
     cand.canonical = canonical_smiles(mol)
     cand.fragments = [(canonical_smiles(f), formal_charge(f))
@@ -513,6 +511,66 @@ def _check_structure(cand: _Candidate) -> None:
                   "dot-separated fragments (an ion pair is a row of kind salt)")
     if kind == "salt":
         _check_salt_fragments(cand)
+
+
+def _open_d_shell(atom: Chem.Atom) -> int:
+    """d electrons of a d-block atom from its group, formal charge and bonds, when the d shell
+    is partly filled (1-9: open-shell in general, e.g. high-spin Fe2+ d6); else 0."""
+    z = atom.GetAtomicNum()
+    group = z - 18 if 21 <= z <= 30 else z - 36 if 39 <= z <= 48 else z - 68 if 72 <= z <= 80 else 0
+    if not group:
+        return 0
+    d = group - atom.GetFormalCharge() - atom.GetTotalValence()
+    return d if 0 < d < 10 else 0
+
+
+def structure_problems(mol: Chem.Mol, smiles: str) -> list[str]:
+    """The chemistry rules every molecule passes before anything is computed (library rows and
+    the single questions alike): elements GFN-xTB covers, closed shell (no radical electron, no
+    partly filled d shell)."""
+    reasons = []
+    table = Chem.GetPeriodicTable()
+    bad = sorted({a.GetAtomicNum() for a in mol.GetAtoms() if not 1 <= a.GetAtomicNum() <= MAX_Z})
+    if bad:
+        shown = ", ".join(f"{table.GetElementSymbol(z) if z else '* (dummy atom)'} (Z={z})" for z in bad)
+        reasons.append(f"unsupported element {shown}: GFN-xTB is parametrized for Z = 1-{MAX_Z} only")
+    n_unpaired = unpaired_electrons(mol)
+    if n_unpaired:
+        reasons.append(f"radical: SMILES {smiles!r} has {n_unpaired} unpaired electron(s); "
+                       "only closed-shell species are supported (check charges and hydrogens)")
+    open_d = sorted({f"{a.GetSymbol()} (d{_open_d_shell(a)})" for a in mol.GetAtoms() if _open_d_shell(a)})
+    if open_d:
+        reasons.append(f"open shell: SMILES {smiles!r} has a partly filled d shell ({', '.join(open_d)}), "
+                       "open-shell in general; only closed-shell species are supported")
+    return reasons
+
+
+def size_problem(name: str, n_atoms: int, limit: int, setting: str = "max_atoms") -> str | None:
+    """The size guard (config ``max_atoms``) for one molecule, or ``None`` when it passes."""
+    if n_atoms <= limit:
+        return None
+    where = " (config)" if setting == "max_atoms" else ""
+    return (f"{name} has {n_atoms} atoms (hydrogens included), more than {setting} = {limit}{where}; "
+            f"such a molecule's jobs run for hours; raise {setting} knowingly or leave it out")
+
+
+def check_single_molecule(smiles: str, max_atoms: int | None = None) -> Chem.Mol:
+    """One molecule given on its own (``solvscreen props``/``bind``) through the library's rules:
+    one molecule (not empty, no dot-separated fragments), :func:`structure_problems` and the
+    size guard (``max_atoms``, default: the config schema's). Raises :class:`InputError`."""
+    if not smiles.strip():
+        raise InputError("one molecule expected: the SMILES is empty")
+    mol = mol_from_smiles(smiles)
+    n_frag = len(Chem.GetMolFrags(mol))
+    if n_frag != 1:
+        raise InputError(f"one molecule expected: SMILES {smiles!r} has {n_frag} dot-separated fragments "
+                         "(ask about each molecule on its own)")
+    limit = max_atoms if max_atoms is not None else load_schema("config")["properties"]["max_atoms"]["default"]
+    size = size_problem(f"SMILES {smiles!r}", mol.GetNumAtoms(), limit, "--max-atoms")
+    reasons = structure_problems(mol, smiles) + ([size] if size else [])
+    if reasons:
+        raise InputError("; ".join(reasons))
+    return mol
 
 
 def _infer_kind(charge: int, fragments: list[tuple[str, int]]) -> str:
@@ -773,6 +831,9 @@ def _load_formulations(paths: list[PathLike], library: Library, broken: set[str]
             reasons = []
             if fid and fid in first:
                 reasons.append(f"duplicate id {fid!r} (first used at {first[fid]})")
+            if fid.lower().startswith(GRID_ID_PREFIX):
+                reasons.append(f"id {fid!r} starts with {GRID_ID_PREFIX!r}: such ids belong to the formulations the "
+                               "screening grid generates (config grid), so the two could collide; choose another id")
             first.setdefault(fid, f"{src}, row {row.where}")
             form, more = _parse_formulation_row(row, src, library, broken)
             reasons.extend(more)
@@ -911,11 +972,8 @@ def _check_selection(config: dict, library: Library, broken: set[str], errors: l
 
 def check_molecule_size(config: dict, library: Library, formulations: list[Formulation]) -> list[ValidationError]:
     """Size guard: every molecule computed on its own has at most ``max_atoms`` atoms (H included)."""
-    limit = config["max_atoms"]
-    return [ValidationError(f"{m.name} has {m.n_atoms} atoms (hydrogens included), more than max_atoms = "
-                            f"{limit} (config); such a molecule's jobs run for hours; raise max_atoms "
-                            "knowingly or leave it out", source=m.source, row=m.row)
-            for m in library if m.kind != "salt" and m.n_atoms > limit]
+    return [ValidationError(reason, source=m.source, row=m.row) for m in library if m.kind != "salt"
+            and (reason := size_problem(m.name, m.n_atoms, config["max_atoms"])) is not None]
 
 
 def _reference(library: Library, key: str, name: str, kinds: tuple[str, ...]) -> ValidationError | None:
@@ -939,9 +997,20 @@ def check_references(config: dict, library: Library, formulations: list[Formulat
     refs: list[tuple[str, str, tuple[str, ...]]] = []
     refs += [(f"binding.exchange_anions[{i}]", n, ("anion",))
              for i, n in enumerate((config.get("binding") or {}).get("exchange_anions", ["FSI"]))]
-    salt = (config.get("ranking") or {}).get("salt")
-    if salt is not None:
-        refs.append(("ranking.salt", salt, ("salt",)))
+    ranking, grid = config.get("ranking") or {}, config.get("grid") or {}
+    if ranking.get("salt") is not None:
+        refs.append(("ranking.salt", ranking["salt"], ("salt",)))
+    for key in ("k_metal_stable_references", "k_metal_reduced_references"):
+        names = list(ranking.get(key) or [])
+        # the default lists name molecules of the default library: one a smaller library lacks leaves
+        # the K-metal verdict undecided (said in the ranking's reasons); a list you set must name rows
+        default = names == load_schema("config")["properties"]["ranking"]["properties"][key]["default"]
+        refs += [(f"ranking.{key}[{i}]", n, LIQUID_KINDS) for i, n in enumerate(names)
+                 if not (default and n not in library)]
+    refs += [(f"grid.salts[{i}]", n, ("salt",)) for i, n in enumerate(grid.get("salts") or [])]
+    for key in ("solvents", "diluents"):
+        if grid.get(key, "all") != "all":
+            refs += [(f"grid.{key}[{i}]", n, LIQUID_KINDS) for i, n in enumerate(grid[key])]
     return [e for key, name, kinds in refs if (e := _reference(library, key, name, kinds)) is not None]
 
 
