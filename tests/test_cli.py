@@ -46,7 +46,7 @@ def test_props_table_in_process(capsys):
     ("C1CC(", "cannot parse SMILES"),
     ("C(C)(C)(C)(C)C", "sanitization"),  # pentavalent carbon
     ("[U]", "unsupported element U (Z=92): GFN-xTB is parametrized for Z = 1-86 only"),
-    # the library's own rules (library.structure_problems, check_single_molecule), not a second copy
+    # the library's own rules (structures.structure_problems, library.size_problem), not a second copy
     ("[CH3]", "radical: SMILES '[CH3]' has 1 unpaired electron(s)"),
     ("[O-][O]", "radical: SMILES '[O-][O]' has 1 unpaired electron(s)"),
     ("[CH2+]", "radical: SMILES '[CH2+]' has 1 unpaired electron(s)"),
@@ -85,7 +85,7 @@ def test_library_and_cli_share_the_rules(tmp_path):
 
 
 def test_a_larger_max_atoms_lets_a_big_molecule_through_the_guard(capsys):
-    from solvscreen.library import check_single_molecule
+    from solvscreen.query import check_single_molecule
 
     peg = "C" + "OCC" * 43 + "O"
     assert check_single_molecule(peg, max_atoms=400).GetNumAtoms() == 307

@@ -56,10 +56,9 @@ import jsonschema
 import yaml
 from rdkit import Chem
 
-from .engine import MAX_Z
 from .errors import InputError, ValidationError, ValidationErrors
 from .records import parse_number
-from .structures import canonical_smiles, formal_charge, mol_from_smiles, unpaired_electrons
+from .structures import canonical_smiles, formal_charge, mol_from_smiles, structure_problems
 
 __all__ = [
     "KINDS",
@@ -80,8 +79,7 @@ __all__ = [
     "CONFIG_CHECKERS",
     "summary",
     "load_schema",
-    "structure_problems",
-    "check_single_molecule",
+    "size_problem",
 ]
 
 KINDS = ("solvent", "diluent", "anion", "cation", "salt")
@@ -513,38 +511,6 @@ def _check_structure(cand: _Candidate) -> None:
         _check_salt_fragments(cand)
 
 
-def _open_d_shell(atom: Chem.Atom) -> int:
-    """d electrons of a d-block atom from its group, formal charge and bonds, when the d shell
-    is partly filled (1-9: open-shell in general, e.g. high-spin Fe2+ d6); else 0."""
-    z = atom.GetAtomicNum()
-    group = z - 18 if 21 <= z <= 30 else z - 36 if 39 <= z <= 48 else z - 68 if 72 <= z <= 80 else 0
-    if not group:
-        return 0
-    d = group - atom.GetFormalCharge() - atom.GetTotalValence()
-    return d if 0 < d < 10 else 0
-
-
-def structure_problems(mol: Chem.Mol, smiles: str) -> list[str]:
-    """The chemistry rules every molecule passes before anything is computed (library rows and
-    the single questions alike): elements GFN-xTB covers, closed shell (no radical electron, no
-    partly filled d shell)."""
-    reasons = []
-    table = Chem.GetPeriodicTable()
-    bad = sorted({a.GetAtomicNum() for a in mol.GetAtoms() if not 1 <= a.GetAtomicNum() <= MAX_Z})
-    if bad:
-        shown = ", ".join(f"{table.GetElementSymbol(z) if z else '* (dummy atom)'} (Z={z})" for z in bad)
-        reasons.append(f"unsupported element {shown}: GFN-xTB is parametrized for Z = 1-{MAX_Z} only")
-    n_unpaired = unpaired_electrons(mol)
-    if n_unpaired:
-        reasons.append(f"radical: SMILES {smiles!r} has {n_unpaired} unpaired electron(s); "
-                       "only closed-shell species are supported (check charges and hydrogens)")
-    open_d = sorted({f"{a.GetSymbol()} (d{_open_d_shell(a)})" for a in mol.GetAtoms() if _open_d_shell(a)})
-    if open_d:
-        reasons.append(f"open shell: SMILES {smiles!r} has a partly filled d shell ({', '.join(open_d)}), "
-                       "open-shell in general; only closed-shell species are supported")
-    return reasons
-
-
 def size_problem(name: str, n_atoms: int, limit: int, setting: str = "max_atoms") -> str | None:
     """The size guard (config ``max_atoms``) for one molecule, or ``None`` when it passes."""
     if n_atoms <= limit:
@@ -552,25 +518,6 @@ def size_problem(name: str, n_atoms: int, limit: int, setting: str = "max_atoms"
     where = " (config)" if setting == "max_atoms" else ""
     return (f"{name} has {n_atoms} atoms (hydrogens included), more than {setting} = {limit}{where}; "
             f"such a molecule's jobs run for hours; raise {setting} knowingly or leave it out")
-
-
-def check_single_molecule(smiles: str, max_atoms: int | None = None) -> Chem.Mol:
-    """One molecule given on its own (``solvscreen props``/``bind``) through the library's rules:
-    one molecule (not empty, no dot-separated fragments), :func:`structure_problems` and the
-    size guard (``max_atoms``, default: the config schema's). Raises :class:`InputError`."""
-    if not smiles.strip():
-        raise InputError("one molecule expected: the SMILES is empty")
-    mol = mol_from_smiles(smiles)
-    n_frag = len(Chem.GetMolFrags(mol))
-    if n_frag != 1:
-        raise InputError(f"one molecule expected: SMILES {smiles!r} has {n_frag} dot-separated fragments "
-                         "(ask about each molecule on its own)")
-    limit = max_atoms if max_atoms is not None else load_schema("config")["properties"]["max_atoms"]["default"]
-    size = size_problem(f"SMILES {smiles!r}", mol.GetNumAtoms(), limit, "--max-atoms")
-    reasons = structure_problems(mol, smiles) + ([size] if size else [])
-    if reasons:
-        raise InputError("; ".join(reasons))
-    return mol
 
 
 def _infer_kind(charge: int, fragments: list[tuple[str, int]]) -> str:

@@ -12,15 +12,38 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from rdkit import Chem
+
 from .complexes import SIGN_CONVENTION, BindingSettings, cation_spec
 from .engine import EngineSettings
+from .errors import InputError
+from .library import load_schema, size_problem
 from .records import Record
 from .stages.binding import run_binding, run_ion_pair
 from .stages.properties import run_properties
 from .stages.shell import run_shell
 from .stages.structure import run_structure
-from .library import check_single_molecule
-from .structures import ConformerSettings, formal_charge
+from .structures import ConformerSettings, formal_charge, mol_from_smiles, structure_problems
+
+
+def check_single_molecule(smiles: str, max_atoms: int | None = None) -> Chem.Mol:
+    """One molecule given on its own (``solvscreen props``/``bind``) through the library's rules
+    (:func:`~solvscreen.structures.structure_problems`, :func:`~solvscreen.library.size_problem`):
+    one molecule (not empty, no dot-separated fragments), elements, closed shell and the size
+    guard (``max_atoms``, default: the config schema's). Raises :class:`InputError`."""
+    if not smiles.strip():
+        raise InputError("one molecule expected: the SMILES is empty")
+    mol = mol_from_smiles(smiles)
+    n_frag = len(Chem.GetMolFrags(mol))
+    if n_frag != 1:
+        raise InputError(f"one molecule expected: SMILES {smiles!r} has {n_frag} dot-separated fragments "
+                         "(ask about each molecule on its own)")
+    limit = max_atoms if max_atoms is not None else load_schema("config")["properties"]["max_atoms"]["default"]
+    size = size_problem(f"SMILES {smiles!r}", mol.GetNumAtoms(), limit, "--max-atoms")
+    reasons = structure_problems(mol, smiles) + ([size] if size else [])
+    if reasons:
+        raise InputError("; ".join(reasons))
+    return mol
 
 
 class Query:
