@@ -342,6 +342,19 @@ def _job_pids(stage: str, name: str, ancestor: int) -> list[int]:
     return pids
 
 
+def kill_job_when_running(proc: subprocess.Popen, stage: str, name: str, timeout: float = 600) -> list[int]:
+    """SIGKILL the solvscreen process of ``stage --name name`` of the snakemake run ``proc`` as
+    soon as it runs (as the out-of-memory killer or a cluster time limit would); its pids."""
+    killed: list[int] = []
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and not killed and time.monotonic() < deadline:
+        for pid in _job_pids(stage, name, proc.pid):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.02)
+    return killed
+
+
 @pytest.mark.slow
 def test_killed_job_still_yields_every_table_and_the_report(tmp_path):
     """The structure job of DMC is SIGKILLed from outside (as the out-of-memory killer or a
@@ -357,13 +370,8 @@ def test_killed_job_still_yields_every_table_and_the_report(tmp_path):
                              f"formulations={WORKFLOW / 'formulations.csv'}"],
                             cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    killed = []
     try:
-        while proc.poll() is None and not killed:
-            for pid in _job_pids("structure", "DMC", proc.pid):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-            time.sleep(0.02)
+        killed = kill_job_when_running(proc, "structure", "DMC")
         out, _ = proc.communicate(timeout=1500)
     finally:
         if proc.poll() is None:
