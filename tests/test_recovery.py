@@ -22,7 +22,7 @@ import pytest
 from solvscreen.records import Record
 from solvscreen.stages.harness import record_problem, write_died_record
 from solvscreen.stages.quarantine import MISSING, find_dead_records, set_aside
-from test_reliability import kill_job_when_running
+from test_reliability import kill_job_when_running, started
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "tests" / "workflow"
@@ -140,19 +140,13 @@ def test_killed_job_and_corrupt_records_are_recomputed_to_the_uninterrupted_tabl
     workdir = tmp_path / "run"
     workdir.mkdir()
     results = workdir / "results"
-    proc = subprocess.Popen(_cmd(workdir), cwd=workdir, env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
+    with started(_cmd(workdir), workdir) as proc:
         killed = kill_job_when_running(proc, "structure", "DMC")
         while proc.poll() is None and not (results / "structures" / "DMC.json").exists():
             time.sleep(0.05)  # the died fallback writes the failure record
         # a second run in the same directory meanwhile: refused by the lock, and it moves nothing
         second = _run(workdir, timeout=300)
         out, _ = proc.communicate(timeout=900)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert killed, "the DMC structure job was never seen running:\n" + out[-3000:]
     assert second.returncode != 0 and "lock" in (second.stdout + second.stderr).lower(), second.stderr[-3000:]
     assert "another run holds the lock" in second.stderr

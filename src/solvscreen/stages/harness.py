@@ -31,7 +31,9 @@ as record names are file-safe (no ``.`` or ``/``; the library enforces it). The 
 rule declares that directory as an output. A job that dies before writing its record is
 turned into a failure record by :func:`write_died_record` (called from the rule's shell
 fallback), and aggregation reads records with :func:`read_record`, which turns a missing
-or unreadable record into a failure row ("no record: job died") instead of an error.
+or unreadable record into a failure row ("no record: job died") instead of an error. Before
+the next run such records are no result (:func:`record_problem`): the workflow sets them aside
+and recomputes them (:mod:`solvscreen.stages.quarantine`).
 """
 
 from __future__ import annotations
