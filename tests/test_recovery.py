@@ -89,6 +89,17 @@ def test_dead_records_and_lost_ones_are_found_and_set_aside_with_their_files(tmp
     assert find_dead_records([str(results / "**" / "*.json")]) == []
 
 
+def test_readme_what_happens_table_names_tests_that_exist():
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("### What happens when"):text.index("## Methods and caveats")]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "tests/" in line]
+    assert len(rows) == 5  # killed, interrupted, corrupt record, bad input, a second run
+    for row in rows:
+        for name in row.split("`"):
+            if name.startswith("tests/"):
+                assert (ROOT / name).is_file(), name
+
+
 # ----------------------------------------------------------------------------- real runs (slow)
 SNAKEMAKE = shutil.which("snakemake")
 needs_snakemake = pytest.mark.skipif(SNAKEMAKE is None or not Path("/proc/self/cmdline").exists(),
