@@ -12,16 +12,21 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 from solvscreen.errors import InputError
-from solvscreen.library import load_config, validate_all
+from solvscreen.library import load_config, read_config_files, validate_all
 from solvscreen.plan import make_plan
 
 min_version("9.0")
 
 
-configfile: "workflows/config.yaml"
-
-
 try:
+    # `configfile: "workflows/config.yaml"`, with solvscreen's reading of a file Snakemake cannot
+    # parse: its file, line and column. (Files given with --configfile are read by Snakemake before
+    # this file runs; `solvscreen validate --configfile FILE` locates their errors.)
+    try:
+        workflow.configfile("workflows/config.yaml")
+    except WorkflowError:
+        read_config_files(["workflows/config.yaml"])
+        raise
     CONFIG = load_config(config)
     LIBRARY, FORMULATIONS = validate_all(CONFIG)
     PLAN = make_plan(CONFIG, LIBRARY, FORMULATIONS)
@@ -41,6 +46,9 @@ include: "workflows/rules/binding.smk"
 include: "workflows/rules/classify.smk"
 include: "workflows/rules/md.smk"
 include: "workflows/rules/dft.smk"
+
+
+set_aside_dead_records()
 
 
 rule all:

@@ -636,3 +636,25 @@ def test_a_fluorine_only_binding_mode_does_not_make_a_solvent(lib, tmp_path):
     # an O-bound molecule of the same energy is a solvent
     cl = classify(lib, ev, "KFSI", 1.6, [("DME", 1.0), ("DEE", 1.0)])
     assert cl.features["undecided"] == [] and cl.features["diluents"] == []
+
+
+# ----------------------------------------------------------------------------- too little solvent
+@pytest.mark.parametrize("dme,ok", [(1, False), (4.9, False), (5, True)])
+def test_only_an_additive_share_of_solvent_cannot_dissolve_the_salt(lib, ev, dme, ok):
+    """1 M KFSI in DME:TTE 1:99 (SYNTHETIC: TTE a diluent, DME at 1 % an additive) was a confident
+    LHCE; the salt cannot dissolve in an additive's share of solvent. At 5 % DME it is classified."""
+    cl = classify(lib, ev, "KFSI", 1.0, [("DME", dme), ("TTE", 100 - dme)])
+    assert cl.ok is ok, cl.failure_reason
+    if ok:
+        assert "LHCE" in cl.classes
+        return
+    assert cl.label is None and cl.failure_reason.startswith("the salt would not dissolve")
+    (r,) = [r for r in cl.reasons if r.subject == "solubility"]
+    assert r.holds() and r.value == pytest.approx(dme / 100, rel=0.05)
+    check_reason(r)
+    assert "DME: volume fraction" in cl.reasons_text() and "an additive" in cl.reasons_text()
+
+
+def test_an_additive_is_called_an_additive_in_the_roles(lib, ev):
+    cl = classify(lib, ev, "KFSI", 1.0, [("DME", 48), ("TTE", 48), ("FEC", 4)])
+    assert cl.ok and "FEC=additive" in cl.row()["roles"] and "TTE=diluent" in cl.row()["roles"]

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -44,12 +45,52 @@ def test_props_table_in_process(capsys):
 @pytest.mark.parametrize("smiles,message", [
     ("C1CC(", "cannot parse SMILES"),
     ("C(C)(C)(C)(C)C", "sanitization"),  # pentavalent carbon
-    ("[U]", "outside GFN-xTB"),
+    ("[U]", "unsupported element U (Z=92): GFN-xTB is parametrized for Z = 1-86 only"),
+    # the library's own rules (structures.structure_problems, library.size_problem), not a second copy
+    ("[CH3]", "radical: SMILES '[CH3]' has 1 unpaired electron(s)"),
+    ("[O-][O]", "radical: SMILES '[O-][O]' has 1 unpaired electron(s)"),
+    ("[CH2+]", "radical: SMILES '[CH2+]' has 1 unpaired electron(s)"),
+    ("[Fe+2]", "partly filled d shell (Fe (d6))"),
+    ("", "one molecule expected: the SMILES is empty"),
+    ("C.C", "one molecule expected: SMILES 'C.C' has 2 dot-separated fragments"),
+    ("C" + "OCC" * 43 + "O", "has 307 atoms (hydrogens included), more than --max-atoms = 150"),  # 131 heavy atoms
 ])
 def test_bad_input_exits_2_with_message(capsys, smiles, message):
+    t0 = time.perf_counter()
     assert cli.main(["--threads", "1", "props", smiles]) == 2
     err = capsys.readouterr().err
     assert err.startswith("solvscreen: error:") and message in err
+    assert time.perf_counter() - t0 < 30  # rejected before any xTB work (a PEG-43 run takes minutes)
+
+
+@pytest.mark.parametrize("args", [["bind", "[O-][O]", "--cation", "K"], ["bind", "C.C"],
+                                  ["bind", "COCCOC", "--shell", "--anion", "X=[O-][O]"]])
+def test_bind_rejects_what_the_library_rejects(capsys, args):
+    assert cli.main(["--threads", "1", *args]) == 2
+    err = capsys.readouterr().err
+    assert "radical" in err or "one molecule expected" in err
+
+
+def test_library_and_cli_share_the_rules(tmp_path):
+    """Each rejected SMILES of the single questions is rejected by the library validator too."""
+    from solvscreen.errors import ValidationErrors
+    from solvscreen.library import load_library
+
+    lib = tmp_path / "lib.csv"
+    lib.write_text("name,smiles,kind\nM1,[CH3],solvent\nM2,[Fe+2],cation\nM3,[Zn+2],cation\n")
+    with pytest.raises(ValidationErrors) as info:
+        load_library(lib)
+    errors = [str(e) for e in info.value.errors]
+    assert len(errors) == 2 and "radical" in errors[0] and "partly filled d shell" in errors[1]
+
+
+def test_a_larger_max_atoms_lets_a_big_molecule_through_the_guard(capsys):
+    from solvscreen.query import check_single_molecule
+
+    peg = "C" + "OCC" * 43 + "O"
+    assert check_single_molecule(peg, max_atoms=400).GetNumAtoms() == 307
+    assert cli.main(["props", "CCO", "--max-atoms", "5"]) == 2
+    assert "more than --max-atoms = 5" in capsys.readouterr().err
 
 
 def test_bad_smiles_subprocess_exit_code():

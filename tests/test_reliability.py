@@ -7,6 +7,7 @@ Constructed cases with known answers; the killed-job test runs the real workflow
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
 import os
 import shutil
@@ -342,6 +343,32 @@ def _job_pids(stage: str, name: str, ancestor: int) -> list[int]:
     return pids
 
 
+@contextlib.contextmanager
+def started(cmd: list[str], cwd: Path):
+    """A snakemake run in the background (output in ``proc.stdout``), killed if still running at the end."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def kill_job_when_running(proc: subprocess.Popen, stage: str, name: str, timeout: float = 600) -> list[int]:
+    """SIGKILL the solvscreen process of ``stage --name name`` of the snakemake run ``proc`` as
+    soon as it runs (as the out-of-memory killer or a cluster time limit would); its pids."""
+    killed: list[int] = []
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and not killed and time.monotonic() < deadline:
+        for pid in _job_pids(stage, name, proc.pid):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.02)
+    return killed
+
+
 @pytest.mark.slow
 def test_killed_job_still_yields_every_table_and_the_report(tmp_path):
     """The structure job of DMC is SIGKILLed from outside (as the out-of-memory killer or a
@@ -351,24 +378,12 @@ def test_killed_job_still_yields_every_table_and_the_report(tmp_path):
     if snakemake is None or not Path("/proc/self/cmdline").exists():
         pytest.skip("snakemake or /proc is not available")
     results = tmp_path / "results"
-    proc = subprocess.Popen([snakemake, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path),
-                             "--cores", "2", "--configfile", str(WORKFLOW / "config.yaml"),
-                             "--config", f"results={results}", f"library={WORKFLOW / 'library.csv'}",
-                             f"formulations={WORKFLOW / 'formulations.csv'}"],
-                            cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    killed = []
-    try:
-        while proc.poll() is None and not killed:
-            for pid in _job_pids("structure", "DMC", proc.pid):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-            time.sleep(0.02)
+    with started([snakemake, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(tmp_path), "--cores", "2",
+                  "--configfile", str(WORKFLOW / "config.yaml"), "--config", f"results={results}",
+                  f"library={WORKFLOW / 'library.csv'}", f"formulations={WORKFLOW / 'formulations.csv'}"],
+                 tmp_path) as proc:
+        killed = kill_job_when_running(proc, "structure", "DMC")
         out, _ = proc.communicate(timeout=1500)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert killed, "the DMC structure job was never seen running:\n" + out[-3000:]
     assert not (results / "structures" / "DMC" / "geometry.xyz").exists()
     assert proc.returncode == 0, out[-5000:]

@@ -65,6 +65,7 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="tblite", choices=BACKENDS)
     p.add_argument("--solvent", default=None, help="ALPB implicit solvent name, e.g. thf (default: gas phase)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--max-atoms", type=int, default=None, help="size guard, atoms with H (default: config's, 150)")
 
 
 def _engine_from_flags(ns):
@@ -188,7 +189,7 @@ def cmd_props(ns) -> int:
     from .query import query_properties
     from .structures import ConformerSettings
 
-    p, out = query_properties(ns.smiles, _engine_from_flags(ns), ConformerSettings(n_embed=ns.n_embed))
+    p, out = query_properties(ns.smiles, _engine_from_flags(ns), ConformerSettings(n_embed=ns.n_embed), ns.max_atoms)
     if ns.json:
         print(json.dumps(out, indent=2, default=str))
     else:
@@ -241,7 +242,7 @@ def cmd_bind(ns) -> int:
     anions = exchange_anions_from(ns.anion or (["FSI"] if ns.shell else []), ns.library)
     out = query_binding(ns.smiles, ns.cation, _engine_from_flags(ns), binding_settings_from(_settings(ns).get("binding")),
                         ConformerSettings(n_embed=ns.n_embed), workdir=ns.keep, shell=ns.shell or bool(ns.anion),
-                        exchange_anions=anions)
+                        exchange_anions=anions, max_atoms=ns.max_atoms)
     if ns.json:
         print(json.dumps(out, indent=2, default=str))
     else:

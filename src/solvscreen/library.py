@@ -56,10 +56,9 @@ import jsonschema
 import yaml
 from rdkit import Chem
 
-from .engine import MAX_Z
 from .errors import InputError, ValidationError, ValidationErrors
 from .records import parse_number
-from .structures import canonical_smiles, formal_charge, mol_from_smiles, unpaired_electrons
+from .structures import canonical_smiles, formal_charge, mol_from_smiles, structure_problems
 
 __all__ = [
     "KINDS",
@@ -80,6 +79,7 @@ __all__ = [
     "CONFIG_CHECKERS",
     "summary",
     "load_schema",
+    "size_problem",
 ]
 
 KINDS = ("solvent", "diluent", "anion", "cation", "salt")
@@ -98,6 +98,9 @@ MAX_SALT_MASS_G_PER_L = 2000.0
 #: volume fraction are not even counted as diluents by the classification); above 1000 the
 #: other components are the additives. Values like 1e-300 are typos.
 RATIO_RANGE = (1e-3, 1e3)
+#: Ids of the formulations the screening grid generates (solvscreen.grid) start with this;
+#: no formulation of a table may, so that ids stay unique across both.
+GRID_ID_PREFIX = "grid-"
 
 LIBRARY_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name", "density_g_per_mL", "density_source")
 LIBRARY_REQUIRED = ("name", "smiles")
@@ -483,15 +486,8 @@ def _check_structure(cand: _Candidate) -> None:
         cand.fail(f"invalid SMILES: {exc}")
         return
     cand.mol = mol
-    table = Chem.GetPeriodicTable()
-    bad = sorted({a.GetAtomicNum() for a in mol.GetAtoms() if not 1 <= a.GetAtomicNum() <= MAX_Z})
-    if bad:
-        shown = ", ".join(f"{table.GetElementSymbol(z) if z else '* (dummy atom)'} (Z={z})" for z in bad)
-        cand.fail(f"unsupported element {shown}: GFN-xTB is parametrized for Z = 1-{MAX_Z} only")
-    n_unpaired = unpaired_electrons(mol)
-    if n_unpaired:
-        cand.fail(f"radical: SMILES {smiles!r} has {n_unpaired} unpaired electron(s); "
-                  "only closed-shell species are supported (check charges and hydrogens)")
+    for reason in structure_problems(mol, smiles):
+        cand.fail(reason)
     cand.charge = formal_charge(mol)
     cand.canonical = canonical_smiles(mol)
     cand.fragments = [(canonical_smiles(f), formal_charge(f))
@@ -513,6 +509,15 @@ def _check_structure(cand: _Candidate) -> None:
                   "dot-separated fragments (an ion pair is a row of kind salt)")
     if kind == "salt":
         _check_salt_fragments(cand)
+
+
+def size_problem(name: str, n_atoms: int, limit: int, setting: str = "max_atoms") -> str | None:
+    """The size guard (config ``max_atoms``) for one molecule, or ``None`` when it passes."""
+    if n_atoms <= limit:
+        return None
+    where = " (config)" if setting == "max_atoms" else ""
+    return (f"{name} has {n_atoms} atoms (hydrogens included), more than {setting} = {limit}{where}; "
+            f"such a molecule's jobs run for hours; raise {setting} knowingly or leave it out")
 
 
 def _infer_kind(charge: int, fragments: list[tuple[str, int]]) -> str:
@@ -773,6 +778,9 @@ def _load_formulations(paths: list[PathLike], library: Library, broken: set[str]
             reasons = []
             if fid and fid in first:
                 reasons.append(f"duplicate id {fid!r} (first used at {first[fid]})")
+            if fid.lower().startswith(GRID_ID_PREFIX):
+                reasons.append(f"id {fid!r} starts with {GRID_ID_PREFIX!r}: such ids belong to the formulations the "
+                               "screening grid generates (config grid), so the two could collide; choose another id")
             first.setdefault(fid, f"{src}, row {row.where}")
             form, more = _parse_formulation_row(row, src, library, broken)
             reasons.extend(more)
@@ -911,11 +919,8 @@ def _check_selection(config: dict, library: Library, broken: set[str], errors: l
 
 def check_molecule_size(config: dict, library: Library, formulations: list[Formulation]) -> list[ValidationError]:
     """Size guard: every molecule computed on its own has at most ``max_atoms`` atoms (H included)."""
-    limit = config["max_atoms"]
-    return [ValidationError(f"{m.name} has {m.n_atoms} atoms (hydrogens included), more than max_atoms = "
-                            f"{limit} (config); such a molecule's jobs run for hours; raise max_atoms "
-                            "knowingly or leave it out", source=m.source, row=m.row)
-            for m in library if m.kind != "salt" and m.n_atoms > limit]
+    return [ValidationError(reason, source=m.source, row=m.row) for m in library if m.kind != "salt"
+            and (reason := size_problem(m.name, m.n_atoms, config["max_atoms"])) is not None]
 
 
 def _reference(library: Library, key: str, name: str, kinds: tuple[str, ...]) -> ValidationError | None:
@@ -939,9 +944,20 @@ def check_references(config: dict, library: Library, formulations: list[Formulat
     refs: list[tuple[str, str, tuple[str, ...]]] = []
     refs += [(f"binding.exchange_anions[{i}]", n, ("anion",))
              for i, n in enumerate((config.get("binding") or {}).get("exchange_anions", ["FSI"]))]
-    salt = (config.get("ranking") or {}).get("salt")
-    if salt is not None:
-        refs.append(("ranking.salt", salt, ("salt",)))
+    ranking, grid = config.get("ranking") or {}, config.get("grid") or {}
+    if ranking.get("salt") is not None:
+        refs.append(("ranking.salt", ranking["salt"], ("salt",)))
+    for key in ("k_metal_stable_references", "k_metal_reduced_references"):
+        names = list(ranking.get(key) or [])
+        # the default lists name molecules of the default library: one a smaller library lacks leaves
+        # the K-metal verdict undecided (said in the ranking's reasons); a list you set must name rows
+        default = names == load_schema("config")["properties"]["ranking"]["properties"][key]["default"]
+        refs += [(f"ranking.{key}[{i}]", n, LIQUID_KINDS) for i, n in enumerate(names)
+                 if not (default and n not in library)]
+    refs += [(f"grid.salts[{i}]", n, ("salt",)) for i, n in enumerate(grid.get("salts") or [])]
+    for key in ("solvents", "diluents"):
+        if grid.get(key, "all") != "all":
+            refs += [(f"grid.{key}[{i}]", n, LIQUID_KINDS) for i, n in enumerate(grid[key])]
     return [e for key, name, kinds in refs if (e := _reference(library, key, name, kinds)) is not None]
 
 

@@ -12,14 +12,38 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from rdkit import Chem
+
 from .complexes import SIGN_CONVENTION, BindingSettings, cation_spec
 from .engine import EngineSettings
+from .errors import InputError
+from .library import load_schema, size_problem
 from .records import Record
 from .stages.binding import run_binding, run_ion_pair
 from .stages.properties import run_properties
 from .stages.shell import run_shell
 from .stages.structure import run_structure
-from .structures import ConformerSettings, formal_charge, mol_from_smiles
+from .structures import ConformerSettings, formal_charge, mol_from_smiles, structure_problems
+
+
+def check_single_molecule(smiles: str, max_atoms: int | None = None) -> Chem.Mol:
+    """One molecule given on its own (``solvscreen props``/``bind``) through the library's rules
+    (:func:`~solvscreen.structures.structure_problems`, :func:`~solvscreen.library.size_problem`):
+    one molecule (not empty, no dot-separated fragments), elements, closed shell and the size
+    guard (``max_atoms``, default: the config schema's). Raises :class:`InputError`."""
+    if not smiles.strip():
+        raise InputError("one molecule expected: the SMILES is empty")
+    mol = mol_from_smiles(smiles)
+    n_frag = len(Chem.GetMolFrags(mol))
+    if n_frag != 1:
+        raise InputError(f"one molecule expected: SMILES {smiles!r} has {n_frag} dot-separated fragments "
+                         "(ask about each molecule on its own)")
+    limit = max_atoms if max_atoms is not None else load_schema("config")["properties"]["max_atoms"]["default"]
+    size = size_problem(f"SMILES {smiles!r}", mol.GetNumAtoms(), limit, "--max-atoms")
+    reasons = structure_problems(mol, smiles) + ([size] if size else [])
+    if reasons:
+        raise InputError("; ".join(reasons))
+    return mol
 
 
 class Query:
@@ -49,9 +73,10 @@ class Query:
 
 
 def query_properties(smiles: str, engine_settings: EngineSettings = EngineSettings(),
-                     conformer_settings: ConformerSettings = ConformerSettings()) -> tuple[Record, dict]:
+                     conformer_settings: ConformerSettings = ConformerSettings(),
+                     max_atoms: int | None = None) -> tuple[Record, dict]:
     """``solvscreen props``: the properties record of one SMILES and a summary dict."""
-    mol_from_smiles(smiles)  # InputError on a bad SMILES, before any run
+    check_single_molecule(smiles, max_atoms)  # the library's rules: InputError before any run
     with Query(engine_settings, conformer_settings) as q:
         p = run_properties(q.structure("query", smiles, "query"), q.root / "properties" / "query.json",
                            engine_settings)
@@ -69,13 +94,16 @@ def query_binding(
     workdir: str | Path | None = None,
     shell: bool = False,
     exchange_anions: dict[str, str] | None = None,
+    max_atoms: int | None = None,
 ) -> dict:
     """``solvscreen bind``: binding (an anion gets the ion-pair search, the same search) of one
     SMILES to ``cation``; with ``shell``, also the filled shell and the exchange of
     ``exchange_anions`` (name -> SMILES). Returns a summary dict."""
     spec = cation_spec(cation)
-    lig_charge = formal_charge(mol_from_smiles(smiles))  # InputError on a bad SMILES, before any run
+    lig_charge = formal_charge(check_single_molecule(smiles, max_atoms))  # InputError before any run
     exchange_anions = exchange_anions or {}
+    for anion_smiles in exchange_anions.values():
+        check_single_molecule(anion_smiles, max_atoms)
     if exchange_anions:
         settings = replace(settings, exchange_anions=tuple(exchange_anions))
     cat_name = f"{spec.symbol}+"

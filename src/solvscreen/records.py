@@ -202,10 +202,9 @@ class Record:
     @classmethod
     def read(cls, path: str | Path) -> "Record":
         d = read_json(path)
-        if d.get("schema_version") != SCHEMA_VERSION:
-            raise SolvscreenError(
-                f"{path}: record schema version {d.get('schema_version')} != {SCHEMA_VERSION}; rerun the stage"
-            )
+        problem = schema_problem(d)
+        if problem:
+            raise SolvscreenError(f"{path}: {problem}; rerun the stage")
         return cls(
             stage=d["stage"],
             name=d["name"],
@@ -218,6 +217,24 @@ class Record:
             failure=d.get("failure"),
             inputs=d.get("inputs") or {},
         )
+
+
+RECORD_KEYS = ("stage", "name", "status")
+
+
+def schema_problem(d: Any) -> str | None:
+    """Why a parsed record does not have the record schema (``None`` when it has): the one
+    check shared by :meth:`Record.read` and the workflow's scan for dead records."""
+    if not isinstance(d, dict):
+        return f"not a record: a JSON {type(d).__name__}, not an object"
+    if d.get("schema_version") != SCHEMA_VERSION:
+        return f"record schema version {d.get('schema_version')} != {SCHEMA_VERSION}"
+    missing = [k for k in RECORD_KEYS if not isinstance(d.get(k), str)]
+    if missing:
+        return f"record without {', '.join(missing)}"
+    if d["status"] not in ("ok", "failed"):
+        return f"record status {d['status']!r} is neither 'ok' nor 'failed'"
+    return None
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from rdkit import Chem, RDLogger
 from rdkit.Chem import AllChem, rdMolAlign
 from rdkit.Chem import rdDistGeom
 
+from .engine import MAX_Z
 from .errors import CalculationFailed, InputError
 
 RDLogger.DisableLog("rdApp.*")
@@ -55,6 +56,38 @@ def formal_charge(mol: Chem.Mol) -> int:
 
 def unpaired_electrons(mol: Chem.Mol) -> int:
     return int(sum(a.GetNumRadicalElectrons() for a in mol.GetAtoms()))
+
+
+def _open_d_shell(atom: Chem.Atom) -> int:
+    """d electrons of a d-block atom from its group, formal charge and bonds, when the d shell
+    is partly filled (1-9: open-shell in general, e.g. high-spin Fe2+ d6); else 0."""
+    z = atom.GetAtomicNum()
+    group = z - 18 if 21 <= z <= 30 else z - 36 if 39 <= z <= 48 else z - 68 if 72 <= z <= 80 else 0
+    if not group:
+        return 0
+    d = group - atom.GetFormalCharge() - atom.GetTotalValence()
+    return d if 0 < d < 10 else 0
+
+
+def structure_problems(mol: Chem.Mol, smiles: str) -> list[str]:
+    """The chemistry rules every molecule passes before anything is computed (library rows and
+    the single questions alike): elements GFN-xTB covers, closed shell (no radical electron, no
+    partly filled d shell)."""
+    reasons = []
+    table = Chem.GetPeriodicTable()
+    bad = sorted({a.GetAtomicNum() for a in mol.GetAtoms() if not 1 <= a.GetAtomicNum() <= MAX_Z})
+    if bad:
+        shown = ", ".join(f"{table.GetElementSymbol(z) if z else '* (dummy atom)'} (Z={z})" for z in bad)
+        reasons.append(f"unsupported element {shown}: GFN-xTB is parametrized for Z = 1-{MAX_Z} only")
+    n_unpaired = unpaired_electrons(mol)
+    if n_unpaired:
+        reasons.append(f"radical: SMILES {smiles!r} has {n_unpaired} unpaired electron(s); "
+                       "only closed-shell species are supported (check charges and hydrogens)")
+    open_d = sorted({f"{a.GetSymbol()} (d{_open_d_shell(a)})" for a in mol.GetAtoms() if _open_d_shell(a)})
+    if open_d:
+        reasons.append(f"open shell: SMILES {smiles!r} has a partly filled d shell ({', '.join(open_d)}), "
+                       "open-shell in general; only closed-shell species are supported")
+    return reasons
 
 
 def canonical_smiles(mol: Chem.Mol) -> str:

@@ -2,6 +2,7 @@
 # Snakemake's params trigger reruns exactly when a stage's settings change.
 import json
 import shlex
+from pathlib import Path
 
 # The software every rule needs (documented for `--use-conda`; path relative to rules/).
 CONDA_ENV = "../envs/solvscreen.yaml"
@@ -36,6 +37,49 @@ wildcard_constraints:
     name=r"[^/.]+",
     cation=r"[^/.]+",
     anion=r"[^/.]+",
+
+
+# ---- dead and unreadable records: set aside before the DAG is built, so this run recomputes them
+# Commands that only look at the workflow (or at its lock) never move anything.
+_INSPECT_FLAGS = ("--report", "--unlock", "--list", "--lt", "--summary", "--detailed-summary", "--dag",
+                  "--rulegraph", "--filegraph", "--d3dag", "--lint", "--cleanup-metadata", "--cm",
+                  "--delete-all-output", "--delete-temp-output", "--lc", "--archive", "--export-cwl",
+                  "--containerize", "--generate-unit-tests", "--cleanup-shadow", "--touch",
+                  "--conda-create-envs-only", "--print-compilation", "-l", "-S", "-D", "-t")
+
+
+def set_aside_dead_records():
+    """A stage record that is unreadable, lacks the record schema or says its job died
+    (solvscreen.stages.harness.record_problem) is moved, with its companion directory and the
+    run's final tables, into <results>/quarantine/<UTC time>/ (solvscreen.stages.quarantine):
+    Snakemake then recomputes exactly those records. Only the main process of a run that will
+    execute jobs moves anything, and never while another run holds this directory's lock."""
+    import re
+    import sys
+
+    from snakemake.logging import logger
+    from solvscreen.stages.quarantine import find_dead_records, set_aside
+
+    if not workflow.is_main_process:
+        return
+    patterns = [re.sub(r"\{[^}]*\}", "*", str(r.output.get("record"))) for r in workflow.rules
+                if "record" in r.output.keys()]
+    # a missing record is recomputed by Snakemake itself unless the tables built from it exist
+    dead = find_dead_records(patterns, missing=any(Path(t).exists() for t in TARGETS))
+    if not dead:
+        return
+    listing = "\n".join(f"  {d.path}: {d.reason}" for d in dead)
+    argv = sys.argv[1:]
+    inspect = [a for a in argv if a.split("=")[0] in _INSPECT_FLAGS]
+    if workflow.output_settings.dryrun or inspect or any(Path(".snakemake/locks").glob("*")):
+        why = ("a dry run" if workflow.output_settings.dryrun else f"{inspect[0]}" if inspect
+               else "another run holds the lock of this directory")
+        logger.warning(f"solvscreen: {len(dead)} record(s) are no result and will be recomputed by the next "
+                       f"run ({why}: nothing moved now):\n{listing}")
+        return
+    folder = set_aside(dead, RESULTS, TARGETS)
+    logger.warning(f"solvscreen: {len(dead)} record(s) are no result; moved with their files and the final "
+                   f"tables to {folder} and recomputed in this run:\n{listing}")
 
 
 # ---- helpers of the stage files (they read the globals those files define) ----------------

@@ -23,6 +23,7 @@ from ..errors import InputError
 from ..settings import known_keys
 from .evidence import Binding, Evidence, donor_count, md_value
 from .rules import CLASSES, THRESHOLDS, decide, label_of
+from .solubility import too_little_solvent
 
 OPS = ("<", "<=", ">", ">=", "in", "")
 
@@ -42,6 +43,7 @@ class ClassificationSettings:
     hce_min_concentration_mol_per_L: float = THRESHOLDS["hce_min_concentration_mol_per_L"].default
     shell_donors_per_cation: float = THRESHOLDS["shell_donors_per_cation"].default
     min_component_volume_fraction: float = THRESHOLDS["min_component_volume_fraction"].default
+    min_solvating_volume_fraction: float = THRESHOLDS["min_solvating_volume_fraction"].default
     use_md: bool = True  # read solvation/coordination tables when given
     composition: CompositionSettings = CompositionSettings()
 
@@ -57,8 +59,9 @@ class ClassificationSettings:
                     "dft_uncertainty_kcal_per_mol"):
             if not getattr(self, key) >= 0:
                 raise InputError(f"classification.{key} must be >= 0")
-        if not 0 <= self.min_component_volume_fraction < 1:
-            raise InputError("classification.min_component_volume_fraction must be in [0, 1)")
+        for key in ("min_component_volume_fraction", "min_solvating_volume_fraction"):
+            if not 0 <= getattr(self, key) < 1:
+                raise InputError(f"classification.{key} must be in [0, 1)")
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "ClassificationSettings":
@@ -242,6 +245,8 @@ class Role:
 
     @property
     def text(self) -> str:
+        if self.evidence == "composition":
+            return "additive"  # under min_component_volume_fraction: never a diluent, too little to solvate
         return {True: "diluent", False: "solvating", None: "undecided"}[self.diluent]
 
 
@@ -370,6 +375,10 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     if missing:
         cl.status = "failed"
         cl.failure_reason = "cannot classify without binding energies: " + "; ".join(dict.fromkeys(missing))
+        return cl
+    if (undissolved := too_little_solvent(comp, roles, s)) is not None:
+        cl.status, cl.failure_reason = "failed", undissolved["text"]
+        cl.reasons = [r.reason for r in roles] + [Reason(**undissolved)]
         return cl
 
     # ---- MD anion predicate

@@ -119,6 +119,14 @@ THRESHOLDS: dict[str, Threshold] = {t.key: t for t in (
         "share of a component in the liquid blend",
         "below it a component is an additive, never counted as a diluent",
         "convention (additives such as FEC at a few percent are not diluents)"),
+    Threshold(
+        "min_solvating_volume_fraction", 0.05, "volume fraction",
+        "summed volume fraction of the components that can solvate K+ (every component not a diluent, "
+        "additives and undecided roles included)",
+        "below it the liquid holds only an additive's share of solvent: the salt does not dissolve, and the "
+        "formulation gets no class (1 M KFSI in hexane:DME 99:1 is 0.09 DME per salt)",
+        "the additive fraction (min_component_volume_fraction): a solvent present only as an additive would "
+        "be; set, not fitted"),
 )}
 
 

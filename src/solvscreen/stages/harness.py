@@ -31,11 +31,14 @@ as record names are file-safe (no ``.`` or ``/``; the library enforces it). The 
 rule declares that directory as an output. A job that dies before writing its record is
 turned into a failure record by :func:`write_died_record` (called from the rule's shell
 fallback), and aggregation reads records with :func:`read_record`, which turns a missing
-or unreadable record into a failure row ("no record: job died") instead of an error.
+or unreadable record into a failure row ("no record: job died") instead of an error. Before
+the next run such records are no result (:func:`record_problem`): the workflow sets them aside
+and recomputes them (:mod:`solvscreen.stages.quarantine`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -43,13 +46,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..errors import CalculationFailed, SolvscreenError
-from ..records import Record, StageResult, capture_failure, write_text_atomic
+from ..records import Record, StageResult, capture_failure, schema_problem, write_text_atomic
 
 __all__ = [
     "StageContext",
     "StageResult",
     "missing_record",
     "read_record",
+    "record_problem",
     "run_stage",
     "write_died_record",
     "NO_RECORD",
@@ -200,6 +204,30 @@ def read_record(path: str | Path, stage: str | None = None, name: str | None = N
     except (ValueError, KeyError, SolvscreenError) as exc:
         return missing_record(stage or path.parent.name, name or path.stem,
                               f"no record: unreadable record {path.name} ({exc})")
+
+
+def record_problem(path: str | Path) -> str | None:
+    """Why the record at ``path`` cannot stand for its job's output, or ``None`` when it can
+    (or does not exist: then the workflow computes it anyway).
+
+    A record that cannot be read, lacks the record schema, or says its job died ("no record:
+    job died", written by :func:`write_died_record`) is no result: the workflow sets it aside
+    and recomputes it (:mod:`solvscreen.stages.quarantine`). A failed calculation is a result.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return f"unreadable record ({type(exc).__name__}: {exc})"
+    problem = schema_problem(data)
+    if problem:
+        return problem
+    failure = data.get("failure") or {}
+    if data["status"] == "failed" and isinstance(failure, dict) and failure.get("error_type") == NO_RECORD:
+        return f"its job died ({failure.get('reason', 'no record')})"
+    return None
 
 
 def write_died_record(stage: str, name: str, out: str | Path, *, exit_code: int | None = None,
