@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from solvscreen.library import load_config
 from solvscreen.records import Record
 from solvscreen.stages.harness import DIED_REPEATEDLY, NO_RECORD, record_problem, write_died_record
 from solvscreen.stages.quarantine import DEATHS, find_dead_records, read_deaths, triage_deaths
-from test_recovery import _cmd, _run, needs_snakemake
+from test_recovery import _cmd, _env, _run, needs_snakemake
 from test_reliability import kill_job_when_running, started
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,6 +125,25 @@ def test_deaths_are_counted_per_record_and_other_dead_records_never_count(tmp_pa
 # ----------------------------------------------------------------------------- real runs (slow)
 def _rows(results: Path, table: str = "descriptors.csv") -> dict[str, dict]:
     return {r["name"]: r for r in csv.DictReader((results / table).open())}
+
+
+@pytest.mark.slow
+@needs_snakemake
+def test_the_fallback_knows_the_attempts_left_in_the_main_and_in_a_job_process(tmp_path):
+    """Main process: --retries 2 -> the first attempt has 2 left. A job process (as the SLURM
+    executor starts it: --mode remote --attempt N --retries 0) takes the count from the main
+    process's environment; without it, every attempt writes its record (the old behaviour)."""
+    def shells(*extra, env=None):
+        proc = subprocess.run(_cmd(tmp_path, "-n", "-p", *extra), cwd=tmp_path, capture_output=True, text=True,
+                              timeout=300, env={**_env(), **(env or {})})
+        return sorted(set(re.findall(r"--retries-left (\d+)", proc.stdout + proc.stderr))), proc
+
+    assert shells("--retries", "2")[0] == ["2"]
+    assert shells()[0] == ["0"]
+    job = ("--mode", "remote", "--attempt", "2", "--retries", "0", "--target-jobs", "structure:name=DME")
+    found, proc = shells(*job, env={"SOLVSCREEN_RULE_ATTEMPTS": '{"structure": 3}'})
+    assert found == ["1"], proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert shells(*job, env={"SOLVSCREEN_RULE_ATTEMPTS": ""})[0] == ["0"]
 
 
 @pytest.mark.slow

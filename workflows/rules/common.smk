@@ -55,7 +55,10 @@ def rule_attempts():
     """{stage rule: its number of attempts}; the main process also publishes it for job processes."""
     if not workflow.is_main_process:
         return json.loads(os.environ.get(ATTEMPTS_ENV) or "{}")
-    attempts = {r.name: r.restart_times + 1 for r in workflow.rules if "record" in r.output.keys()}
+    try:
+        attempts = {r.name: r.restart_times + 1 for r in workflow.rules if "record" in r.output.keys()}
+    except AttributeError:  # no execution settings: a command that runs no job
+        return {}
     os.environ[ATTEMPTS_ENV] = json.dumps(attempts, sort_keys=True)
     return attempts
 
