@@ -25,8 +25,8 @@ def stage_shell(cmd, stage, name="{wildcards.name:q}", inputs=""):
 
 
 def died_fallback(stage, name="{wildcards.name:q}", inputs=""):
-    """Shell fallback of a stage rule: a job killed from outside (out of memory, a signal, a
-    cluster time limit) fails while Snakemake has attempts left (``--retries``), so it is
+    """Shell fallback of a stage rule: a job whose calculation is killed from outside (the
+    out-of-memory killer, a signal) fails while Snakemake has attempts left (``--retries``), so it is
     resubmitted with the next attempt's resources; on the last attempt it leaves a failure
     record ("no record: job died") instead of none, so the tables are still written. Input
     errors (exit 2, 3) always fail the job."""
@@ -126,7 +126,7 @@ def set_aside_dead_records():
         return
     if keep:
         logger.warning(f"solvscreen: {len(keep)} record(s) kept as failures, not recomputed: their job died in "
-                       f"max_job_deaths = {CONFIG['max_job_deaths']} runs in a row (to compute one once more, "
+                       f"at least max_job_deaths = {CONFIG['max_job_deaths']} runs in a row (to compute one once more, "
                        f"delete it and run again):\n{listing(keep)}")
     if aside:
         folder = set_aside(aside, RESULTS, TARGETS)
