@@ -48,6 +48,7 @@ include: "workflows/rules/md.smk"
 include: "workflows/rules/dft.smk"
 
 
+publish_rule_attempts()
 set_aside_dead_records()
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from solvscreen.records import Record
 from solvscreen.stages.harness import record_problem, write_died_record
-from solvscreen.stages.quarantine import MISSING, find_dead_records, set_aside
+from solvscreen.stages.quarantine import MISSING, find_dead_records, read_deaths, set_aside
 from test_reliability import kill_job_when_running, started
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def test_readme_what_happens_table_names_tests_that_exist():
     text = (ROOT / "README.md").read_text()
     table = text[text.index("### What happens when"):text.index("## Methods and caveats")]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "tests/" in line]
-    assert len(rows) == 5  # killed, interrupted, corrupt record, bad input, a second run
+    assert len(rows) == 6  # killed, dying run after run, interrupted, corrupt record, bad input, a second run
     for row in rows:
         for name in row.split("`"):
             if name.startswith("tests/"):
@@ -189,7 +189,8 @@ def test_killed_job_and_corrupt_records_are_recomputed_to_the_uninterrupted_tabl
                       ("binding/K+/DME.json", "record missing")):
         assert f"{results / path}: {why}" in log
     assert tables(results) == reference  # every table, every row, as if nothing had happened
-    (folder,) = (results / "quarantine").iterdir()
+    (folder,) = (p for p in (results / "quarantine").iterdir() if p.is_dir())
+    assert read_deaths(results) == {"structures/DMC.json": 1}  # its first death in a row (max_job_deaths)
     assert (folder / "structures" / "DME.json").read_text() == dme_text[:200]  # nothing lost
     assert {p.name for p in folder.iterdir() if p.is_file()} == {f"{t}.csv" for t in TABLES} | {"report.html", "why.tsv"}
     again = _run(workdir, "-n")

@@ -400,6 +400,13 @@ def cmd_died(ns) -> int:
         log.error("%s %s: the stage command stopped on an input error (exit code %d; see %s)",
                   ns.stage, ns.name, ns.exit_code, ns.log)
         return ns.exit_code
+    if ns.retries_left > 0 and not Path(ns.out).exists():
+        # not the last attempt: fail the job, so that Snakemake resubmits it with the next
+        # attempt's (larger) resources; the last attempt writes the failure record
+        log.warning("%s %s: job died (exit code %s); %d attempt(s) left: failing this attempt so that "
+                    "Snakemake resubmits it with the next attempt's resources", ns.stage, ns.name,
+                    ns.exit_code, ns.retries_left)
+        return ns.exit_code if ns.exit_code and 0 < ns.exit_code < 256 else 1
     inputs = {}
     for item in ns.input or []:
         key, sep, value = item.partition("=")
@@ -530,6 +537,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--files-dir", default=None, help="the record's companion directory (created empty)")
     p.add_argument("--input", action="append", metavar="KEY=VALUE",
                    help="an input of the unit (e.g. cation=K+, kind=solvent) kept in the record; repeatable")
+    p.add_argument("--retries-left", type=int, default=0, metavar="N",
+                   help="attempts Snakemake still makes after this one: with N > 0 no record is written and "
+                        "the job fails (so it is resubmitted); 0 (default): the failure record")
 
     _add_module_parsers(sub)
     return parser

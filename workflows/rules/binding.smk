@@ -23,6 +23,7 @@ rule binding:
     conda:
         CONDA_ENV
     resources:
+        retries_left=retries_left,
         mem_mb=1500,
         runtime=30,
     shell:
@@ -50,6 +51,7 @@ rule ion_pair:
     conda:
         CONDA_ENV
     resources:
+        retries_left=retries_left,
         mem_mb=1500,
         runtime=30,
     shell:
@@ -77,6 +79,7 @@ rule shell:
     conda:
         CONDA_ENV
     resources:
+        retries_left=retries_left,
         mem_mb=2000,
         runtime=60,
     shell:

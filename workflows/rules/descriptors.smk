@@ -18,6 +18,7 @@ rule structure:
     # measured: the process <= 107 MB RSS and <= 7 s on the default library; as a SLURM job
     # (under Snakemake's job-step processes) <= 471 MB. profiles/slurm: requests per attempt.
     resources:
+        retries_left=retries_left,
         mem_mb=1000,
         runtime=3,
     shell:
@@ -43,6 +44,7 @@ rule properties:
     conda:
         CONDA_ENV
     resources:
+        retries_left=retries_left,
         mem_mb=1000,
         runtime=1,
     shell:

@@ -29,6 +29,7 @@ rule dft:
     conda:
         DFT_CONDA_ENV
     resources:
+        retries_left=retries_left,
         mem_mb=lambda wc, attempt: dft_resources(wc, attempt)["mem_mb"],
         runtime=lambda wc, attempt: dft_resources(wc, attempt)["runtime"],
         **({"gpu": 1} if DFT.gpu else {}),

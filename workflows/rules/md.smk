@@ -27,6 +27,7 @@ rule md_params:
     conda:
         MD_CONDA_ENV
     resources:
+        retries_left=retries_left,
         mem_mb=1000,
         runtime=10,
     shell:
@@ -54,6 +55,7 @@ rule md_run:
     conda:
         MD_CONDA_ENV
     resources:
+        retries_left=retries_left,
         mem_mb=4000,
         runtime=lambda wc, attempt: runtime_minutes(CONFIG["md"]["preset"]) * attempt,
     shell:

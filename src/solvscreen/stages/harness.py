@@ -56,11 +56,20 @@ __all__ = [
     "record_problem",
     "run_stage",
     "write_died_record",
+    "DIED_REPEATEDLY",
+    "JOB_DIED",
     "NO_RECORD",
 ]
 
 NO_RECORD = "no_record"
 """``failure.error_type`` of a record that was never written (the job died)."""
+
+DIED_REPEATEDLY = "died_repeatedly"
+"""``failure.error_type`` of a died record kept as a failure after its job died in
+``max_job_deaths`` runs in a row (:mod:`solvscreen.stages.quarantine`): a result, not recomputed."""
+
+JOB_DIED = "its job died"
+"""How :func:`record_problem` begins the reason of a record whose job died."""
 
 
 @dataclass
@@ -226,7 +235,7 @@ def record_problem(path: str | Path) -> str | None:
         return problem
     failure = data.get("failure") or {}
     if data["status"] == "failed" and isinstance(failure, dict) and failure.get("error_type") == NO_RECORD:
-        return f"its job died ({failure.get('reason', 'no record')})"
+        return f"{JOB_DIED} ({failure.get('reason', 'no record')})"
     return None
 
 

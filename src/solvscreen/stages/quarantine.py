@@ -9,6 +9,13 @@ built the workflow moves it, with its companion directory, into
 moves the run's final tables there too: their rules then run again and ask for the missing
 records, which are recomputed; every other record stays and is not recomputed. Nothing is
 deleted.
+
+A job that dies every time (a molecule too large for its memory limit) would be recomputed by
+every run, hours each for MD. :func:`triage_deaths` therefore counts, per record, the runs in
+a row in which its job died (``<results>/quarantine/deaths.tsv``; a record found computed
+resets its count): once the count reaches the config's ``max_job_deaths``, the died record is
+kept in place as a failure (``error_type`` :data:`~solvscreen.stages.harness.DIED_REPEATEDLY`,
+its reason says so and how to compute it again) instead of being set aside.
 """
 
 from __future__ import annotations
@@ -20,9 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from .harness import record_problem
+from ..records import Record, write_text_atomic
+from .harness import DIED_REPEATEDLY, JOB_DIED, record_problem
 
-__all__ = ["DeadRecord", "find_dead_records", "set_aside"]
+__all__ = ["DeadRecord", "find_dead_records", "set_aside", "triage_deaths"]
 
 QUARANTINE = "quarantine"
 
@@ -31,6 +39,11 @@ QUARANTINE = "quarantine"
 class DeadRecord:
     path: Path
     reason: str
+
+    @property
+    def died(self) -> bool:
+        """The record says its job died (not unreadable, not missing)."""
+        return self.reason.startswith(JOB_DIED)
 
 
 MISSING = "record missing, its directory remains (deleted or lost)"
@@ -96,3 +109,83 @@ def set_aside(dead: list[DeadRecord], results: str | Path, tables: Iterable[str 
             _move(table, results, folder)
     (folder / "why.tsv").write_text("\n".join(lines) + "\n")
     return folder
+
+
+# ---- jobs that die in run after run -------------------------------------------------------
+DEATHS = "deaths.tsv"
+"""``<results>/quarantine/deaths.tsv``: record (relative to the results) -> runs in a row in
+which its job died."""
+
+
+def read_deaths(results: str | Path) -> dict[str, int]:
+    path = Path(results) / QUARANTINE / DEATHS
+    if not path.exists():
+        return {}
+    rows = [line.split("\t") for line in path.read_text().splitlines()[1:] if line.strip()]
+    return {rel: int(n) for rel, n in rows}
+
+
+def _write_deaths(results: Path, deaths: dict[str, int]) -> None:
+    path = results / QUARANTINE / DEATHS
+    if not deaths:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, "record\tdeaths_in_a_row\n" + "".join(f"{r}\t{n}\n" for r, n in sorted(deaths.items())))
+
+
+def _computed(path: Path) -> bool:
+    """The record exists and stands as its job's output (a died record kept as a failure does not
+    count: its job never finished)."""
+    if not path.exists() or record_problem(path) is not None:
+        return False
+    try:
+        failure = Record.read(path).failure or {}
+    except (OSError, ValueError, KeyError):
+        return False
+    return failure.get("error_type") != DIED_REPEATEDLY
+
+
+def keep_reason(rel: str, deaths: int, max_deaths: int, last: str) -> str:
+    return (f"no record: its job died in {deaths} runs in a row (max_job_deaths = {max_deaths}), so the died "
+            f"record is kept as a failure and not recomputed again; last: {last.removeprefix('no record: ')}. "
+            f"To compute it once more, delete {rel} and run again")
+
+
+def triage_deaths(dead: list[DeadRecord], results: str | Path, max_deaths: int,
+                  write: bool = True) -> tuple[list[DeadRecord], list[DeadRecord]]:
+    """Split ``dead`` into the records to set aside (and recompute) and the died records to keep.
+
+    A died record is this job's death number n = 1 + the count in ``deaths.tsv``; with n >=
+    ``max_deaths`` it is kept, else set aside with n in its reason. Unreadable and missing
+    records are always set aside and never counted. A counted record that is now computed
+    (ok, or a failed calculation) loses its count. With ``write``, ``deaths.tsv`` is updated
+    and each kept record rewritten in place (``error_type`` ``died_repeatedly``, a reason
+    that says why and how to compute it again); without, nothing is changed (a dry run)."""
+    results = Path(results)
+    deaths = read_deaths(results)
+    dead_rels = {str(_inside(d.path, results)) for d in dead}
+    for rel in [r for r in deaths if r not in dead_rels and _computed(results / r)]:
+        del deaths[rel]
+    aside: list[DeadRecord] = []
+    keep: list[DeadRecord] = []
+    for d in dead:
+        if not d.died:
+            aside.append(d)
+            continue
+        rel = str(_inside(d.path, results))
+        n = deaths[rel] = deaths.get(rel, 0) + 1
+        if n >= max_deaths:
+            keep.append(DeadRecord(d.path, f"{d.reason}; died in {n} runs in a row: kept as a failure "
+                                           f"(max_job_deaths = {max_deaths})"))
+            if write:
+                record = Record.read(d.path)
+                last = (record.failure or {}).get("reason", "no record: job died")
+                record.failure = {"error_type": DIED_REPEATEDLY, "reason": keep_reason(rel, n, max_deaths, last)}
+                record.write(d.path)
+        else:
+            aside.append(DeadRecord(d.path, f"{d.reason}; died in {n} run(s) in a row, kept as a failure "
+                                            f"at {max_deaths}"))
+    if write:
+        _write_deaths(results, deaths)
+    return aside, keep
