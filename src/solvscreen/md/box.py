@@ -100,12 +100,26 @@ def neat_counts(name: str, n_atoms_molecule: int, molar_mass: float, density_g_p
                           volume_A3, n * n_atoms_molecule, 0.0, None)
 
 
+#: Start kinds that bracket the equilibrium ion pairing from both sides.
+#: ``aggregated``: all ions inside a central cube, solvent outside it; the cube holds the
+#: ions' share of the box volume (their share of the atoms) times AGGREGATE_VOLUME_FACTOR, so
+#: ions and solvent start at about the same packing density, and every K+ starts with
+#: several anions in contact (a salt-rich droplet). ``dispersed``: every ion atom carries
+#: Packmol radius DISPERSED_RADIUS_A, so no two ions start closer than 2 x that (4 A, beyond
+#: the K-O(anion) first-shell minimum of 3.7-3.8 A): every K+ starts solvent-separated.
+AGGREGATE_VOLUME_FACTOR = 1.2
+DISPERSED_RADIUS_A = 2.0
+
+
 def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, volume_factor: float = 1.1,
-         tolerance_A: float = 2.0, timeout_s: float = 1200) -> float:
+         tolerance_A: float = 2.0, timeout_s: float = 1200, start: str = "random",
+         ions: tuple[str, ...] = ()) -> float:
     """Packmol: place ``box``'s molecules (one PDB per species) in a cubic periodic box.
 
-    Returns the box edge in A (``volume_factor`` x the nominal volume). Raises
-    :class:`CalculationFailed` when Packmol fails or does not reach its tolerance.
+    ``start``: ``random`` (all molecules anywhere), ``aggregated`` or ``dispersed`` (see
+    the constants above; ``ions`` names the ion species). Returns the box edge in A
+    (``volume_factor`` x the nominal volume). Raises :class:`CalculationFailed` when Packmol
+    fails or does not reach its tolerance.
     """
     exe = shutil.which("packmol")
     if exe is None:
@@ -114,9 +128,23 @@ def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, 
     out = Path(out)
     lines = [f"tolerance {tolerance_A}", "filetype pdb", f"output {out.name}", f"seed {seed}",
              "add_amber_ter", f"pbc {edge:.4f} {edge:.4f} {edge:.4f}", ""]
+    if start not in ("random", "aggregated", "dispersed"):
+        raise InputError(f"pack: unknown start {start!r}")
+    if start != "random" and not ions:
+        raise InputError(f"pack: start {start!r} needs the ion species")
+    ion_atoms = sum(s.count * s.n_atoms for s in box.species if s.name in ions)
+    a = min(edge, (AGGREGATE_VOLUME_FACTOR * ion_atoms / box.n_atoms) ** (1.0 / 3.0) * edge)
+    lo, hi = (edge - a) / 2, (edge + a) / 2
     for s in box.species:
-        lines += [f"structure {Path(pdb_of[s.name]).resolve()}", f"  number {s.count}",
-                  f"  inside box 0. 0. 0. {edge:.4f} {edge:.4f} {edge:.4f}", "end structure", ""]
+        where = f"  inside box 0. 0. 0. {edge:.4f} {edge:.4f} {edge:.4f}"
+        extra = []
+        if start == "aggregated":
+            where = (f"  inside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}" if s.name in ions else
+                     where + f"\n  outside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}")
+        elif start == "dispersed" and s.name in ions:
+            extra = [f"  radius {DISPERSED_RADIUS_A}"]
+        lines += [f"structure {Path(pdb_of[s.name]).resolve()}", f"  number {s.count}", where, *extra,
+                  "end structure", ""]
     inp = out.parent / "packmol.inp"
     inp.write_text("\n".join(lines))
     try:
