@@ -12,12 +12,15 @@ finds the force field's own density.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import CalculationFailed, InputError
+
+log = logging.getLogger("solvscreen.md")
 
 AVOGADRO = 6.02214076e23
 A3_PER_L = 1e27
@@ -106,9 +109,12 @@ def neat_counts(name: str, n_atoms_molecule: int, molar_mass: float, density_g_p
 #: ions and solvent start at about the same packing density, and every K+ starts with
 #: several anions in contact (a salt-rich droplet). ``dispersed``: every ion atom carries
 #: Packmol radius DISPERSED_RADIUS_A, so no two ions start closer than 2 x that (4 A, beyond
-#: the K-O(anion) first-shell minimum of 3.7-3.8 A): every K+ starts solvent-separated.
+#: the K-O(anion) first-shell minimum of 3.7-3.8 A): every K+ starts solvent-separated; where a
+#: concentrated box leaves no room for that, DISPERSED_FALLBACK_RADIUS_A (3 A apart; some K+
+#: may then start in contact: the run's first-chunk CN per start shows where it began).
 AGGREGATE_VOLUME_FACTOR = 1.2
 DISPERSED_RADIUS_A = 2.0
+DISPERSED_FALLBACK_RADIUS_A = 1.5
 
 
 def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, volume_factor: float = 1.1,
@@ -126,12 +132,29 @@ def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, 
         raise CalculationFailed("packmol not found on PATH (install the md extra)", error_type="missing_program")
     edge = (box.volume_A3 * volume_factor) ** (1.0 / 3.0)
     out = Path(out)
-    lines = [f"tolerance {tolerance_A}", "filetype pdb", f"output {out.name}", f"seed {seed}",
-             "add_amber_ter", f"pbc {edge:.4f} {edge:.4f} {edge:.4f}", ""]
     if start not in ("random", "aggregated", "dispersed"):
         raise InputError(f"pack: unknown start {start!r}")
     if start != "random" and not ions:
         raise InputError(f"pack: start {start!r} needs the ion species")
+    # a concentrated box may leave no room for 4 A between all ions: then 3 A (recorded)
+    radii = (DISPERSED_RADIUS_A, DISPERSED_FALLBACK_RADIUS_A) if start == "dispersed" else (None,)
+    for i, radius in enumerate(radii):
+        lines = _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius)
+        try:
+            _run_packmol(exe, lines, out, timeout_s)
+        except CalculationFailed:
+            if i == len(radii) - 1:
+                raise
+            log.info("packmol: no dispersed start with ion radius %.2f A; trying %.2f A", radius, radii[i + 1])
+            continue
+        (out.parent / "start.txt").write_text(f"{start}" + (f" ion radius {radius} A" if radius else "") + "\n")
+        return edge
+    raise AssertionError("unreachable")
+
+
+def _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius) -> list[str]:
+    lines = [f"tolerance {tolerance_A}", "filetype pdb", f"output {out.name}", f"seed {seed}",
+             "add_amber_ter", f"pbc {edge:.4f} {edge:.4f} {edge:.4f}", ""]
     ion_atoms = sum(s.count * s.n_atoms for s in box.species if s.name in ions)
     a = min(edge, (AGGREGATE_VOLUME_FACTOR * ion_atoms / box.n_atoms) ** (1.0 / 3.0) * edge)
     lo, hi = (edge - a) / 2, (edge + a) / 2
@@ -142,9 +165,13 @@ def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, 
             where = (f"  inside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}" if s.name in ions else
                      where + f"\n  outside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}")
         elif start == "dispersed" and s.name in ions:
-            extra = [f"  radius {DISPERSED_RADIUS_A}"]
+            extra = [f"  radius {radius}"]
         lines += [f"structure {Path(pdb_of[s.name]).resolve()}", f"  number {s.count}", where, *extra,
                   "end structure", ""]
+    return lines
+
+
+def _run_packmol(exe: str, lines: list[str], out: Path, timeout_s: float) -> None:
     inp = out.parent / "packmol.inp"
     inp.write_text("\n".join(lines))
     try:
@@ -156,7 +183,6 @@ def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, 
     if p.returncode != 0 or not out.exists() or "Success!" not in p.stdout:
         tail = " | ".join(ln.strip() for ln in (p.stdout + p.stderr).splitlines() if ln.strip())[-300:]
         raise CalculationFailed(f"packmol failed (exit {p.returncode}): {tail}", error_type="packing")
-    return edge
 
 
 def composition_summary(box: BoxComposition) -> str:
