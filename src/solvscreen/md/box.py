@@ -105,16 +105,17 @@ def neat_counts(name: str, n_atoms_molecule: int, molar_mass: float, density_g_p
 
 #: Start kinds that bracket the equilibrium ion pairing from both sides.
 #: ``aggregated``: all ions inside a central cube, solvent outside it; the cube holds the
-#: ions' share of the box volume (their share of the atoms) times AGGREGATE_VOLUME_FACTOR, so
-#: ions and solvent start at about the same packing density, and every K+ starts with
-#: several anions in contact (a salt-rich droplet). ``dispersed``: every ion atom carries
-#: Packmol radius DISPERSED_RADIUS_A, so no two ions start closer than 2 x that (4 A, beyond
-#: the K-O(anion) first-shell minimum of 3.7-3.8 A): every K+ starts solvent-separated; where a
-#: concentrated box leaves no room for that, DISPERSED_FALLBACK_RADIUS_A (3 A apart; some K+
-#: may then start in contact: the run's first-chunk CN per start shows where it began).
-AGGREGATE_VOLUME_FACTOR = 1.2
-DISPERSED_RADIUS_A = 2.0
-DISPERSED_FALLBACK_RADIUS_A = 1.5
+#: ions' share of the box volume (their share of the atoms) times the first of
+#: AGGREGATE_VOLUME_FACTORS, so ions and solvent start at about the same packing density, and
+#: every K+ starts with several anions in contact (a salt-rich droplet). ``dispersed``: every
+#: ion atom carries Packmol radius DISPERSED_RADII_A[0], so no two ions start closer than twice
+#: that (4 A, beyond the K-O(anion) first-shell minimum of 3.7-3.8 A): every K+ starts
+#: solvent-separated. Where a concentrated box (5 M: more ions than solvent molecules) leaves no
+#: room for that, the next factor / radius is tried (a looser droplet; 3 A, then 2.5 A apart, where
+#: some K+ start in contact); the one used is in the work directory's start.txt and the run's
+#: first-chunk CN per start (the decision trace) shows where each start began.
+AGGREGATE_VOLUME_FACTORS = (1.2, 1.6, 2.2)
+DISPERSED_RADII_A = (2.0, 1.5, 1.25)
 
 
 def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, volume_factor: float = 1.1,
@@ -136,27 +137,31 @@ def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, 
         raise InputError(f"pack: unknown start {start!r}")
     if start != "random" and not ions:
         raise InputError(f"pack: start {start!r} needs the ion species")
-    # a concentrated box may leave no room for 4 A between all ions: then 3 A (recorded)
-    radii = (DISPERSED_RADIUS_A, DISPERSED_FALLBACK_RADIUS_A) if start == "dispersed" else (None,)
-    for i, radius in enumerate(radii):
-        lines = _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius)
+    # a concentrated box may leave no room for the ideal start: looser ones, in order (recorded)
+    tries = {"random": [(None, None)],
+             "aggregated": [(f, None) for f in AGGREGATE_VOLUME_FACTORS],
+             "dispersed": [(None, r) for r in DISPERSED_RADII_A]}[start]
+    for i, (factor, radius) in enumerate(tries):
+        lines = _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius, factor)
         try:
             _run_packmol(exe, lines, out, timeout_s)
         except CalculationFailed:
-            if i == len(radii) - 1:
+            if i == len(tries) - 1:
                 raise
-            log.info("packmol: no dispersed start with ion radius %.2f A; trying %.2f A", radius, radii[i + 1])
+            log.info("packmol: no %s start with %s; trying the next", start,
+                     f"ion radius {radius} A" if radius else f"ion volume factor {factor}")
             continue
-        (out.parent / "start.txt").write_text(f"{start}" + (f" ion radius {radius} A" if radius else "") + "\n")
+        (out.parent / "start.txt").write_text(
+            start + (f" ion radius {radius} A" if radius else "") + (f" ion volume factor {factor}" if factor else "") + "\n")
         return edge
     raise AssertionError("unreachable")
 
 
-def _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius) -> list[str]:
+def _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius, factor) -> list[str]:
     lines = [f"tolerance {tolerance_A}", "filetype pdb", f"output {out.name}", f"seed {seed}",
              "add_amber_ter", f"pbc {edge:.4f} {edge:.4f} {edge:.4f}", ""]
     ion_atoms = sum(s.count * s.n_atoms for s in box.species if s.name in ions)
-    a = min(edge, (AGGREGATE_VOLUME_FACTOR * ion_atoms / box.n_atoms) ** (1.0 / 3.0) * edge)
+    a = min(edge, ((factor or 1.0) * ion_atoms / box.n_atoms) ** (1.0 / 3.0) * edge)
     lo, hi = (edge - a) / 2, (edge + a) / 2
     for s in box.species:
         where = f"  inside box 0. 0. 0. {edge:.4f} {edge:.4f} {edge:.4f}"

@@ -240,6 +240,7 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
             a["analysis_s"] = round(time.perf_counter() - t_an, 2)
             a["seed"] = seed
             a["start"] = kind
+            a["start_packing"] = (wd / "start.txt").read_text().strip() if (wd / "start.txt").exists() else kind
             a["simulation"] = {k: v for k, v in res.__dict__.items() if k not in ("frames", "equil_density_g_per_mL",
                                                                                    "prod_density_g_per_mL")}
             a["equil_density_g_per_mL"] = res.equil_density_g_per_mL
