@@ -111,11 +111,12 @@ def neat_counts(name: str, n_atoms_molecule: int, molar_mass: float, density_g_p
 #: ion atom carries Packmol radius DISPERSED_RADII_A[0], so no two ions start closer than twice
 #: that (4 A, beyond the K-O(anion) first-shell minimum of 3.7-3.8 A): every K+ starts
 #: solvent-separated. Where a concentrated box (5 M: more ions than solvent molecules) leaves no
-#: room for that, the next factor / radius is tried (a looser droplet; 3 A, then 2.5 A apart, where
-#: some K+ start in contact); the one used is in the work directory's start.txt and the run's
-#: first-chunk CN per start (the decision trace) shows where each start began.
+#: room for that, the next factor / radius is tried: a looser ion droplet with the solvent allowed
+#: anywhere; ions 3 A apart, then Packmol's own 2 A tolerance (a random start, where some K+
+#: start in contact). The one used is in the work directory's start.txt (and the record's
+#: per-seed ``start_packing``); the decision trace's first-chunk CN per start shows where each began.
 AGGREGATE_VOLUME_FACTORS = (1.2, 1.6, 2.2)
-DISPERSED_RADII_A = (2.0, 1.5, 1.25)
+DISPERSED_RADII_A = (2.0, 1.5, 1.0)
 
 
 def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, volume_factor: float = 1.1,
@@ -139,10 +140,11 @@ def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, 
         raise InputError(f"pack: start {start!r} needs the ion species")
     # a concentrated box may leave no room for the ideal start: looser ones, in order (recorded)
     tries = {"random": [(None, None)],
-             "aggregated": [(f, None) for f in AGGREGATE_VOLUME_FACTORS],
+             "aggregated": [(f, None) for f in AGGREGATE_VOLUME_FACTORS],  # the first with the solvent outside
              "dispersed": [(None, r) for r in DISPERSED_RADII_A]}[start]
     for i, (factor, radius) in enumerate(tries):
-        lines = _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius, factor)
+        lines = _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius, factor,
+                               solvent_outside=i == 0)
         try:
             _run_packmol(exe, lines, out, timeout_s)
         except CalculationFailed:
@@ -152,12 +154,14 @@ def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, 
                      f"ion radius {radius} A" if radius else f"ion volume factor {factor}")
             continue
         (out.parent / "start.txt").write_text(
-            start + (f" ion radius {radius} A" if radius else "") + (f" ion volume factor {factor}" if factor else "") + "\n")
+            start + (f" ion radius {radius} A" if radius else "") + (f" ion volume factor {factor}" if factor else "")
+            + ("" if i == 0 or start != "aggregated" else ", solvent anywhere") + "\n")
         return edge
     raise AssertionError("unreachable")
 
 
-def _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius, factor) -> list[str]:
+def _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius, factor, *,
+                   solvent_outside: bool = True) -> list[str]:
     lines = [f"tolerance {tolerance_A}", "filetype pdb", f"output {out.name}", f"seed {seed}",
              "add_amber_ter", f"pbc {edge:.4f} {edge:.4f} {edge:.4f}", ""]
     ion_atoms = sum(s.count * s.n_atoms for s in box.species if s.name in ions)
@@ -166,9 +170,10 @@ def _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radiu
     for s in box.species:
         where = f"  inside box 0. 0. 0. {edge:.4f} {edge:.4f} {edge:.4f}"
         extra = []
-        if start == "aggregated":
-            where = (f"  inside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}" if s.name in ions else
-                     where + f"\n  outside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}")
+        if start == "aggregated" and s.name in ions:
+            where = f"  inside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}"
+        elif start == "aggregated" and solvent_outside:
+            where += f"\n  outside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}"
         elif start == "dispersed" and s.name in ions:
             extra = [f"  radius {radius}"]
         lines += [f"structure {Path(pdb_of[s.name]).resolve()}", f"  number {s.count}", where, *extra,
