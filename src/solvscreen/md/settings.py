@@ -97,7 +97,10 @@ class MDSettings:
     decision_z: float = 2.0  # interval half-width in block standard errors (~95 %)
     decision_window: float = 0.5  # the decision reads the last half of each start's production
     reference_solvent: str | None = None  # same salt and concentration in this solvent (e.g. DME)
-    reference_halfwidth: float = 0.15  # a reference run stops when its CN interval is this narrow
+    # a reference run stops when its CN interval is this narrow: half the excess threshold
+    # md_reference_anion_cn_excess_min (0.5), so that a difference that clears the threshold by
+    # as much again is decided
+    reference_halfwidth: float = 0.25
     expected_ns_per_day: float = 40.0  # planning speed of one start on the preset's machine (SLURM runtime)
     gpu: bool = False  # SLURM: ask for one GPU per MD job
 
