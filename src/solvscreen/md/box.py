@@ -116,6 +116,7 @@ def neat_counts(name: str, n_atoms_molecule: int, molar_mass: float, density_g_p
 #: start in contact). The one used is in the work directory's start.txt (and the record's
 #: per-seed ``start_packing``); the decision trace's first-chunk CN per start shows where each began.
 AGGREGATE_VOLUME_FACTORS = (1.2, 1.6, 2.2)
+TRY_TIMEOUT_S = 300.0  # the failed 1.2 try of 5 M KFSI/DGM (1.5k atoms) ended by itself after 193 s
 DISPERSED_RADII_A = (2.0, 1.5, 1.0)
 
 
@@ -145,8 +146,8 @@ def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, 
     for i, (factor, radius) in enumerate(tries):
         lines = _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius, factor,
                                solvent_outside=i == 0)
-        try:
-            _run_packmol(exe, lines, out, timeout_s)
+        try:  # a try that is not the last gets TRY_TIMEOUT_S: an infeasible dense packing can take the full timeout
+            _run_packmol(exe, lines, out, timeout_s if i == len(tries) - 1 else min(timeout_s, TRY_TIMEOUT_S))
         except CalculationFailed:
             if i == len(tries) - 1:
                 raise
