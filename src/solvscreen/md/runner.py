@@ -50,7 +50,7 @@ SOLVATION_COLUMNS = (
     # run until decided (screening, production presets); empty for a fixed-length run
     "starts", "ns_per_start", "criterion", "decision_threshold", "anion_cn_lo", "anion_cn_hi",
     "reference_formulation", "reference_anion_cn_lo", "reference_anion_cn_hi", "judged_lo", "judged_hi",
-    "stop_status", "stop_reason", "cpu_hours",
+    "stop_status", "stop_reason", "cpu_hours", "job_wall_hours",
 )
 COORDINATION_COLUMNS = (
     "formulation", "species", "kind", "cn", "cn_err", "cn_donor_atoms", "cutoff_A", "cutoff_source",
@@ -316,7 +316,9 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
             "parameter_penalties": penalties,
             "settings": settings.to_dict(),
             "wall_s": round(time.perf_counter() - t0, 1),
+            # MD integration (every phase, every start) x threads; the job's wall time adds packing and analysis
             "cpu_hours": sum(r.wall_s for _, r, _, _ in sims) * settings.threads / 3600.0,
+            "job_wall_hours": (time.perf_counter() - t0) / 3600.0,
         }
         if stop is not None:
             result.update(_stop_columns(stop, settings))
