@@ -51,6 +51,7 @@ def test_stop_statuses():
     assert reference_stop(Interval(0.5, 0.7), 100, 100, 1000, 0.15).status == "decided"
     assert reference_stop(Interval(0.3, 0.9), 100, 100, 1000, 0.15).status == "running"
     assert reference_stop(Interval(0.3, 0.9), 1000, 100, 1000, 0.15).status == "cap"
+    assert reference_stop(Interval(0.3, 2.9), 100, 100, 1000, None).status == "decided"
 
 
 def _relax(start, eq, tau_ps, t_ps, dt_ps, rng, noise=0.3):

@@ -42,6 +42,7 @@ def test_presets_grow_and_the_deciding_ones_bracket_with_two_starts_and_hmr():
         assert x.timestep_fs == 4.0 and x.hydrogen_mass_amu == HMR_MASS_AMU and x.reference_solvent == "DME"
         assert x.min_production_ps < x.production_ps and x.chunk_ps <= x.min_production_ps
     assert s[2].target_atoms >= 6000 and s[2].production_ps >= 20000 and s[2].gpu and not s[1].gpu
+    assert s[1].reference_halfwidth is None and s[2].reference_halfwidth == 0.25
     assert all(x.charge_scale == 0.8 for x in s)
     assert [runtime_minutes(p) for p in PRESETS] == sorted(runtime_minutes(p) for p in PRESETS)
 

@@ -153,11 +153,16 @@ def stop_decision(iv: Interval, threshold: float, t_ps: float, min_ps: float, ca
     return StopDecision(False, "running", None, f"{span} contains {threshold:g}: going on")
 
 
-def reference_stop(iv: Interval, t_ps: float, min_ps: float, cap_ps: float, halfwidth: float) -> StopDecision:
-    """Stop rule of a reference run: precise enough, or the cap."""
+def reference_stop(iv: Interval, t_ps: float, min_ps: float, cap_ps: float, halfwidth: float | None
+                   ) -> StopDecision:
+    """Stop rule of a reference run: precise enough, or the cap; ``halfwidth`` None: at the
+    minimum production (the bracketing interval as it is)."""
     span = f"anion CN per K+ in [{_fmt(iv.lo)}, {_fmt(iv.hi)}] after {t_ps:g} ps per start"
     if t_ps + 1e-9 < min_ps:
         return StopDecision(False, "running", None, f"{span}: below the minimum production {min_ps:g} ps")
+    if halfwidth is None:
+        return StopDecision(True, "decided", None, f"bounds: {span} (the preset's reference stops at its "
+                                                   "minimum production; the interval bounds the reference value)")
     if iv.halfwidth <= halfwidth:
         return StopDecision(True, "decided", None, f"precise: {span}, half-width {_fmt(iv.halfwidth)} <= {halfwidth:g}")
     if t_ps + 1e-9 >= cap_ps:

@@ -97,10 +97,11 @@ class MDSettings:
     decision_z: float = 2.0  # interval half-width in block standard errors (~95 %)
     decision_window: float = 0.5  # the decision reads the last half of each start's production
     reference_solvent: str | None = None  # same salt and concentration in this solvent (e.g. DME)
-    # a reference run stops when its CN interval is this narrow: half the excess threshold
-    # md_reference_anion_cn_excess_min (0.5), so that a difference that clears the threshold by
-    # as much again is decided
-    reference_halfwidth: float = 0.25
+    # a reference run stops when its CN interval is this narrow (half the excess threshold
+    # md_reference_anion_cn_excess_min, 0.5), or at the cap; None: at the minimum production (its
+    # bracketing interval, however wide, still bounds the reference value: decisions against it
+    # are conservative, and a clear-cut formulation does not wait for a precise reference)
+    reference_halfwidth: float | None = 0.25
     expected_ns_per_day: float = 40.0  # planning speed of one start on the preset's machine (SLURM runtime)
     gpu: bool = False  # SLURM: ask for one GPU per MD job
 
@@ -168,7 +169,7 @@ _PRESET_VALUES: dict[str, dict] = {
     "screening": dict(target_atoms=1500, anneal_ps=0.0, equilibration_ps=50.0, production_ps=1000.0,
                       seeds=(1,), starts=("aggregated", "dispersed"), stop_rule=True, min_production_ps=100.0,
                       frame_interval_ps=1.0, chunk_ps=50.0, timestep_fs=4.0, hydrogen_mass_amu=HMR_MASS_AMU,
-                      reference_solvent="DME", expected_ns_per_day=40.0),
+                      reference_solvent="DME", reference_halfwidth=None, expected_ns_per_day=40.0),
     "production": dict(target_atoms=6500, anneal_ps=0.0, equilibration_ps=500.0, production_ps=20000.0,
                        seeds=(1,), starts=("aggregated", "dispersed"), stop_rule=True, min_production_ps=2000.0,
                        frame_interval_ps=5.0, chunk_ps=500.0, timestep_fs=4.0, hydrogen_mass_amu=HMR_MASS_AMU,
