@@ -1,11 +1,15 @@
-"""MD speed: ns/day of the smoke and screening boxes (1 and 2 CPU threads, CUDA/OpenCL when
-present), AM1-BCC seconds per molecule, analysis seconds per frame.
+"""MD speed: ns/day at 2 fs (natural masses) vs 4 fs (hydrogen mass repartitioning), at
+~1.5k and ~4k atoms, with 1 and 2 CPU threads (CUDA/OpenCL when present); optionally
+AM1-BCC seconds per molecule and analysis seconds per frame.
 
-    python bench/bench_md.py [--steps 500] [--formulation LCE-DME]
+    python bench/bench_md.py [--ps 4] [--atoms 1500 4000] [--formulation LCE-DME]
+                             [--cache bench_md.json] [--am1] [--analysis]
 
-Boxes: 1 M KFSI/DME packed to the presets' target atoms; PME 1.0 nm, HBonds, 2 fs,
-LangevinMiddle + Monte Carlo barostat (the production settings). Each speed is one run of
-``--steps`` steps after 100 warm-up steps on a minimized box; numbers vary with machine load.
+Boxes: 1 M KFSI/DME packed to ``--atoms``; PME 1.0 nm (``--cutoffs`` to compare others),
+HBonds, LangevinMiddle + Monte Carlo barostat (the MD stage's settings). Each speed is one
+run of ``--ps`` ps after 100 warm-up steps on a minimized box; numbers vary with machine
+load (the 1-minute load average is printed with each row). ``--cache``: finished rows are
+kept in this JSON file and skipped when the benchmark is started again (resumable).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pathlib import Path
 logging.getLogger("MDAnalysis").setLevel(logging.WARNING)
 
 
-def build(formulation: str, target_atoms: int, workdir: Path, cache: Path):
+def build(formulation: str, target_atoms: int, workdir: Path, cache: Path, hydrogen_mass_amu=None,
+          cutoff_nm: float = 1.0):
     from solvscreen.composition import compose
     from solvscreen.library import load_config, validate_all
     from solvscreen.md.box import box_counts, pack
@@ -39,11 +44,11 @@ def build(formulation: str, target_atoms: int, workdir: Path, cache: Path):
                                  for s in box.species], workdir)
     edge = pack(box, {t.name: t.pdb for t in templates}, workdir / "packed.pdb", seed=1)
     prmtop, inpcrd = run_tleap(templates, workdir / "packed.pdb", edge, workdir)
-    return build_system(prmtop, inpcrd, cutoff_nm=1.0, charge_scale=0.8,
+    return build_system(prmtop, inpcrd, cutoff_nm=cutoff_nm, charge_scale=0.8, hydrogen_mass_amu=hydrogen_mass_amu,
                         ion_resnames={t.resname for t in templates if t.kind != "liquid"}), prmtop, templates
 
 
-def speed(system, topology, positions, platform: str, threads: int, steps: int) -> float:
+def speed(system, topology, positions, platform: str, threads: int, steps: int, timestep_fs: float = 2.0) -> float:
     import copy
 
     import openmm
@@ -56,7 +61,7 @@ def speed(system, topology, positions, platform: str, threads: int, steps: int) 
     props = {"Threads": str(threads), "DeterministicForces": "true"} if platform == "CPU" else {}
     if platform == "CUDA":
         props = {"Precision": "mixed", "DeterministicForces": "true"}
-    integ = openmm.LangevinMiddleIntegrator(298.15 * u.kelvin, 1 / u.picosecond, 2 * u.femtosecond)
+    integ = openmm.LangevinMiddleIntegrator(298.15 * u.kelvin, 1 / u.picosecond, timestep_fs * u.femtosecond)
     sim = app.Simulation(topology, s, integ, openmm.Platform.getPlatformByName(platform), props)
     sim.context.setPositions(positions)
     sim.minimizeEnergy(maxIterations=200)
@@ -65,53 +70,81 @@ def speed(system, topology, positions, platform: str, threads: int, steps: int) 
     sim.step(steps)
     sim.context.getState(getEnergy=True)
     dt = time.perf_counter() - t
-    return steps * 2e-6 / (dt / 86400)
+    return steps * timestep_fs * 1e-6 / (dt / 86400)
 
 
 def main():
+    import json
+    import os
+
     import openmm
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--ps", type=float, default=4.0, help="timed picoseconds per speed")
+    ap.add_argument("--atoms", type=int, nargs="+", default=[1500, 4000])
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--cutoffs", type=float, nargs="+", default=[1.0], help="PME real-space cutoffs (nm)")
     ap.add_argument("--formulation", default="LCE-DME")
+    ap.add_argument("--cache", default=None, help="JSON file of finished rows (resumable)")
+    ap.add_argument("--am1", action="store_true", help="also time AM1-BCC per molecule")
+    ap.add_argument("--analysis", action="store_true", help="also time the trajectory analysis")
     ns = ap.parse_args()
     from solvscreen.library import load_config, validate_all
     from solvscreen.md.params import parametrize
-    from solvscreen.md.settings import preset
+    from solvscreen.md.settings import HMR_MASS_AMU
 
     lib, _ = validate_all(load_config({}))
     platforms = [openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())]
+    done = json.loads(Path(ns.cache).read_text()) if ns.cache and Path(ns.cache).exists() else {}
+    modes = (("2 fs", 2.0, None), ("4 fs HMR", 4.0, HMR_MASS_AMU))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        print("AM1-BCC (antechamber -c bcc -at gaff2 -j 5, one thread), seconds per molecule")
-        for name in ("DME", "FSI", "DGM", "TTE"):
-            p = parametrize(name, lib.resolve(name).smiles, tmp / "am1" / name)
-            print(f"  {name:<6} {p.n_atoms:>3} atoms  {p.seconds:6.1f} s   max parmchk2 penalty {p.max_penalty:g}")
-        print(f"\nns/day, {ns.formulation}, {ns.steps} steps of 2 fs (PME 1.0 nm, HBonds, MC barostat)")
-        print(f"  {'preset':<10} {'atoms':>6} {'platform':<8} {'threads':>7} {'ns/day':>8}")
-        for name in ("smoke", "screening"):
-            st = preset(name)
-            wd = tmp / name
-            wd.mkdir()
-            (system, top, pos, _), prmtop, templates = build(ns.formulation, st.target_atoms, wd, tmp / "cache")
-            for plat, threads in (("CPU", 1), ("CPU", 2), ("CUDA", 1), ("OpenCL", 1)):
-                if plat not in platforms:
-                    continue
-                try:
-                    v = speed(system, top, pos, plat, threads, ns.steps)
-                except Exception as exc:  # noqa: BLE001 - a GPU platform without a device
-                    print(f"  {name:<10} {system.getNumParticles():>6} {plat:<8} {threads:>7}   unavailable "
-                          f"({str(exc).splitlines()[0][:60]})")
-                    continue
-                print(f"  {name:<10} {system.getNumParticles():>6} {plat:<8} {threads:>7} {v:8.1f}")
-        # analysis: 20 frames of the smoke box
+        if ns.am1:
+            print("AM1-BCC (antechamber -c bcc -at gaff2 -j 5, one thread), seconds per molecule")
+            for name in ("DME", "FSI", "DGM", "TTE"):
+                p = parametrize(name, lib.resolve(name).smiles, tmp / "am1" / name)
+                print(f"  {name:<6} {p.n_atoms:>3} atoms  {p.seconds:6.1f} s   max parmchk2 penalty {p.max_penalty:g}")
+        print(f"ns/day, {ns.formulation}, {ns.ps:g} ps per row (PME, HBonds, LangevinMiddle, MC barostat; "
+              f"HMR: hydrogenMass {HMR_MASS_AMU} amu)")
+        print(f"  {'atoms':>6} {'cutoff_nm':>9} {'step':<9} {'platform':<8} {'threads':>7} {'ns/day':>8} {'load1':>6}")
+        for target in ns.atoms:
+            for cutoff in ns.cutoffs:
+                for label, dt_fs, hmass in modes:
+                    built = None
+                    for plat, threads in [("CPU", t) for t in ns.threads] + [("CUDA", 1), ("OpenCL", 1)]:
+                        if plat not in platforms:
+                            continue
+                        key = f"{ns.formulation}|{target}|{cutoff}|{label}|{plat}|{threads}|{ns.ps}"
+                        if key not in done:
+                            if built is None:
+                                wd = tmp / f"{target}_{cutoff}_{dt_fs}"
+                                wd.mkdir(parents=True)
+                                built = build(ns.formulation, target, wd, tmp / "cache", hmass, cutoff)
+                            (system, top, pos, _), _, _ = built
+                            try:
+                                v = speed(system, top, pos, plat, threads, int(round(ns.ps * 1000 / dt_fs)), dt_fs)
+                            except Exception as exc:  # noqa: BLE001 - a GPU platform without a device
+                                print(f"  {target:>6} {cutoff:>9g} {label:<9} {plat:<8} {threads:>7}   unavailable "
+                                      f"({str(exc).splitlines()[0][:60]})")
+                                continue
+                            done[key] = {"atoms": system.getNumParticles(), "ns_per_day": v,
+                                         "load1": os.getloadavg()[0]}
+                            if ns.cache:
+                                Path(ns.cache).write_text(json.dumps(done, indent=1))
+                        r = done[key]
+                        print(f"  {r['atoms']:>6} {cutoff:>9g} {label:<9} {plat:<8} {threads:>7} "
+                              f"{r['ns_per_day']:8.1f} {r['load1']:6.2f}", flush=True)
+        if not ns.analysis:
+            return
+        # analysis: 20 frames of a 1.5k-atom box
         import openmm.app as app
         import openmm.unit as u
 
         from solvscreen.md.analysis import SpeciesSpec, analyse
 
-        wd = tmp / "smoke"
-        (system, top, pos, _), prmtop, templates = build(ns.formulation, preset("smoke").target_atoms, wd, tmp / "cache")
+        wd = tmp / "analysis"
+        wd.mkdir()
+        (system, top, pos, _), prmtop, templates = build(ns.formulation, 1500, wd, tmp / "cache")
         integ = openmm.LangevinMiddleIntegrator(298.15 * u.kelvin, 1 / u.picosecond, 2 * u.femtosecond)
         sim = app.Simulation(top, system, integ, openmm.Platform.getPlatformByName("CPU"), {"Threads": "1"})
         sim.context.setPositions(pos)
@@ -127,7 +160,7 @@ def main():
         t = time.perf_counter()
         analyse(str(prmtop), [str(wd / "t.dcd")], specs)
         dt = time.perf_counter() - t
-        print(f"\nanalysis (RDFs, cutoffs, speciation), smoke box, 20 frames: {dt:.1f} s ({dt / 20:.2f} s/frame)")
+        print(f"\nanalysis (RDFs, cutoffs, speciation), 1.5k-atom box, 20 frames: {dt:.1f} s ({dt / 20:.2f} s/frame)")
 
 
 if __name__ == "__main__":

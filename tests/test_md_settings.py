@@ -11,12 +11,15 @@ from solvscreen.errors import InputError
 from solvscreen.library import load_config, validate_all
 from solvscreen.md.box import AVOGADRO, box_counts, neat_counts
 from solvscreen.md.settings import (
+    HMR_MASS_AMU,
     PRESETS,
     check_config,
     preset,
     runtime_minutes,
     selected_formulations,
     settings_from_config,
+    slurm_resources,
+    undecided_formulations,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,14 +32,41 @@ def lib_forms():
     return validate_all(cfg)
 
 
-def test_presets_grow_and_production_has_two_seeds():
+def test_presets_grow_and_the_deciding_ones_bracket_with_two_starts_and_hmr():
     s = [preset(p) for p in PRESETS]
     assert [x.target_atoms for x in s] == sorted(x.target_atoms for x in s)
     assert [x.production_ps for x in s] == sorted(x.production_ps for x in s)
-    assert s[0].production_ps < 100 and s[1].production_ps >= 2000 and s[2].production_ps >= 20000
-    assert len(s[2].seeds) == 2 and s[2].target_atoms >= 6000
+    assert s[0].production_ps < 100 and not s[0].stop_rule and s[0].hydrogen_mass_amu is None
+    for x in s[1:]:
+        assert x.stop_rule and set(x.starts) == {"aggregated", "dispersed"} and len(x.runs) == 2
+        assert x.timestep_fs == 4.0 and x.hydrogen_mass_amu == HMR_MASS_AMU and x.reference_solvent == "DME"
+        assert x.min_production_ps < x.production_ps and x.chunk_ps <= x.min_production_ps
+    assert s[2].target_atoms >= 6000 and s[2].production_ps >= 20000 and s[2].gpu and not s[1].gpu
+    assert s[1].reference_halfwidth is None and s[2].reference_halfwidth == 0.25
     assert all(x.charge_scale == 0.8 for x in s)
     assert [runtime_minutes(p) for p in PRESETS] == sorted(runtime_minutes(p) for p in PRESETS)
+
+
+def test_slurm_resources_come_from_the_preset():
+    assert slurm_resources("production")["gpu"] == 1 and slurm_resources("screening")["gpu"] == 0
+    assert slurm_resources("screening")["runtime"] == runtime_minutes("screening")
+    # screening: 2 starts x (equilibration with its extensions + the cap) at the planning speed, x 2
+    s = preset("screening")
+    ns = 2 * (s.equilibration_ps * (1 + 0.5 * s.max_equilibration_extensions) + s.production_ps) / 1000
+    assert runtime_minutes("screening") == round(2 * ns / s.expected_ns_per_day * 1440)
+
+
+def test_bad_deciding_settings_are_refused():
+    with pytest.raises(InputError, match="hydrogen mass"):
+        preset("smoke", timestep_fs=4.0)
+    with pytest.raises(InputError, match="two independent starts"):
+        preset("screening", starts=("dispersed",))
+    with pytest.raises(InputError, match=r"md\.starts"):
+        preset("smoke", starts=("sideways",))
+    # a longer production continues a shorter one: the length is not part of the physics hash
+    assert preset("screening").physics_hash(1) == preset("screening", production_ps=5000).physics_hash(1)
+    assert preset("screening").physics_hash(1) != preset("screening", hydrogen_mass_amu=None,
+                                                         timestep_fs=2.0).physics_hash(1)
 
 
 def test_md_is_off_by_default_and_switched_on_by_the_config():
@@ -46,7 +76,8 @@ def test_md_is_off_by_default_and_switched_on_by_the_config():
     assert selected_formulations({"formulations": "all"}, ["A", "B"]) == ["A", "B"]
     assert selected_formulations({"formulations": ["B"]}, ["A", "B"]) == ["B"]
     s = settings_from_config({"preset": "screening", "charge_scale": 1.0, "overrides": {"production_ps": 500}})
-    assert (s.preset, s.charge_scale, s.production_ps, s.target_atoms) == ("screening", 1.0, 500, 4000)
+    assert (s.preset, s.charge_scale, s.production_ps, s.target_atoms) == ("screening", 1.0, 500, 1500)
+    assert selected_formulations({"formulations": "undecided"}, ["A", "B"]) == []  # known after the checkpoint
 
 
 def test_overrides_given_as_strings_by_snakemake_config_are_converted():
@@ -72,6 +103,15 @@ def test_check_config_names_unknown_formulations_and_bad_overrides(lib_forms):
     errs = check_config({"md": {"formulations": "all", "overrides": {"warp_factor": 9}}}, lib, forms)
     assert any("warp_factor" in str(e) for e in errs)
     assert check_config({"md": {"preset": "production", "formulations": "all"}}, lib, forms) == []
+    assert check_config({"md": {"preset": "screening", "formulations": "undecided"}}, lib, forms) == []
+    errs = check_config({"md": {"formulations": "some"}}, lib, forms)
+    assert errs and "undecided" in str(errs[0])
+
+
+def test_undecided_formulations_are_the_multi_class_table_rows(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text("id,origin,label\nA,table,LCE\nB,table,LCE|WSE\nC,grid,LCE|HCE\nD,table,\n")
+    assert undecided_formulations(p) == ["B"]
 
 
 def _comp(salt_mol_per_L=1.0, solvent_mol_per_L=9.0):

@@ -64,3 +64,39 @@ def test_a_short_md_run_through_the_rules(tmp_path):
     assert (results / "md_params" / "DME" / "molecule.mol2").exists()
     p = _smk(results, "solvation.csv", {**TINY_MD, "formulations": ["LCE-DME"]}, "-n")
     assert "Nothing to be done" in p.stdout + p.stderr
+
+
+TINY_DECIDING = {"preset": "screening", "platform": "CPU", "formulations": "undecided",
+                 "overrides": {"target_atoms": 700, "cutoff_nm": 0.8, "equilibration_ps": 2.0, "chunk_ps": 2.0,
+                               "min_production_ps": 4.0, "production_ps": 6.0, "frame_interval_ps": 0.5,
+                               "max_equilibration_extensions": 0}}
+
+
+@pytest.mark.skipif(any(shutil.which(x) is None for x in ("antechamber", "tleap", "packmol")),
+                    reason="md extra not installed")
+def test_md_on_undecided_formulations_in_one_invocation(tmp_path):
+    """md.formulations: undecided: the descriptor-only classification (checkpoint md_select)
+    picks the multi-class formulations, MD runs on exactly those (with a DME reference where
+    the criterion needs one), and the final classification reads the MD evidence."""
+    results = tmp_path / "r"
+    p = _smk(results, "classification.csv", TINY_DECIDING)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
+    pre = list(csv.DictReader((results / "md_select" / "classification.csv").open()))
+    undecided = sorted(r["id"] for r in pre if r["origin"] == "table" and "|" in r["label"])
+    rows = list(csv.DictReader((results / "solvation.csv").open()))
+    assert sorted(r["formulation"] for r in rows) == undecided and undecided, (pre, rows)
+    for r in rows:
+        assert r["status"] == "ok", r
+        assert r["stop_status"] in ("decided", "undecided", "cap") and r["stop_reason"]
+        assert float(r["anion_cn_lo"]) <= float(r["anion_cn_hi"]) and float(r["cpu_hours"]) > 0
+        rec = json.loads((results / "md" / f"{r['formulation']}.json").read_text())["results"]
+        trace = rec["decision"]["trace"]
+        assert [t["production_ps"] for t in trace] == [2.0 * (i + 1) for i in range(len(trace))]
+        assert {s["kind"] for s in trace[-1]["starts"]} == {"aggregated", "dispersed"}
+        if r["formulation"] == "LCE-DME":  # salt in DME alone: its own reference, absolute threshold
+            assert r["criterion"] == "absolute" and not r["reference_formulation"]
+        elif r["criterion"] == "reference":
+            assert (results / "md_ref" / f"{r['reference_formulation']}.json").exists()
+    final = {r["id"]: r for r in csv.DictReader((results / "classification.csv").open())}
+    for fid in undecided:
+        assert final[fid]["evidence"] == "md", final[fid]

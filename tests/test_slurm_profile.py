@@ -61,9 +61,9 @@ def test_the_workflow_has_the_rules_the_profile_knows():
 
 
 # rules whose runtime comes from the rule itself (the MD preset), not from the profile
-RUNTIME_FROM_RULE = {"md_run"}
+RUNTIME_FROM_RULE = {"md_run", "md_reference"}
 # rules that are one long (GPU) job each: never packed into a group
-UNGROUPED = {"md_run"}
+UNGROUPED = {"md_run", "md_reference"}
 
 
 @pytest.mark.parametrize("rule", [r for r in REMOTE if r not in SIZED_IN_RULE])
@@ -78,15 +78,18 @@ def test_every_submitted_rule_has_resources_that_grow_per_attempt(rule):
         assert 0 < first < second, (rule, key, res[key])
 
 
-def test_md_run_takes_its_runtime_from_the_preset_and_asks_for_a_gpu():
-    from solvscreen.md.settings import PRESETS, runtime_minutes
+def test_md_jobs_take_runtime_and_gpu_from_the_preset():
+    from solvscreen.md.settings import PRESETS, runtime_minutes, slurm_resources
 
-    body = RULES["md_run"]
-    assert re.search(r"runtime=lambda wc, attempt: runtime_minutes\(CONFIG\[\"md\"\]\[\"preset\"\]\) \* attempt",
-                     body), body
+    for rule in ("md_run", "md_reference"):
+        body = RULES[rule]
+        assert re.search(r"runtime=lambda wc, attempt: MD_RESOURCES\[\"runtime\"\] \* attempt", body), body
+        assert 'gpu=MD_RESOURCES["gpu"]' in body, body
+        assert "gpu" not in PROFILE["set-resources"][rule]  # the profile must not override the preset
+    assert "MD_RESOURCES = slurm_resources(CONFIG[\"md\"][\"preset\"])" in (ROOT / "workflows/rules/md.smk").read_text()
     minutes = [runtime_minutes(p) for p in PRESETS]
     assert minutes == sorted(minutes) and minutes[0] >= 30  # longer presets ask for more time
-    assert PROFILE["set-resources"]["md_run"]["gpu"] == 1
+    assert [slurm_resources(p)["gpu"] for p in PRESETS] == [0, 0, 1]  # production is the GPU preset
 
 
 def test_md_rules_are_never_grouped_with_xtb_jobs():

@@ -1,12 +1,57 @@
 # Molecular dynamics of formulations (config section `md`, off by default): per-molecule
 # GAFF2/AM1-BCC parameters -> one OpenMM run per formulation -> results/solvation.csv and
 # results/coordination.csv. Needs the `md` extra (openmm, AmberTools, Packmol, MDAnalysis).
-from solvscreen.md.settings import runtime_minutes, selected_formulations
+#
+# md.formulations: undecided -> the checkpoint md_select classifies from descriptors alone
+# first; MD then runs on the formulations it leaves with more than one class, and the
+# classify rule reads their MD tables (all in one snakemake invocation).
+# Presets with a reference solvent (screening, production) also run each formulation's
+# reference (same salt and concentration in DME) once per salt and concentration (md_reference).
+from solvscreen.classify import ClassificationSettings
+from solvscreen.md.adaptive import needs_reference, reference_id
+from solvscreen.md.settings import settings_from_config, selected_formulations, slurm_resources, undecided_formulations
 
 
 MD_FORMULATIONS = selected_formulations(CONFIG["md"], [f.id for f in FORMULATIONS])
+MD_UNDECIDED = CONFIG["md"].get("formulations") == "undecided"
 _MD_BY_ID = {f.id: f for f in FORMULATIONS}
 MD_CONDA_ENV = "../envs/solvscreen-md.yaml"
+MD_SETTINGS = settings_from_config(CONFIG["md"])
+MD_RESOURCES = slurm_resources(CONFIG["md"]["preset"])
+_HCE_MIN = ClassificationSettings.from_dict(CONFIG["classification"]).hce_min_concentration_mol_per_L
+
+
+def md_reference_of(fid):
+    """Reference id of formulation ``fid`` (None when it is judged by the absolute threshold)."""
+    f = _MD_BY_ID[fid]
+    return reference_id(f, LIBRARY, MD_SETTINGS.reference_solvent) \
+        if needs_reference(f, LIBRARY, MD_SETTINGS, _HCE_MIN) else None
+
+
+# reference id -> the first formulation that has it (its salt and concentration define it)
+_MD_REF_SOURCE = {}
+for _f in FORMULATIONS:
+    _r = md_reference_of(_f.id)
+    if _r:
+        _MD_REF_SOURCE.setdefault(_r, _f.id)
+
+
+def md_run_inputs(wc):
+    ref = md_reference_of(wc.formulation)
+    return {"params": [f"{RESULTS}/md_params/{n}.json" for n in md_species(wc.formulation)],
+            "reference": [f"{RESULTS}/md_ref/{ref}.json"] if ref else []}
+
+
+def md_reference_species(ref):
+    salt = LIBRARY.resolve(_MD_BY_ID[_MD_REF_SOURCE[ref]].salt)
+    return [salt.cation, salt.anion, LIBRARY.resolve(MD_SETTINGS.reference_solvent).name]
+
+
+def md_table_inputs(wildcards):
+    ids = MD_FORMULATIONS
+    if MD_UNDECIDED:
+        ids = undecided_formulations(checkpoints.md_select.get().output.csv)
+    return expand(f"{RESULTS}/md/{{formulation}}.json", formulation=ids)
 
 
 wildcard_constraints:
@@ -38,17 +83,20 @@ rule md_params:
         )
 
 
-rule md_run:
+rule md_reference:
+    wildcard_constraints:
+        ref=r"REF-[^/.]+",
     input:
-        lambda wc: [f"{RESULTS}/md_params/{n}.json" for n in md_species(wc.formulation)],
+        lambda wc: [f"{RESULTS}/md_params/{n}.json" for n in md_reference_species(wc.ref)],
     output:
-        record=f"{RESULTS}/md/{{formulation}}.json",
-        dir=directory(f"{RESULTS}/md/{{formulation}}"),
+        record=f"{RESULTS}/md_ref/{{ref}}.json",
+        dir=directory(f"{RESULTS}/md_ref/{{ref}}"),
     log:
-        f"{RESULTS}/logs/md/{{formulation}}.log",
+        f"{RESULTS}/logs/md_ref/{{ref}}.log",
     params:
         settings=settings_json("md", "classification"),
-        pairs=lambda wc, input: " ".join(f"{n}={p}" for n, p in zip(md_species(wc.formulation), input)),
+        source=lambda wc: _MD_REF_SOURCE[wc.ref],
+        pairs=lambda wc, input: " ".join(f"{n}={p}" for n, p in zip(md_reference_species(wc.ref), input)),
         library=LIBRARY_FILES,
         formulations=FORMULATION_FILES,
     threads: CONFIG["md"]["threads"]
@@ -56,20 +104,76 @@ rule md_run:
         MD_CONDA_ENV
     resources:
         retries_left=retries_left,
-        mem_mb=4000,
-        runtime=lambda wc, attempt: runtime_minutes(CONFIG["md"]["preset"]) * attempt,
+        mem_mb=MD_RESOURCES["mem_mb"],
+        runtime=lambda wc, attempt: MD_RESOURCES["runtime"] * attempt,
+        gpu=MD_RESOURCES["gpu"],
+    shell:
+        stage_shell(
+            "solvscreen --threads {threads} md-run --formulation {params.source:q} --as-reference"
+            " --library {params.library:q} --formulations {params.formulations:q}"
+            " --params {params.pairs} --settings {params.settings:q} --out {output.record:q}",
+            "md", name="{wildcards.ref:q}",
+        )
+
+
+rule md_run:
+    input:
+        unpack(md_run_inputs),
+    output:
+        record=f"{RESULTS}/md/{{formulation}}.json",
+        dir=directory(f"{RESULTS}/md/{{formulation}}"),
+    log:
+        f"{RESULTS}/logs/md/{{formulation}}.log",
+    params:
+        settings=settings_json("md", "classification"),
+        pairs=lambda wc, input: " ".join(f"{n}={p}" for n, p in zip(md_species(wc.formulation), input.params)),
+        reference=lambda wc, input: f"--reference-record {shlex.quote(input.reference[0])}" if input.reference else "",
+        library=LIBRARY_FILES,
+        formulations=FORMULATION_FILES,
+    threads: CONFIG["md"]["threads"]
+    conda:
+        MD_CONDA_ENV
+    resources:
+        retries_left=retries_left,
+        mem_mb=MD_RESOURCES["mem_mb"],
+        runtime=lambda wc, attempt: MD_RESOURCES["runtime"] * attempt,
+        gpu=MD_RESOURCES["gpu"],
     shell:
         stage_shell(
             "solvscreen --threads {threads} md-run --formulation {wildcards.formulation:q}"
-            " --library {params.library:q} --formulations {params.formulations:q}"
+            " --library {params.library:q} --formulations {params.formulations:q} {params.reference}"
             " --params {params.pairs} --settings {params.settings:q} --out {output.record:q}",
             "md", name="{wildcards.formulation:q}",
         )
 
 
+checkpoint md_select:
+    # descriptor-only classification: which formulations MD must decide (md.formulations: undecided)
+    input:
+        **STAGE_TABLES,
+        library=LIBRARY_FILES,
+        formulations=FORMULATION_FILES,
+    output:
+        csv=f"{RESULTS}/md_select/classification.csv",
+        records=f"{RESULTS}/md_select/classification.json",
+        calibration=f"{RESULTS}/md_select/calibration.json",
+    log:
+        f"{RESULTS}/logs/md_select.log",
+    params:
+        settings=settings_json("classification", "grid"),
+    localrule: True
+    conda:
+        CONDA_ENV
+    shell:
+        "solvscreen classify --descriptors {input.descriptors:q} --binding {input.binding:q}"
+        " --shells {input.shells:q} --library {input.library:q} --formulations {input.formulations:q}"
+        " --settings {params.settings:q} --out {output.csv:q} --records {output.records:q}"
+        " --calibration {output.calibration:q} > {log:q} 2>&1"
+
+
 rule md_table:
     input:
-        expand(f"{RESULTS}/md/{{formulation}}.json", formulation=MD_FORMULATIONS),
+        md_table_inputs,
     output:
         solvation=f"{RESULTS}/solvation.csv",
         coordination=f"{RESULTS}/coordination.csv",
@@ -83,5 +187,5 @@ rule md_table:
         " --coordination {output.coordination:q} > {log:q} 2>&1"
 
 
-if MD_FORMULATIONS:
+if MD_FORMULATIONS or MD_UNDECIDED:
     TARGETS.extend([f"{RESULTS}/solvation.csv", f"{RESULTS}/coordination.csv"])

@@ -22,7 +22,8 @@ from ..composition import Composition, CompositionSettings, compose, ratio_label
 from ..errors import InputError
 from ..settings import known_keys
 from .evidence import Binding, Evidence, donor_count, md_value
-from .rules import CLASSES, THRESHOLDS, decide, label_of
+from .md_anion import md_anion_predicate
+from .rules import CLASSES, THRESHOLDS, decide, known_failure, label_of
 from .solubility import too_little_solvent
 
 OPS = ("<", "<=", ">", ">=", "in", "")
@@ -34,6 +35,7 @@ class ClassificationSettings:
 
     md_diluent_shell_share_ratio_max: float = THRESHOLDS["md_diluent_shell_share_ratio_max"].default
     md_anion_cn_min: float = THRESHOLDS["md_anion_cn_min"].default
+    md_reference_anion_cn_excess_min: float = THRESHOLDS["md_reference_anion_cn_excess_min"].default
     md_anion_cn_seed_spread: float = THRESHOLDS["md_anion_cn_seed_spread"].default
     md_anion_cn_seed_spread_short: float = THRESHOLDS["md_anion_cn_seed_spread_short"].default
     md_short_run_max_ns: float = THRESHOLDS["md_short_run_max_ns"].default
@@ -51,7 +53,7 @@ class ClassificationSettings:
         d = self.diluent_bind_max_kcal_per_mol
         if not (d == "auto" or (isinstance(d, (int, float)) and not isinstance(d, bool) and math.isfinite(d))):
             raise InputError(f"classification.diluent_bind_max_kcal_per_mol must be 'auto' or a number, not {d!r}")
-        for key in ("md_anion_cn_min", "md_diluent_shell_share_ratio_max", "hce_min_concentration_mol_per_L",
+        for key in ("md_anion_cn_min", "md_reference_anion_cn_excess_min", "md_diluent_shell_share_ratio_max", "hce_min_concentration_mol_per_L",
                     "shell_donors_per_cation", "md_short_run_max_ns"):
             if not getattr(self, key) > 0:
                 raise InputError(f"classification.{key} must be > 0")
@@ -284,9 +286,11 @@ def descriptor_role(name: str, smiles: str, binding: Binding, d_max: float, dono
         unit="kcal/mol", evidence=binding.source, decided=decided), binding.source)
 
 
-def md_role(name: str, row: dict, s: ClassificationSettings) -> Role | None:
+def md_role(name: str, row: dict, s: ClassificationSettings, smiles: str = "") -> Role | None:
     """Diluent or solvating from MD: the component's share of the neutral molecules in the K+
-    first shell relative to its share of the neutral molecules in the bulk liquid."""
+    first shell relative to its share of the neutral molecules in the bulk liquid. A
+    "solvating" verdict on a molecule in :data:`rules.MD_KNOWN_FAILURES` is not trusted: the
+    role becomes undecided, with the failure and its source in the reason."""
     shell, _ = md_value({**row, "status": "ok"}, "shell_mole_fraction")
     bulk, _ = md_value({**row, "status": "ok"}, "bulk_mole_fraction")
     cn, cn_err = md_value({**row, "status": "ok"}, "cn")
@@ -303,6 +307,11 @@ def md_role(name: str, row: dict, s: ClassificationSettings) -> Role | None:
     text = (f"{name}: share of the K+ shell's neutral molecules / bulk share = {_f(shell)} / {_f(bulk)} = "
             f"{_f(v)} ± {_f(e)} (MD, first shell {row.get('cutoff_A') or '?'} Å) {sym} {thr:g}: {what}")
     dec = {"<": True, ">=": False, "in": None}[op]
+    fail = known_failure(smiles, "md") if smiles else None
+    if fail is not None and dec is False:
+        dec = None
+        text += (f"; but the MD model is known to put {fail.name} in the K+ shell wrongly ({fail.meaning}; "
+                 f"{fail.source}): role undecided")
     return Role(name, dec, Reason("role", name, text, quantity="shell_share_ratio", op=op, threshold=thr, value=v,
                                   err=e, evidence="md", decided=dec), "md")
 
@@ -362,7 +371,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         role = None
         if md_row is not None:
             crow = evidence.coordination_row(fid, name, molecule)
-            role = md_role(name, crow, s) if crow else None
+            role = md_role(name, crow, s, molecule(name).smiles) if crow else None
         if role is None:
             b = evidence.binding(name, cation, s)
             r = descriptor_role(name, molecule(name).smiles, b, float(d_max),
@@ -385,26 +394,10 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     anion_cn, anion_err = md_value(md_row, "anion_cn") if md_row is not None else (None, 0.0)
     reasons: list[Reason] = [r.reason for r in roles]
     md_anion = None
-    if anion_cn is not None:
-        ns = md_value(md_row, "ns_production")[0]
-        short = ns is not None and ns < s.md_short_run_max_ns
-        spread = s.md_anion_cn_seed_spread_short if short else s.md_anion_cn_seed_spread
-        u = max(anion_err, spread)
-        op = _band(anion_cn, u, s.md_anion_cn_min)
-        md_anion = {"<": False, ">=": True, "in": None}[op]
-        extra = ""
-        ssip, cip, agg = (md_value(md_row, k)[0] for k in ("ssip_fraction", "cip_fraction", "agg_fraction"))
-        if None not in (ssip, cip, agg):
-            extra = f"; SSIP/CIP/AGG {ssip:.2f}/{cip:.2f}/{agg:.2f}"
-        sym = {"<": "<", ">=": ">=", "in": "within its uncertainty of"}[op]
-        reasons.append(Reason(
-            "predicate", "anion-rich sheath",
-            f"anion CN per K+ {_f(anion_cn)} ± {_f(u)} (MD, block error and the seed spread of "
-            f"{'a short run' if short else 'a long run'}{extra}) {sym} "
-            f"{s.md_anion_cn_min:g}: " + {True: "anion-rich sheath", False: "solvent-separated sheath",
-                                          None: "anion-richness undecided"}[md_anion],
-            quantity="anion_cn", op=op, threshold=s.md_anion_cn_min, value=anion_cn, err=u, unit="anions per K+",
-            evidence="md", decided=md_anion))
+    pred = md_anion_predicate(md_row, s, Reason) if md_row is not None else None
+    if pred is not None:
+        md_anion = pred[0]
+        reasons.append(pred[1])
     elif md_row is not None:
         cl.assumptions.append(f"MD record of {fid} has no anion_cn: anion-richness from composition only")
 
@@ -487,9 +480,14 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         if undecided:
             ev = {r.name: r.evidence for r in roles if r.diluent is None}
             who = undecided[0] if len(undecided) == 1 else "each of " + ", ".join(undecided)
-            decide_by.append(f"whether {who} stays out of the K+ shell (" +
-                             ("its MD shell share is within its error of the diluent threshold" if "md" in ev.values() else
-                              "its binding energy does not decide: see its role reason") + ")")
+            why = "its binding energy does not decide: see its role reason"
+            if "md" in ev.values():
+                why = "its MD shell share is within its error of the diluent threshold"
+                failing = [n for n in undecided if known_failure(molecule(n).smiles, "md")]
+                if failing:
+                    why = (f"MD is known to misplace {', '.join(failing)} in the K+ shell (see the role reason): "
+                           "a model that reproduces its weak coordination, or an experiment")
+            decide_by.append(f"whether {who} stays out of the K+ shell ({why})")
         if open_donors and anion_cn is None:
             decide_by.append("whether the solvent donor atoms per salt fill the K+ shell (within the "
                              "salt-density uncertainty of the K+ coordination number)")

@@ -12,12 +12,15 @@ finds the force field's own density.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import CalculationFailed, InputError
+
+log = logging.getLogger("solvscreen.md")
 
 AVOGADRO = 6.02214076e23
 A3_PER_L = 1e27
@@ -100,23 +103,86 @@ def neat_counts(name: str, n_atoms_molecule: int, molar_mass: float, density_g_p
                           volume_A3, n * n_atoms_molecule, 0.0, None)
 
 
+#: Start kinds that bracket the equilibrium ion pairing from both sides.
+#: ``aggregated``: all ions inside a central cube, solvent outside it; the cube holds the
+#: ions' share of the box volume (their share of the atoms) times the first of
+#: AGGREGATE_VOLUME_FACTORS, so ions and solvent start at about the same packing density, and
+#: every K+ starts with several anions in contact (a salt-rich droplet). ``dispersed``: every
+#: ion atom carries Packmol radius DISPERSED_RADII_A[0], so no two ions start closer than twice
+#: that (4 A, beyond the K-O(anion) first-shell minimum of 3.7-3.8 A): every K+ starts
+#: solvent-separated. Where a concentrated box (5 M: more ions than solvent molecules) leaves no
+#: room for that, the next factor / radius is tried: a looser ion droplet with the solvent allowed
+#: anywhere; ions 3 A apart, then Packmol's own 2 A tolerance (a random start, where some K+
+#: start in contact). The one used is in the work directory's start.txt (and the record's
+#: per-seed ``start_packing``); the decision trace's first-chunk CN per start shows where each began.
+AGGREGATE_VOLUME_FACTORS = (1.2, 1.6, 2.2)
+TRY_TIMEOUT_S = 300.0  # the failed 1.2 try of 5 M KFSI/DGM (1.5k atoms) ended by itself after 193 s
+DISPERSED_RADII_A = (2.0, 1.5, 1.0)
+
+
 def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, volume_factor: float = 1.1,
-         tolerance_A: float = 2.0, timeout_s: float = 1200) -> float:
+         tolerance_A: float = 2.0, timeout_s: float = 1200, start: str = "random",
+         ions: tuple[str, ...] = ()) -> float:
     """Packmol: place ``box``'s molecules (one PDB per species) in a cubic periodic box.
 
-    Returns the box edge in A (``volume_factor`` x the nominal volume). Raises
-    :class:`CalculationFailed` when Packmol fails or does not reach its tolerance.
+    ``start``: ``random`` (all molecules anywhere), ``aggregated`` or ``dispersed`` (see
+    the constants above; ``ions`` names the ion species). Returns the box edge in A
+    (``volume_factor`` x the nominal volume). Raises :class:`CalculationFailed` when Packmol
+    fails or does not reach its tolerance.
     """
     exe = shutil.which("packmol")
     if exe is None:
         raise CalculationFailed("packmol not found on PATH (install the md extra)", error_type="missing_program")
     edge = (box.volume_A3 * volume_factor) ** (1.0 / 3.0)
     out = Path(out)
+    if start not in ("random", "aggregated", "dispersed"):
+        raise InputError(f"pack: unknown start {start!r}")
+    if start != "random" and not ions:
+        raise InputError(f"pack: start {start!r} needs the ion species")
+    # a concentrated box may leave no room for the ideal start: looser ones, in order (recorded)
+    tries = {"random": [(None, None)],
+             "aggregated": [(f, None) for f in AGGREGATE_VOLUME_FACTORS],  # the first with the solvent outside
+             "dispersed": [(None, r) for r in DISPERSED_RADII_A]}[start]
+    for i, (factor, radius) in enumerate(tries):
+        lines = _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius, factor,
+                               solvent_outside=i == 0)
+        try:  # a try that is not the last gets TRY_TIMEOUT_S: an infeasible dense packing can take the full timeout
+            _run_packmol(exe, lines, out, timeout_s if i == len(tries) - 1 else min(timeout_s, TRY_TIMEOUT_S))
+        except CalculationFailed:
+            if i == len(tries) - 1:
+                raise
+            log.info("packmol: no %s start with %s; trying the next", start,
+                     f"ion radius {radius} A" if radius else f"ion volume factor {factor}")
+            continue
+        (out.parent / "start.txt").write_text(
+            start + (f" ion radius {radius} A" if radius else "") + (f" ion volume factor {factor}" if factor else "")
+            + ("" if i == 0 or start != "aggregated" else ", solvent anywhere") + "\n")
+        return edge
+    raise AssertionError("unreachable")
+
+
+def _packmol_input(box, pdb_of, out, seed, edge, tolerance_A, start, ions, radius, factor, *,
+                   solvent_outside: bool = True) -> list[str]:
     lines = [f"tolerance {tolerance_A}", "filetype pdb", f"output {out.name}", f"seed {seed}",
              "add_amber_ter", f"pbc {edge:.4f} {edge:.4f} {edge:.4f}", ""]
+    ion_atoms = sum(s.count * s.n_atoms for s in box.species if s.name in ions)
+    a = min(edge, ((factor or 1.0) * ion_atoms / box.n_atoms) ** (1.0 / 3.0) * edge)
+    lo, hi = (edge - a) / 2, (edge + a) / 2
     for s in box.species:
-        lines += [f"structure {Path(pdb_of[s.name]).resolve()}", f"  number {s.count}",
-                  f"  inside box 0. 0. 0. {edge:.4f} {edge:.4f} {edge:.4f}", "end structure", ""]
+        where = f"  inside box 0. 0. 0. {edge:.4f} {edge:.4f} {edge:.4f}"
+        extra = []
+        if start == "aggregated" and s.name in ions:
+            where = f"  inside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}"
+        elif start == "aggregated" and solvent_outside:
+            where += f"\n  outside box {lo:.4f} {lo:.4f} {lo:.4f} {hi:.4f} {hi:.4f} {hi:.4f}"
+        elif start == "dispersed" and s.name in ions:
+            extra = [f"  radius {radius}"]
+        lines += [f"structure {Path(pdb_of[s.name]).resolve()}", f"  number {s.count}", where, *extra,
+                  "end structure", ""]
+    return lines
+
+
+def _run_packmol(exe: str, lines: list[str], out: Path, timeout_s: float) -> None:
     inp = out.parent / "packmol.inp"
     inp.write_text("\n".join(lines))
     try:
@@ -128,7 +194,6 @@ def pack(box: BoxComposition, pdb_of: dict[str, Path], out: Path, *, seed: int, 
     if p.returncode != 0 or not out.exists() or "Success!" not in p.stdout:
         tail = " | ".join(ln.strip() for ln in (p.stdout + p.stderr).splitlines() if ln.strip())[-300:]
         raise CalculationFailed(f"packmol failed (exit {p.returncode}): {tail}", error_type="packing")
-    return edge
 
 
 def composition_summary(box: BoxComposition) -> str:

@@ -92,6 +92,11 @@ def add_parsers(sub, command) -> None:
 
     p = sub.add_parser("md-run", help="MD of one formulation: box, OpenMM run, speciation and coordination")
     p.add_argument("--formulation", required=True)
+    p.add_argument("--as-reference", action="store_true",
+                   help="run the formulation's reference instead (same salt and concentration in the preset's "
+                        "reference solvent)")
+    p.add_argument("--reference-record", default=None,
+                   help="md record of the formulation's reference run (the decision then uses the difference)")
     stage_args(p)
 
     p = sub.add_parser("md-neat", help="density of one neat liquid from a short NPT run")
@@ -117,19 +122,29 @@ def add_parsers(sub, command) -> None:
     def cmd_md_run(ns) -> int:
         from ..classify import ClassificationSettings
         from ..errors import InputError
-        from .runner import run_md
+        from ..stages.harness import read_record
+        from .adaptive import reference_formulation
+        from .runner import decision_setup, run_md
 
         config, library, forms, params = _run_inputs(ns)
         f = next((x for x in forms if x.id == ns.formulation), None)
         if f is None:
             raise InputError(f"--formulation {ns.formulation!r}: no such formulation id")
         settings = _md_settings(config, ns.threads)
-        comp = ClassificationSettings.from_dict(config.get("classification")).composition
+        cls = ClassificationSettings.from_dict(config.get("classification"))
+        if ns.as_reference:
+            if not settings.reference_solvent:
+                raise InputError(f"md-run --as-reference: preset {settings.preset} has no reference_solvent")
+            f = reference_formulation(f, library, settings.reference_solvent)
         salt = library.resolve(f.salt)
         missing = [n for n in (salt.cation, salt.anion, *f.component_names) if n not in params]
         if missing:
             raise InputError(f"md-run {f.id}: no --params for {', '.join(missing)}")
-        rec = run_md(f, library, params, settings, ns.out, work_dir=ns.work_dir, composition_settings=comp)
+        ref = read_record(ns.reference_record, stage="md", name=Path(ns.reference_record).stem) \
+            if ns.reference_record else None
+        decision = decision_setup(cls.thresholds(), as_reference=ns.as_reference, reference_record=ref)
+        rec = run_md(f, library, params, settings, ns.out, work_dir=ns.work_dir, composition_settings=cls.composition,
+                     decision=decision)
         log.info("%s: md %s%s", f.id, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
         return 0
 

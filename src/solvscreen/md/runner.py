@@ -30,8 +30,9 @@ from .box import box_counts, check_box_size, composition_summary, neat_counts, p
 from .ions import ECC_REFERENCE, JC_REFERENCE, ion_parameters, is_monatomic_ion
 from .params import MoleculeParams, antechamber_version, parametrize
 from .settings import MDSettings
+from .adaptive import run_until_decided
 from .simulate import simulate
-from .system import build_system, run_tleap, total_charge, write_templates
+from .system import build_system, resname_of, run_tleap, total_charge, write_templates
 
 log = logging.getLogger("solvscreen.md")
 
@@ -46,6 +47,10 @@ SOLVATION_COLUMNS = (
     "anion_multi_fraction", "anion_multi_fraction_err", "anion_cn", "anion_cn_err", "solvent_cn",
     "total_cn", "total_cn_err", "anion_share_of_shell", "anion_share_of_shell_err",
     "charge_scale", "forcefield", "platform", "ns_per_day",
+    # run until decided (screening, production presets); empty for a fixed-length run
+    "starts", "ns_per_start", "criterion", "decision_threshold", "anion_cn_lo", "anion_cn_hi",
+    "reference_formulation", "reference_anion_cn_lo", "reference_anion_cn_hi", "judged_lo", "judged_hi",
+    "stop_status", "stop_reason", "cpu_hours", "job_wall_hours",
 )
 COORDINATION_COLUMNS = (
     "formulation", "species", "kind", "cn", "cn_err", "cn_donor_atoms", "cutoff_A", "cutoff_source",
@@ -105,28 +110,35 @@ def load_params(paths: dict[str, str | Path]) -> dict:
 
 # ----------------------------------------------------------------------------- one box
 def _simulate_box(species: list[tuple[str, str, str, MoleculeParams | None]], box, settings: MDSettings,
-                  seed: int, workdir: Path) -> tuple:
-    """Pack, build and run one box for one seed in ``workdir``; (SimulationResult, templates, prmtop)."""
+                  seed: int, workdir: Path, *, start: str = "random", production_ps: float | None = None) -> tuple:
+    """Pack, build and run one box for one seed and start kind in ``workdir`` (to
+    ``production_ps`` of production, default the settings'); (SimulationResult, templates, prmtop)."""
     workdir.mkdir(parents=True, exist_ok=True)
     templates = write_templates(species, workdir)
     pdb_of = {t.name: t.pdb for t in templates}
     packed = workdir / "packed.pdb"
     stamp_file = workdir / "build.txt"  # what the packed box was built for: reused only for the same
-    stamp = f"{settings.physics_hash(seed)} {[(s.name, s.count) for s in box.species]}"
+    stamp = f"{settings.physics_hash(seed)} {start} {[(s.name, s.count) for s in box.species]}"
     prmtop, inpcrd = workdir / "system.prmtop", workdir / "system.inpcrd"
+    ions = tuple(t.name for t in templates if t.kind in ("cation", "anion"))
     if not (prmtop.exists() and inpcrd.exists() and stamp_file.exists() and stamp_file.read_text() == stamp):
         edge = pack(box, pdb_of, packed, seed=seed, volume_factor=settings.packing_volume_factor,
-                    tolerance_A=settings.packmol_tolerance_A)
+                    tolerance_A=settings.packmol_tolerance_A, start=start, ions=ions)
         prmtop, inpcrd = run_tleap(templates, packed, edge, workdir)
         stamp_file.write_text(stamp)
     ion_res = {t.resname for t in templates if t.kind in ("cation", "anion")}
     system, topology, positions, _ = build_system(prmtop, inpcrd, cutoff_nm=settings.cutoff_nm,
-                                                  charge_scale=settings.charge_scale, ion_resnames=ion_res)
+                                                  charge_scale=settings.charge_scale, ion_resnames=ion_res,
+                                                  hydrogen_mass_amu=settings.hydrogen_mass_amu)
     q = total_charge(system)
     if abs(q) > 1e-3:
         raise CalculationFailed(f"box is not neutral: total charge {q:.4f} e", error_type="topology")
-    res = simulate(system, topology, positions, settings, seed, workdir)
+    res = simulate(system, topology, positions, settings, seed, workdir, production_ps=production_ps)
     return res, templates, prmtop
+
+
+def _run_dir(work_dir: Path, seed: int, kind: str) -> Path:
+    return work_dir / (f"seed_{seed}" if kind == "random" else f"{kind}_seed_{seed}")
 
 
 def _merge_dcd(prmtop: Path, dcds: list[str], out: Path) -> int:
@@ -155,9 +167,27 @@ def _combine(per_seed: list[dict], key: str) -> tuple[float | None, float | None
 
 
 # ----------------------------------------------------------------------------- one formulation
+def decision_setup(thresholds: dict, *, as_reference: bool = False, reference_record=None) -> tuple:
+    """(criterion, threshold, reference) of a run-until-decided run.
+
+    ``thresholds``: ``md_anion_cn_min`` and ``md_reference_anion_cn_excess_min`` (the
+    classification settings'); ``reference_record``: the ok md record of the reference run."""
+    if as_reference:
+        return "precision", None, None
+    if reference_record is not None and reference_record.ok and reference_record.results.get("decision"):
+        d = reference_record.results["decision"]
+        ref = {"formulation": reference_record.name, "interval": d["interval"], "status": d["status"],
+               "production_ps": d["production_ps"], "cpu_hours": d["cpu_hours"]}
+        return "reference", float(thresholds["md_reference_anion_cn_excess_min"]), ref
+    return "absolute", float(thresholds["md_anion_cn_min"]), None
+
+
 def run_md(formulation, library, params_records: dict, settings: MDSettings, out: str | Path, *,
-           work_dir: str | Path | None = None, composition_settings=None):
-    """Record of one formulation's MD (stage ``md``); ``params_records``: library name -> (record, path)."""
+           work_dir: str | Path | None = None, composition_settings=None, decision: tuple | None = None):
+    """Record of one formulation's MD (stage ``md``); ``params_records``: library name -> (record, path).
+
+    ``decision``: (criterion, threshold, reference) of :func:`decision_setup` for a preset with
+    the stop rule (default: the absolute threshold 1 anion per K+)."""
     from ..composition import CompositionSettings, compose
 
     out = Path(out)
@@ -182,10 +212,24 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
         species = [(s.name, kinds.get(s.name, "liquid"), library.resolve(s.name).smiles, params[s.name])
                    for s in box.species]
         per_seed, sims = [], []
-        for seed in settings.seeds:
-            wd = work_dir / f"seed_{seed}"
-            log.info("%s: seed %d in %s", formulation.id, seed, wd)
-            res, templates, prmtop = _simulate_box(species, box, settings, seed, wd)
+        stop = None
+        prod_ps = settings.production_ps
+        if settings.stop_rule:
+            crit, thr, ref = decision or ("absolute", 1.0, None)
+            res_of = {n: resname_of(k, smi, p) for k, (n, _, smi, p) in enumerate(species)}
+            an = next(x for x in species if x[0] == salt.anion)
+            stop = run_until_decided(
+                settings.runs,
+                lambda seed, kind, t: _simulate_box(species, box, settings, seed, _run_dir(work_dir, seed, kind),
+                                                    start=kind, production_ps=t)[::2],
+                settings, work_dir, cation_res=res_of[salt.cation], anion_res=res_of[salt.anion],
+                anion_elements=list(an[3].elements), threshold=thr, criterion=crit, reference=ref)
+            prod_ps = stop["production_ps"]
+        for seed, kind in settings.runs:
+            wd = _run_dir(work_dir, seed, kind)
+            log.info("%s: seed %d, %s start, in %s", formulation.id, seed, kind, wd)
+            res, templates, prmtop = _simulate_box(species, box, settings, seed, wd, start=kind,
+                                                   production_ps=prod_ps)
             specs = [SpeciesSpec(name, kind, t.resname,
                                  [ion_parameters(smi).element] if p is None else list(p.elements))
                      for (name, kind, smi, p), t in zip(species, templates)]
@@ -195,12 +239,14 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
                         density_series=res.prod_density_g_per_mL)
             a["analysis_s"] = round(time.perf_counter() - t_an, 2)
             a["seed"] = seed
+            a["start"] = kind
+            a["start_packing"] = (wd / "start.txt").read_text().strip() if (wd / "start.txt").exists() else kind
             a["simulation"] = {k: v for k, v in res.__dict__.items() if k not in ("frames", "equil_density_g_per_mL",
                                                                                    "prod_density_g_per_mL")}
             a["equil_density_g_per_mL"] = res.equil_density_g_per_mL
             a["prod_density_g_per_mL"] = res.prod_density_g_per_mL
             per_seed.append(a)
-            sims.append((seed, res, prmtop, wd))
+            sims.append((_run_tag(seed, kind), res, prmtop, wd))
         # files: topology, one trajectory per seed, RDFs, logs
         seed0, res0, prmtop0, wd0 = sims[0]
         shutil.copyfile(prmtop0, ctx.file_path("topology", "system.prmtop"))
@@ -209,7 +255,7 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
             if (wd0 / fn).exists():
                 shutil.copyfile(wd0 / fn, ctx.file_path(fn.replace(".", "_"), fn))
         for seed, res, prmtop, wd in sims:
-            _merge_dcd(prmtop, res.frames, ctx.file_path(f"trajectory_seed{seed}", f"production_seed{seed}.dcd"))
+            _merge_dcd(prmtop, res.frames, ctx.file_path(f"trajectory_{seed}", f"production_{seed}.dcd"))
         ctx.write_file("rdf", "rdf.csv", rdf_csv(per_seed[0]["rdf"], salt.cation))
         # combine seeds
         row = {}
@@ -255,7 +301,7 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
             "formulation": formulation.id, "preset": settings.preset,
             "seed": ",".join(str(s) for s in settings.seeds),
             "n_atoms": res0.n_atoms, "n_cation": box.count(salt.cation), "n_anion": box.count(salt.anion),
-            "ns_production": settings.production_ps / 1000.0 * len(settings.seeds),
+            "ns_production": prod_ps / 1000.0 * len(settings.runs),
             **row,
             "charge_scale": settings.charge_scale, "forcefield": FORCEFIELD, "platform": platform,
             "ns_per_day": float(np.mean(ns_day)) if ns_day else None,
@@ -270,7 +316,12 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
             "parameter_penalties": penalties,
             "settings": settings.to_dict(),
             "wall_s": round(time.perf_counter() - t0, 1),
+            # MD integration (every phase, every start) x threads; the job's wall time adds packing and analysis
+            "cpu_hours": sum(r.wall_s for _, r, _, _ in sims) * settings.threads / 3600.0,
+            "job_wall_hours": (time.perf_counter() - t0) / 3600.0,
         }
+        if stop is not None:
+            result.update(_stop_columns(stop, settings))
         return result
 
     rec = run_stage("md", formulation.id, out, compute,
@@ -279,6 +330,26 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
     if rec.ok and work_dir.exists():
         shutil.rmtree(work_dir, ignore_errors=True)
     return rec
+
+
+def _run_tag(seed: int, kind: str) -> str:
+    return f"seed{seed}" if kind == "random" else f"{kind}_seed{seed}"
+
+
+def _stop_columns(stop: dict, settings: MDSettings) -> dict:
+    """The run-until-decided columns of solvation.csv, and the full decision for the record."""
+    ref = stop.get("reference") or {}
+    return {
+        "decision": stop, "starts": ",".join(_run_tag(s, k) for s, k in settings.runs),
+        "ns_per_start": stop["production_ps"] / 1000.0, "criterion": stop["criterion"],
+        "decision_threshold": stop["threshold"],
+        "anion_cn_lo": stop["interval"]["lo"], "anion_cn_hi": stop["interval"]["hi"],
+        "reference_formulation": ref.get("formulation"),
+        "reference_anion_cn_lo": (ref.get("interval") or {}).get("lo"),
+        "reference_anion_cn_hi": (ref.get("interval") or {}).get("hi"),
+        "judged_lo": stop["judged_interval"]["lo"], "judged_hi": stop["judged_interval"]["hi"],
+        "stop_status": stop["status"], "stop_reason": stop["reason"],
+    }
 
 
 # ----------------------------------------------------------------------------- neat liquid

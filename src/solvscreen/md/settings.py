@@ -2,27 +2,38 @@
 
 Presets (``md.preset``); every number is a setting of :class:`MDSettings`:
 
-============  ============  ==============  ==============  =======  ======================
-preset        target atoms  equilibration   production      seeds    meant for
-============  ============  ==============  ==============  =======  ======================
-smoke         1,500         10 ps (+5 hot)  20 ps           1        CI: the pipeline works
-screening     4,000         1 ns (+50 hot)  2 ns            1        ranking formulations
-production    6,500         5 ns (+100 hot) 20 ns           2        numbers to report
-============  ============  ==============  ==============  =======  ======================
+============  =====  ==========  ==================  ==========================  =========================
+preset        atoms  step        starts              production                  meant for
+============  =====  ==========  ==================  ==========================  =========================
+smoke         1,500  2 fs        1 (random, 400 K)   20 ps                       CI: the pipeline works
+screening     1,500  4 fs HMR    2 (aggregated,      50-ps chunks until decided  a 2-core workstation:
+                                 dispersed) + DME    (>= 100 ps, cap 1 ns)       ~1 CPU-h when clear-cut
+                                 reference
+production    6,500  4 fs HMR    2 + DME reference   0.5-ns chunks until decided GPU or cluster
+                                                     (>= 2 ns, cap 20 ns)
+============  =====  ==========  ==================  ==========================  =========================
 
-"hot" is an NVT stretch at ``anneal_temperature_K`` (400 K) after minimization that
-scrambles the Packmol start (ions start far apart from each other in a Packmol box, and
-ion pairing at 298 K takes hundreds of ps to develop from there). Speed, one CPU thread
-(measured, shared/reference/measured_facts.md): ~23 ns/day at 1.6k atoms, ~5 ns/day at
-6.5k atoms, so *smoke* takes ~2 min on one core, *screening* ~1 day on one core (hours on
-a GPU) and *production* is GPU/cluster work. Short runs rank formulations; they do not
-converge speciation (independent starts of 1 M KFSI/DME differ by ~0.15 in anion CN).
+*smoke* keeps the old protocol (one Packmol start scrambled by ``anneal_ps`` at 400 K,
+fixed production). *screening* and *production* run until decided
+(:mod:`solvscreen.md.decide`): two starts that bracket the equilibrium ion pairing from
+both sides (``aggregated``: the ions packed together in a salt-dense region, anion CN per
+K+ above any equilibrium value; ``dispersed``: no ion within 4 A of another, CN 0), run in
+chunks; after each chunk the anion CN interval spanned by both starts is compared with the
+decision threshold (absolute, or against the same salt at the same concentration in a
+conventional solvent, ``reference_solvent``, run by the same protocol: a difference in
+which the force field's overall ion-pairing bias cancels), and the run stops when the
+interval clears it (decided), when even an optimistic projection cannot clear it before
+the cap (undecided), or at the cap.
+
+Speed (bench/bench_md.py, measured): 1.5k atoms ~28 ns/day at 2 fs, ~47 ns/day at 4 fs
+with hydrogen mass repartitioning (one CPU thread; README "Molecular dynamics").
 
 Physical settings shared by all presets: GAFF2 + AM1-BCC (antechamber ``-j 5``),
 Joung-Cheatham ions (TIP3P set), ion charges scaled by ``charge_scale`` (0.8: ECC,
 Leontyev & Stuchebrukhov, Phys. Chem. Chem. Phys. 2011, 13, 2613), PME with a 1.0 nm
-real-space cutoff, bonds to H constrained, 2 fs steps, Langevin middle integrator
-(1/ps friction) at 298.15 K, Monte Carlo barostat at 1 bar every 25 steps.
+real-space cutoff, bonds to H constrained, Langevin middle integrator (1/ps friction) at
+298.15 K, Monte Carlo barostat at 1 bar every 25 steps. ``hydrogen_mass_amu`` (3.024 amu
+in screening and production) repartitions hydrogen mass for the 4 fs step.
 """
 
 from __future__ import annotations
@@ -35,7 +46,13 @@ from dataclasses import asdict, dataclass
 from ..errors import InputError, ValidationError
 
 PRESETS = ("smoke", "screening", "production")
+STARTS = ("random", "aggregated", "dispersed")
 PLATFORMS = ("auto", "CUDA", "OpenCL", "CPU", "Reference")
+
+#: Hydrogen mass (amu) under hydrogen mass repartitioning: 3.024 amu is the value of
+#: Hopkins, Le Grand, Walker & Roitberg, J. Chem. Theory Comput. 2015, 11, 1864 (4 fs with
+#: bonds to H constrained); OpenMM's ``hydrogenMass`` takes it from the bonded heavy atom.
+HMR_MASS_AMU = 3.024
 
 JC_CATIONS = ("K+", "Li+", "Na+")
 """Cations with Joung-Cheatham parameters (frcmod.ionsjc_tip3p)."""
@@ -72,6 +89,21 @@ class MDSettings:
     rdf_bin_A: float = 0.05
     platform: str = "auto"  # auto = CUDA, then OpenCL, then CPU
     threads: int = 1  # CPU platform threads
+    hydrogen_mass_amu: float | None = None  # HMR (OpenMM hydrogenMass); None = natural masses
+    # ---- run until decided (screening, production): see solvscreen.md.decide
+    starts: tuple[str, ...] = ("random",)  # start kinds, one trajectory each per seed
+    stop_rule: bool = False  # production in chunks until decided; production_ps is then the cap
+    min_production_ps: float = 0.0  # no decision before this much production per start
+    decision_z: float = 2.0  # interval half-width in block standard errors (~95 %)
+    decision_window: float = 0.5  # the decision reads the last half of each start's production
+    reference_solvent: str | None = None  # same salt and concentration in this solvent (e.g. DME)
+    # a reference run stops when its CN interval is this narrow (half the excess threshold
+    # md_reference_anion_cn_excess_min, 0.5), or at the cap; None: at the minimum production (its
+    # bracketing interval, however wide, still bounds the reference value: decisions against it
+    # are conservative, and a clear-cut formulation does not wait for a precise reference)
+    reference_halfwidth: float | None = 0.25
+    expected_ns_per_day: float = 40.0  # planning speed of one start on the preset's machine (SLURM runtime)
+    gpu: bool = False  # SLURM: ask for one GPU per MD job
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS and not self.preset.startswith("custom"):
@@ -87,6 +119,24 @@ class MDSettings:
         if not self.seeds:
             raise InputError("md.seeds: at least one seed")
         object.__setattr__(self, "seeds", tuple(int(s) for s in self.seeds))
+        object.__setattr__(self, "starts", tuple(self.starts))
+        bad = [k for k in self.starts if k not in STARTS]
+        if bad or not self.starts:
+            raise InputError(f"md.starts: {bad or 'none'}: each start is one of {', '.join(STARTS)}")
+        if self.stop_rule and len(self.runs) < 2:
+            raise InputError("md.stop_rule needs at least two independent starts (md.starts x md.seeds)")
+        if self.hydrogen_mass_amu is not None and not 1.0 <= self.hydrogen_mass_amu <= 4.5:
+            raise InputError(f"md.hydrogen_mass_amu: {self.hydrogen_mass_amu} outside 1-4.5 amu")
+        if self.timestep_fs > 2.5 and not self.hydrogen_mass_amu:
+            raise InputError(f"md.timestep_fs {self.timestep_fs} fs needs hydrogen mass repartitioning "
+                             "(md.hydrogen_mass_amu)")
+        if not 0 < self.decision_window <= 1:
+            raise InputError("md.decision_window must be in (0, 1]")
+
+    @property
+    def runs(self) -> list[tuple[int, str]]:
+        """(seed, start kind) of every independent trajectory."""
+        return [(seed, kind) for seed in self.seeds for kind in self.starts]
 
     @property
     def steps_per_ps(self) -> int:
@@ -101,7 +151,10 @@ class MDSettings:
         """Hash of what decides a trajectory (not platform/threads): a checkpoint is only
         resumed by a run with the same hash."""
         d = self.to_dict()
-        for k in ("platform", "threads", "n_blocks", "rdf_range_A", "rdf_bin_A", "preset", "seeds"):
+        # the production length is not physics: a longer run continues a shorter one
+        for k in ("platform", "threads", "n_blocks", "rdf_range_A", "rdf_bin_A", "preset", "seeds", "starts",
+                  "production_ps", "stop_rule", "min_production_ps", "decision_z", "decision_window",
+                  "reference_solvent", "reference_halfwidth", "expected_ns_per_day", "gpu"):
             d.pop(k)
         d["seed"] = seed
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
@@ -110,10 +163,17 @@ class MDSettings:
 _PRESET_VALUES: dict[str, dict] = {
     "smoke": dict(target_atoms=1500, anneal_ps=5.0, equilibration_ps=10.0, production_ps=20.0,
                   seeds=(1,), frame_interval_ps=0.5, chunk_ps=5.0),
-    "screening": dict(target_atoms=4000, anneal_ps=50.0, equilibration_ps=1000.0, production_ps=2000.0,
-                      seeds=(1,), frame_interval_ps=2.0, chunk_ps=100.0),
-    "production": dict(target_atoms=6500, anneal_ps=100.0, equilibration_ps=5000.0, production_ps=20000.0,
-                       seeds=(1, 2), frame_interval_ps=5.0, chunk_ps=500.0),
+    # 2-core workstation: a clear-cut formulation decides at min_production_ps (2 starts x
+    # (50 + 100) ps + the same for its reference = 600 ps at ~40 ns/day per start on one
+    # thread = ~0.4 CPU-h); a borderline one runs to the cap (2 x 1.05 ns + reference, <= 6 CPU-h)
+    "screening": dict(target_atoms=1500, anneal_ps=0.0, equilibration_ps=50.0, production_ps=1000.0,
+                      seeds=(1,), starts=("aggregated", "dispersed"), stop_rule=True, min_production_ps=100.0,
+                      frame_interval_ps=1.0, chunk_ps=50.0, timestep_fs=4.0, hydrogen_mass_amu=HMR_MASS_AMU,
+                      reference_solvent="DME", reference_halfwidth=None, expected_ns_per_day=40.0),
+    "production": dict(target_atoms=6500, anneal_ps=0.0, equilibration_ps=500.0, production_ps=20000.0,
+                       seeds=(1,), starts=("aggregated", "dispersed"), stop_rule=True, min_production_ps=2000.0,
+                       frame_interval_ps=5.0, chunk_ps=500.0, timestep_fs=4.0, hydrogen_mass_amu=HMR_MASS_AMU,
+                       reference_solvent="DME", expected_ns_per_day=200.0, gpu=True),
 }
 
 CONFIG_KEYS = ("preset", "formulations", "charge_scale", "platform", "threads", "overrides")
@@ -138,6 +198,13 @@ def _coerce(key: str, value, default):
     to the type of the setting (a clear error when they do not convert)."""
     if not isinstance(value, str) or isinstance(default, str):
         return value
+    if default is None:  # optional numbers (hydrogen_mass_amu): a number or "none"
+        if value.lower() in ("none", "null", ""):
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            return value
     try:
         if isinstance(default, bool):
             if value.lower() not in ("true", "false"):
@@ -150,7 +217,8 @@ def _coerce(key: str, value, default):
         if isinstance(default, tuple):
             import yaml
 
-            return tuple(int(x) for x in yaml.safe_load(value))
+            items = yaml.safe_load(value)
+            return tuple(int(x) for x in items) if key == "seeds" else tuple(str(x) for x in items)
     except (ValueError, TypeError) as exc:
         raise InputError(f"md.overrides.{key}: {value!r} is not a {type(default).__name__}") from exc
     return value
@@ -167,10 +235,13 @@ def settings_from_config(md: dict | None) -> MDSettings:
 
 
 def selected_formulations(md: dict | None, formulation_ids: list[str]) -> list[str]:
-    """Formulation ids the ``md`` section switches MD on for (none by default)."""
+    """Formulation ids the ``md`` section switches MD on for (none by default; ``undecided``:
+    none known before the descriptor-only classification, see :func:`undecided_formulations`)."""
     sel = (md or {}).get("formulations", [])
     if sel == "all":
         return list(formulation_ids)
+    if sel == "undecided":
+        return []
     return [f for f in formulation_ids if f in set(sel or [])]
 
 
@@ -200,9 +271,11 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
             errors.append(ValidationError(f"md: {exc}", source="config"))
     by_id = {f.id: f for f in formulations}
     sel = md.get("formulations", [])
+    if sel == "undecided":
+        sel = "all"  # every formulation may turn out undecided
     if sel != "all":
         if not isinstance(sel, list):
-            errors.append(ValidationError(f"md.formulations: expected 'all' or a list of formulation ids, "
+            errors.append(ValidationError(f"md.formulations: expected 'all', 'undecided' or a list of formulation ids, "
                                           f"got {sel!r}", source="config"))
             sel = []
         for i, fid in enumerate(sel):
@@ -222,14 +295,29 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
     return errors
 
 
-# Cluster time limit per MD job (minutes, first attempt) for profiles/slurm: the preset's
-# simulated time (all seeds) at 100 ns/day, a conservative GPU speed for 4-6.5k atoms
-# with OpenMM (CPU, one thread: ~5-20 ns/day, see bench/bench_md.py), times 2, at least
-# 30 min. A job that hits the limit is resubmitted (retries) and resumes from its checkpoint.
-RUNTIME_NS_PER_DAY = 100.0
+def undecided_formulations(classification_csv) -> list[str]:
+    """Formulation ids a (descriptor-only) classification table leaves with more than one class."""
+    import csv
+    from pathlib import Path
+
+    with Path(classification_csv).open(newline="") as fh:
+        return [r["id"] for r in csv.DictReader(fh)
+                if r.get("origin", "table") == "table" and "|" in (r.get("label") or "")]
 
 
+# Cluster time limit per MD job (minutes, first attempt) for profiles/slurm, from the preset:
+# the most simulated time one job can need (all starts to the cap, equilibration included,
+# at the preset's planning speed ``expected_ns_per_day`` per start, run one after the other),
+# times 2, at least 30 min. A job that hits the limit is resubmitted (retries) and resumes
+# from its checkpoint. ``gpu``: the job asks for one GPU.
 def runtime_minutes(name: str) -> int:
     s = preset(name)
-    ns = (s.anneal_ps + s.equilibration_ps + s.production_ps) * len(s.seeds) / 1000.0
-    return int(max(30, round(2 * ns / RUNTIME_NS_PER_DAY * 24 * 60)))
+    ns = (s.anneal_ps + s.equilibration_ps * (1 + 0.5 * s.max_equilibration_extensions) + s.production_ps) \
+        * len(s.runs) / 1000.0
+    return int(max(30, round(2 * ns / s.expected_ns_per_day * 24 * 60)))
+
+
+def slurm_resources(name: str) -> dict:
+    """SLURM resources of one MD job of preset ``name`` (runtime in minutes, gpu count)."""
+    s = preset(name)
+    return {"runtime": runtime_minutes(name), "gpu": 1 if s.gpu else 0, "mem_mb": 4000}

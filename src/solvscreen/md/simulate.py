@@ -149,8 +149,13 @@ def plateau_check(series: list[float], rel_tol: float) -> dict:
             "relative_change": float(rel), "tolerance": rel_tol, "n": len(x)}
 
 
-def simulate(system, topology, positions, settings: MDSettings, seed: int, workdir: str | Path) -> SimulationResult:
-    """Run (or continue) the protocol in ``workdir``; see the module docstring."""
+def simulate(system, topology, positions, settings: MDSettings, seed: int, workdir: str | Path, *,
+             production_ps: float | None = None) -> SimulationResult:
+    """Run (or continue) the protocol in ``workdir``; see the module docstring.
+
+    ``production_ps``: production length to reach (default ``settings.production_ps``). A
+    finished run called again with a longer one continues its production from the last
+    checkpoint (the run-until-decided loop extends a run chunk by chunk this way)."""
     import openmm
     import openmm.app as app
     import openmm.unit as u
@@ -224,6 +229,8 @@ def simulate(system, topology, positions, settings: MDSettings, seed: int, workd
         state["sim"] = sim
         return sim
 
+    prod_target_ps = settings.production_ps if production_ps is None else production_ps
+
     # 1. minimize
     if prog.phase == "minimize":
         sim = make_sim("minimize")
@@ -233,7 +240,9 @@ def simulate(system, topology, positions, settings: MDSettings, seed: int, workd
         if not np.isfinite(e):
             raise CalculationFailed(f"minimization gave a non-finite energy ({e})", error_type="md_unstable")
         prog.minimized_energy_kJ_per_mol = e
-        sim.context.setVelocitiesToTemperature(settings.anneal_temperature_K * u.kelvin, seed)
+        # no hot stretch (a designed start such as the aggregated or dispersed one): start at T
+        t_start = settings.anneal_temperature_K if settings.anneal_ps > 0 else settings.temperature_K
+        sim.context.setVelocitiesToTemperature(t_start * u.kelvin, seed)
         prog.phase, prog.phase_steps = "anneal", 0
         state["carried"] = sim.context.getState(getPositions=True, getVelocities=True)
 
@@ -283,7 +292,9 @@ def simulate(system, topology, positions, settings: MDSettings, seed: int, workd
             state["carried"] = None
 
     # 4. production
-    prod_steps = int(round(settings.production_ps * spp))
+    prod_steps = int(round(prod_target_ps * spp))
+    if prog.phase == "done" and prog.phase_steps < prod_steps:
+        prog.phase = "produce"  # extend a finished production (state continues from its checkpoint)
     writer = {}
 
     def prod_frame(sim, dt, n):
@@ -327,7 +338,8 @@ def simulate(system, topology, positions, settings: MDSettings, seed: int, workd
         frames=[str(workdir / c) for c in prog.chunks], frame_interval_ps=frame_steps / spp,
         prod_density_g_per_mL=list(prog.prod_density), equil_density_g_per_mL=list(prog.equil_density),
         density_plateau=bool(prog.plateau.get("ok", False)), plateau=dict(prog.plateau),
-        equilibration_ps_done=prog.equilibration_steps_total / spp, production_ps_done=prod_steps / spp,
+        equilibration_ps_done=prog.equilibration_steps_total / spp, production_ps_done=prog.phase_steps / spp
+        if prog.phase == "done" else 0.0,
         ns_per_day=ns_day, wall_s=round(prog.total_wall_s + (time.perf_counter() - t_mark[0]), 2),
         resumed=prog.resumed, minimized_energy_kJ_per_mol=prog.minimized_energy_kJ_per_mol,
         n_atoms=system.getNumParticles(),

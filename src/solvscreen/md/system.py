@@ -38,6 +38,11 @@ def _pdb_line(i: int, name: str, resname: str, resid: int, xyz, element: str) ->
             f"{xyz[0]:8.3f}{xyz[1]:8.3f}{xyz[2]:8.3f}  1.00  0.00          {element:>2}")
 
 
+def resname_of(k: int, smiles: str, params: MoleculeParams | None) -> str:
+    """Residue (and tleap unit) name of species number ``k`` of a box."""
+    return ion_parameters(smiles).name if params is None else f"S{k:02d}"
+
+
 def write_templates(species: list[tuple[str, str, str, MoleculeParams | None]], workdir: Path) -> list[SpeciesTemplate]:
     """One single-molecule PDB per species with tleap-compatible residue/atom names.
 
@@ -49,9 +54,10 @@ def write_templates(species: list[tuple[str, str, str, MoleculeParams | None]], 
             if not is_monatomic_ion(smiles):
                 raise CalculationFailed(f"{name}: no parameters", error_type="typing")
             ion = ion_parameters(smiles)
-            resname, lines, charge = ion.name, [_pdb_line(1, ion.name, ion.name, 1, (0, 0, 0), ion.element)], ion.charge
+            resname = resname_of(k, smiles, params)
+            lines, charge = [_pdb_line(1, resname, resname, 1, (0, 0, 0), ion.element)], ion.charge
         else:
-            resname = f"S{k:02d}"
+            resname = resname_of(k, smiles, params)
             atoms = read_mol2_atoms(params.mol2_path)
             lines = [_pdb_line(i + 1, a[0], resname, 1, a[1:4], el)
                      for i, (a, el) in enumerate(zip(atoms, params.elements))]
@@ -91,16 +97,22 @@ def run_tleap(templates: list[SpeciesTemplate], packed_pdb: Path, edge_A: float,
 
 
 def build_system(prmtop: Path, inpcrd: Path, *, cutoff_nm: float, charge_scale: float,
-                 ion_resnames: set[str]):
-    """(openmm System, Topology, positions, box vectors) with the ion charges scaled."""
+                 ion_resnames: set[str], hydrogen_mass_amu: float | None = None):
+    """(openmm System, Topology, positions, box vectors) with the ion charges scaled.
+
+    ``hydrogen_mass_amu``: hydrogen mass repartitioning (OpenMM ``hydrogenMass``: each H gets
+    this mass, taken from the heavy atom it is bonded to; total mass unchanged), the basis of
+    4 fs steps with bonds to H constrained (Hopkins et al., J. Chem. Theory Comput. 2015, 11,
+    1864). None = natural masses."""
     import openmm
     import openmm.app as app
     import openmm.unit as u
 
     top = app.AmberPrmtopFile(str(prmtop))
     crd = app.AmberInpcrdFile(str(inpcrd))
+    hmr = {"hydrogenMass": hydrogen_mass_amu * u.amu} if hydrogen_mass_amu else {}
     system = top.createSystem(nonbondedMethod=app.PME, nonbondedCutoff=cutoff_nm * u.nanometer,
-                              constraints=app.HBonds, rigidWater=True, ewaldErrorTolerance=5e-4)
+                              constraints=app.HBonds, rigidWater=True, ewaldErrorTolerance=5e-4, **hmr)
     ion_atoms = {a.index for a in top.topology.atoms() if a.residue.name in ion_resnames}
     nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
     # mol2/prmtop charges are rounded (6 decimals): spread each residue's rounding residual
