@@ -99,7 +99,8 @@ MAX_SALT_MASS_G_PER_L = 2000.0
 #: other components are the additives. Values like 1e-300 are typos.
 RATIO_RANGE = (1e-3, 1e3)
 
-LIBRARY_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name", "density_g_per_mL", "density_source")
+LIBRARY_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name", "density_g_per_mL", "density_source",
+                   "dielectric_constant", "dielectric_source")
 LIBRARY_REQUIRED = ("name", "smiles")
 FORMULATION_COLUMNS = ("id", "salt", "concentration_mol_per_L", "components", "ratio_basis",
                        "reported_class", "ratio_reported", "source", "set")
@@ -151,6 +152,10 @@ class Molecule:
     cation: str | None = None
     anion: str | None = None
     n_atoms: int = 0  # atoms with explicit hydrogens (the size guard ``max_atoms`` counts these)
+    #: liquids: static dielectric constant at ~25 °C and its source (optional; the solvation stage
+    #: estimates one, stating how, where it is missing)
+    dielectric_constant: float | None = None
+    dielectric_source: str = ""
 
     @property
     def is_liquid(self) -> bool:
@@ -465,6 +470,8 @@ def _parse_molecule_row(row: _Row, src: str) -> _Candidate:
         "full_name": c.get("full_name") or None,
         "density_g_per_mL": _number(c.get("density_g_per_mL", "")),
         "density_source": c.get("density_source") or None,
+        "dielectric_constant": _number(c.get("dielectric_constant", "")),
+        "dielectric_source": c.get("dielectric_source") or None,
     }
     cand = _Candidate(row, src, record)
     for reason in _row_schema_errors("molecule", record):
@@ -472,6 +479,7 @@ def _parse_molecule_row(row: _Row, src: str) -> _Candidate:
     if record["smiles"]:
         _check_structure(cand)
     _check_density(cand)
+    _check_dielectric(cand)
     return cand
 
 
@@ -547,6 +555,16 @@ def _check_density(cand: _Candidate) -> None:
     if not cand.record["density_source"]:
         cand.fail("density_source is empty: name where the density comes from (handbook, supplier data "
                   "sheet) or write 'estimate'")
+
+
+def _check_dielectric(cand: _Candidate) -> None:
+    eps = cand.record["dielectric_constant"]
+    if not isinstance(eps, float):
+        return  # empty, or not a number (reported by the row schema)
+    if cand.kind not in LIQUID_KINDS:
+        cand.fail(f"dielectric_constant is only used for solvents and diluents, not for kind {cand.kind}; leave it empty")
+    if not cand.record["dielectric_source"]:
+        cand.fail("dielectric_source is empty: name where the dielectric constant comes from")
 
 
 def _load_library(paths: list[PathLike]) -> tuple[Library, list[ValidationError], set[str]]:
@@ -640,6 +658,8 @@ def _to_molecule(c: _Candidate) -> Molecule:
         cation=r.get("cation"),
         anion=r.get("anion"),
         n_atoms=c.mol.GetNumAtoms(),
+        dielectric_constant=r.get("dielectric_constant"),
+        dielectric_source=r.get("dielectric_source") or "",
     )
 
 

@@ -146,8 +146,9 @@ def md_value(row: dict | None, column: str) -> tuple[float | None, float]:
     return _num(row.get(column)), _num(row.get(column + "_err")) or 0.0
 
 
-def read_evidence(descriptors, binding, shells, *, dft=None, solvation=None, coordination=None) -> Evidence:
-    tables = ResultTables.load(descriptors, binding, shells)
+def read_evidence(descriptors, binding, shells, *, dft=None, solvation=None, coordination=None,
+                  solvating_power=None) -> Evidence:
+    tables = ResultTables.load(descriptors, binding, shells, solvating_power)
     opt = {k: (p if p and Path(p).is_file() else None)
            for k, p in (("dft", dft), ("solvation", solvation), ("coordination", coordination))}
     for k, p in (("dft", dft), ("solvation", solvation), ("coordination", coordination)):
