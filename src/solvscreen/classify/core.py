@@ -414,6 +414,12 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     outcomes: dict[str, list[str]] = {}
     comp_reasons: dict[tuple, list[Reason]] = {}
     band = reference_band(evidence.tables, cation, s.solvating_power_references)
+    blend_gfn2 = len([r for r in roles if r.evidence != "composition"]) > 1 and any(
+        r.evidence in ("gfn2", "calibrated_gfn2") for r in roles)
+    if blend_gfn2:
+        reasons.append(Reason("note", "blend", "a blend whose roles rest on 1:1 GFN2-xTB binding: a solvating power "
+                              "at or above the references' does not close the anion predicate (1:1 binding does not "
+                              "recognize non-fluorinated antisolvents such as DBE or 1,4-dioxane as diluents)"))
     sp_decisions: dict[tuple, tuple] = {}
     all_dil_skipped = False
     open_anion = open_donors = False  # did descriptors leave the anion / the donor count open?
@@ -441,7 +447,10 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             if md_anion is not None or anion_cn is not None:
                 rich_options = [md_anion] if md_anion is not None else [False, True]
             else:  # composition and solvating power (classify.solvating)
-                rich_options, opened = anion_options(few, hce, bool(dil), sp_decisions[key][0])
+                weak = sp_decisions[key][0]
+                if weak is False and blend_gfn2:  # an unrecognized antisolvent could still be a diluent
+                    weak = None
+                rich_options, opened = anion_options(few, hce, bool(dil), weak)
                 open_anion = open_anion or opened
             for rich in rich_options:
                 k = decide(rich, bool(dil), hce)

@@ -7,7 +7,7 @@ Steps (all in the candidate's own dielectric continuum, GFN2-xTB, quasi-RRHO, 29
   the free molecule at 1 M (from 1 atm) and then at its concentration in its neat liquid
   ``[L]`` (``RT ln[L]``, :func:`thermo.neat_liquid_term`); clusters at 1 M;
 - the stop: after step n when ``dG_n > 0`` (the shell is saturated at n-1), when the lowest
-  M+(L)n has the cation's target coordination number of donor atoms (K+ 6), at ``max_n``,
+  M+(L)n has the cation's target coordination number of O/N/S/Cl donor atoms (K+ 6), at ``max_n``,
   or when M+(L)n+1 would exceed ``max_atoms``. The last step computed is ``n_last``;
 - ``dG_anion``: M+(L)n_last-1 + A- -> M+(L)n_last-1 A- with the anion at 1 M: the anion
   taking the last site instead of the n_last-th solvent molecule. The anion wins the last
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from rdkit import Chem
 
-from ..complexes import BindingSettings, CationSpec, Fragment
+from ..complexes import HARD_DONORS, BindingSettings, CationSpec, Fragment, donor_atoms
 from ..complexes.shells import Arrangement
 from ..engine import Engine
 from ..optimize import optimize
@@ -149,6 +149,21 @@ class SolvationResult(StageResult):
     definition: str = SIGN
 
 
+def hard_coordination(m: Minimum, cation: CationSpec, binding: BindingSettings) -> int:
+    """O, N, S and Cl donor atoms within ``denticity_factor`` x the ideal distance of the cation.
+    F contacts do not complete a shell: GFN2-xTB binds K+ to C-F nearly as strongly as to ether O
+    while MD finds fluoroethers depleted from the K+ shell (README, Classification)."""
+    k, count = 0, 0
+    for f in m.members:
+        xyz = m.positions_A[k:k + len(f.numbers)] - m.positions_A[-1]
+        for d in donor_atoms(f.mol):
+            if d.element in HARD_DONORS and np.linalg.norm(xyz[d.index]) <= (
+                    binding.denticity_factor * cation.ideal_distance(d.element)):
+                count += 1
+        k += len(f.numbers)
+    return count
+
+
 def _step_spread(new: list[Minimum], old: list[Minimum]) -> float:
     """Largest change of a step's dG when the second-lowest minimum of either cluster replaces the lowest."""
     out = 0.0
@@ -207,14 +222,15 @@ def stepwise_solvation(engine: Engine, cation: CationSpec, chelate: Fragment, mo
         _with_free_energies(engine, minima, cation.charge, s)
         layers[n] = minima
         dg = minima[0].G_kcal - layers[n - 1][0].G_kcal - free_ligand.G_kcal - ss - rt_ln_l
-        cn = int(minima[0].info.get("coordination_number", 0))
+        cn = hard_coordination(minima[0], cation, binding)
         steps.append(Step(n, dg, _step_spread(minima, layers[n - 1]), {
             "coordination_number": cn, "search": search.log,
             "minima": [m.summary(minima[0].energy_Eh) for m in minima]}))
         if dg > 0:
             stop = f"dG_{n} > 0: the shell is saturated at n = {n - 1}"
         elif cn >= target:
-            stop = f"the lowest M+(L){n} has {cn} donor atoms within the bonding cutoff >= target CN {target}"
+            stop = (f"the lowest M+(L){n} has {cn} O/N/S/Cl donor atoms within the bonding cutoff >= target CN "
+                    f"{target}")
         elif n >= s.max_n:
             stop = f"max_n = {s.max_n} reached (cost cap; the shell may take more molecules)"
         elif (n + 1) * lig_atoms + 1 > s.max_atoms:
