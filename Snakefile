@@ -43,6 +43,7 @@ TARGETS = []
 include: "workflows/rules/common.smk"
 include: "workflows/rules/descriptors.smk"
 include: "workflows/rules/binding.smk"
+include: "workflows/rules/solvation.smk"
 include: "workflows/rules/classify.smk"
 include: "workflows/rules/md.smk"
 include: "workflows/rules/dft.smk"

@@ -5,7 +5,7 @@
 Inputs
 ------
 per-job compute     `timings.wall_s` of the records a finished run left in a results directory
-                    (structures/, properties/, ion_pairs/, binding/, shells/), per rule; jobs
+                    (structures/, properties/, ion_pairs/, binding/, solvation/), per rule; jobs
                     per candidate = records of the rule / structure records
 scheduler overhead  seconds from `sbatch` to the job seen COMPLETED, for a trivial job:
                     measured on the running cluster (sequential probe jobs) unless
@@ -19,10 +19,10 @@ status polling      the SLURM plugin notices a finished job at its next status c
 Model
 -----
 Grouped (profiles/slurm): one SLURM job per `--group-size` components, where a component
-is a molecule's structure + properties (stage 1) or a ligand-cation pair's binding + shell
+is a molecule's structure + properties (stage 1) or a ligand-cation pair's binding + solvation
 (stage 2); a group runs its members one after another (the job step is serial), each
 member paying the launch overhead. Ungrouped: one SLURM job per xTB job; a chain
-structure -> binding -> shell is 3 dependent submissions. At most `--jobs` SLURM jobs at a
+structure -> binding -> solvation is 3 dependent submissions. At most `--jobs` SLURM jobs at a
 time (profile: 100), and the cluster is assumed to have that many free slots: a level of
 S submissions takes ceil(S / jobs) waves, each lasting until the plugin notices it is
 done. This ignores queue waits for a busy cluster, which hit every submission, i.e. hit
@@ -54,7 +54,7 @@ RULES = {  # dir: (rule, grouped stage, ungrouped level)
     "properties": ("properties", 1, 2),
     "ion_pairs": ("ion_pair", 1, 2),
     "binding": ("binding", 2, 2),
-    "shells": ("shell", 2, 3),
+    "solvation": ("solvation", 2, 3),
 }
 STAGE_COMPONENT_RULE = {1: "structure", 2: "binding"}  # one record of it = one component
 STAGE_NAMES = {1: "xtb_molecule", 2: "xtb_binding"}

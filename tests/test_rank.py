@@ -59,15 +59,15 @@ def test_donor_free():
 
 # ----------------------------------------------------------------------------- constructed tables
 # CONSTRUCTED numbers (not computed): name, kind, SMILES, LUMO_alpb eV, E_ox V, E_bind kcal/mol,
-# E_exchange kcal/mol. References: DME/DGM high LUMO (K-stable), EC/DMC/AN low (K-reduced).
+# solvating power kcal/mol (larger = holds K+ more strongly, a worse anion-rich shell). References: DME/DGM high LUMO (K-stable), EC/DMC/AN low (K-reduced).
 CONSTRUCTED = [
-    ("DME", "solvent", "COCCOC", 0.7, 7.7, -44.0, -106.0),
-    ("DGM", "solvent", "COCCOCCOC", -0.5, 7.2, -58.0, -98.0),
-    ("GX", "solvent", "COCCOCCOCCOC", 0.0, 8.5, -70.0, -110.0),  # a glyme better than DME on E_ox and shell
-    ("EC", "solvent", "O=C1OCCO1", -6.2, 9.4, -39.0, -108.0),
-    ("DMC", "solvent", "COC(=O)OC", -6.0, 9.2, -33.0, -119.0),
-    ("AN", "solvent", "CC#N", -5.4, 11.0, -35.0, -118.0),  # best E_ox and a good shell: rejected anyway
-    ("TMP", "solvent", "COP(=O)(OC)OC", -1.9, 9.0, -54.0, -110.0),  # between the references
+    ("DME", "solvent", "COCCOC", 0.7, 7.7, -44.0, 7.0),
+    ("DGM", "solvent", "COCCOCCOC", -0.5, 7.2, -58.0, 11.0),
+    ("GX", "solvent", "COCCOCCOCCOC", 0.0, 8.5, -70.0, 5.0),  # a glyme better than DME on E_ox and shell
+    ("EC", "solvent", "O=C1OCCO1", -6.2, 9.4, -39.0, 6.0),
+    ("DMC", "solvent", "COC(=O)OC", -6.0, 9.2, -33.0, 0.5),
+    ("AN", "solvent", "CC#N", -5.4, 11.0, -35.0, 1.0),  # best E_ox and a good shell: rejected anyway
+    ("TMP", "solvent", "COP(=O)(OC)OC", -1.9, 9.0, -54.0, 5.0),  # between the references
     ("HEX", "solvent", "CCCCCC", 3.0, 8.0, None, None),  # no donor atom, proposed as a solvent
     ("TTE", "diluent", "FC(F)C(F)(F)OCC(F)(F)C(F)F", -2.9, 9.4, -37.0, None),
     ("HFE", "diluent", "FC(F)(F)COCC(F)(F)F", -1.8, 9.2, -33.0, None),
@@ -76,19 +76,19 @@ FSI = ("FSI", "anion", "O=S(=O)(F)[N-]S(=O)(=O)F", -3.3, 5.2)
 
 
 def constructed_tables(rows=CONSTRUCTED) -> ResultTables:
-    desc, bind, shell = [], [], []
-    for name, kind, smi, lumo, eox, eb, ex in rows:
+    desc, bind, solv = [], [], []
+    for name, kind, smi, lumo, eox, eb, sp in rows:
         desc.append({"name": name, "kind": kind, "smiles": smi, "status": "ok", "lumo_alpb_eV": lumo,
                      "homo_alpb_eV": -eox - 3.0, "lumo_eV": lumo + 0.1, "homo_eV": -eox - 3.1, "E_ox_vs_K_V": eox})
         if eb is None:  # what the binding stage writes for a molecule with no donor
             bind.append({"name": name, "cation": "K+", "status": "failed", "failure_reason": "no donor atom"})
         else:
             bind.append({"name": name, "cation": "K+", "status": "ok", "E_bind_kcal_per_mol": eb})
-        if ex is not None:
-            shell.append({"name": name, "cation": "K+", "anion": "FSI", "status": "ok", "E_exchange_kcal_per_mol": ex})
+        if sp is not None:
+            solv.append({"name": name, "cation": "K+", "status": "ok", "solvating_power_kcal_per_mol": sp})
     desc.append({"name": FSI[0], "kind": "anion", "smiles": FSI[2], "status": "ok", "lumo_alpb_eV": FSI[3],
                  "lumo_eV": 0.1, "E_ox_vs_K_V": FSI[4]})
-    return ResultTables(descriptors=desc, binding=bind, shells=shell)
+    return ResultTables(descriptors=desc, binding=bind, solvating_power=solv)
 
 
 def liquids(rows=CONSTRUCTED):
@@ -132,7 +132,7 @@ def test_donor_free_and_fluorinated_liquids_are_not_ranked_as_solvents(ranked):
     assert ranked["TTE"].group == "diluent" and ranked["HFE"].group == "diluent"
     assert set(ranked["TTE"].objectives) == {"reductive_stability", "oxidative_stability", "non_coordination"}
     assert set(ranked["DME"].objectives) == {"reductive_stability", "oxidative_stability", "anion_rich_shell"}
-    assert ranked["DME"].objectives["anion_rich_shell"] == pytest.approx(106.0)
+    assert ranked["DME"].objectives["anion_rich_shell"] == pytest.approx(-7.0)
     row = ranked["HEX"].row()
     assert list(row) == RANKING_COLUMNS and row["k_metal"] == "stable"
 
@@ -199,9 +199,9 @@ def test_missing_references_and_missing_values():
     assert all(c.k_metal == "undecided" for c in by.values())
     assert "no K-reduced reference computed" in by["DME"].reasons[0]
     t = constructed_tables()
-    t.shells = [r for r in t.shells if r["name"] != "DGM"]
+    t.solvating_power = [r for r in t.solvating_power if r["name"] != "DGM"]
     by = {c.name: c for c in rank_candidates(t, liquids(), cation="K+", anion="FSI", dft_binding=[])}
-    assert by["DGM"].status == "failed" and "shell of DGM" in by["DGM"].failure_reason
+    assert by["DGM"].status == "failed" and "solvating power of DGM" in by["DGM"].failure_reason
     assert by["DGM"].rank is None and by["DME"].rank is not None
 
 

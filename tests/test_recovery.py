@@ -104,7 +104,7 @@ def test_readme_what_happens_table_names_tests_that_exist():
 SNAKEMAKE = shutil.which("snakemake")
 needs_snakemake = pytest.mark.skipif(SNAKEMAKE is None or not Path("/proc/self/cmdline").exists(),
                                      reason="snakemake or /proc is not available")
-TABLES = {"descriptors": ("name",), "binding": ("name", "cation", "kind"), "shells": ("name", "cation", "anion"),
+TABLES = {"descriptors": ("name",), "binding": ("name", "cation", "kind"), "solvating_power": ("name", "cation"),
           "classification": ("id",), "ranking": ("name",)}
 VOLATILE = {"structure_wall_s", "properties_wall_s", "wall_s", "xtb_s", "geometry_xyz", "record"}
 

@@ -387,7 +387,7 @@ def test_killed_job_still_yields_every_table_and_the_report(tmp_path):
     assert killed, "the DMC structure job was never seen running:\n" + out[-3000:]
     assert not (results / "structures" / "DMC" / "geometry.xyz").exists()
     assert proc.returncode == 0, out[-5000:]
-    for table in ("descriptors.csv", "binding.csv", "shells.csv", "classification.csv", "ranking.csv",
+    for table in ("descriptors.csv", "binding.csv", "solvating_power.csv", "classification.csv", "ranking.csv",
                   "report.html"):
         assert (results / table).is_file(), table
     desc = {r["name"]: r for r in csv.DictReader((results / "descriptors.csv").open())}

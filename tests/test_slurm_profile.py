@@ -94,7 +94,7 @@ def test_md_jobs_take_runtime_and_gpu_from_the_preset():
 
 def test_md_rules_are_never_grouped_with_xtb_jobs():
     groups = PROFILE["groups"]
-    xtb_groups = {groups[r] for r in ("structure", "properties", "ion_pair", "binding", "shell") if r in groups}
+    xtb_groups = {groups[r] for r in ("structure", "properties", "ion_pair", "binding", "solvation") if r in groups}
     assert "md_run" not in groups
     assert groups.get("md_params") not in xtb_groups
 
@@ -113,8 +113,8 @@ def test_groups_do_not_chain_the_whole_library_into_one_job():
     groups = PROFILE["groups"]
     if "binding" in groups:
         assert groups["binding"] != groups["structure"]
-    if "shell" in groups and "ion_pair" in groups:
-        assert groups["shell"] != groups["ion_pair"]
+    if "solvation" in groups and "ion_pair" in groups:
+        assert groups["solvation"] != groups["ion_pair"]
 
 
 def test_group_jobs_ask_for_the_cpus_they_use():

@@ -50,12 +50,12 @@ STANDIN = ROOT / "tests" / "slurm_workflow" / "Snakefile"
 MOLECULES = ("DME", "DMC", "FSI", "K+")  # what the tiny library computes
 # the tables of the xTB stages, i.e. of the jobs that go to SLURM (classification, ranking
 # and the report are local rules on these tables: not the cluster's business)
-TABLES = ("descriptors.csv", "binding.csv", "shells.csv")
+TABLES = ("descriptors.csv", "binding.csv", "solvating_power.csv")
 RUN_TIMEOUT = 360  # seconds for one snakemake run (80-190 s measured, idle to loaded machine)
 CMD_TIMEOUT = 30
 # record directory of each xTB rule (the tables' inputs): a record = one job of that rule
 RECORD_DIRS = {"structures": "structure", "properties": "properties", "binding": "binding",
-               "ion_pairs": "ion_pair", "shells": "shell"}
+               "ion_pairs": "ion_pair", "solvation": "solvation"}
 SUBMITTED = re.compile(r"^Job (\S+) has been submitted with SLURM jobid (\d+) \(log: (.+)\)\.$", re.M)
 RUN_ID = re.compile(r"^SLURM run ID: (\S+)$", re.M)
 ACTIVE = "PENDING,RUNNING,SUSPENDED,COMPLETING,CONFIGURING,REQUEUED,RESIZING"

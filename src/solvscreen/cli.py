@@ -271,7 +271,7 @@ def _stage_inputs(ns) -> tuple[dict, object, dict]:
     results = Path(ns.results or config["results"])
     library = load_library(ns.library or [config["library"], *config["extra_libraries"]])
     paths = {key: getattr(ns, key, None) or str(results / f"{key}.csv")
-             for key in ("descriptors", "binding", "shells")}
+             for key in ("descriptors", "binding", "shells", "solvating_power")}
     paths["results"] = results
     return config, library, paths
 
@@ -293,7 +293,8 @@ def cmd_classify(ns) -> int:
     settings = ClassificationSettings.from_dict(config.get("classification"))
     grid = GridSettings.from_dict(config.get("grid"))
     evidence = read_evidence(paths["descriptors"], paths["binding"], paths["shells"], dft=ns.dft_binding,
-                             solvation=ns.solvation, coordination=ns.coordination)
+                             solvation=ns.solvation, coordination=ns.coordination,
+                             solvating_power=paths["solvating_power"])
     res = paths["results"]
     out = run_classification(library, formulations, evidence, settings, grid,
                              out_csv=ns.out or res / "classification.csv",
@@ -336,7 +337,7 @@ def cmd_rank(ns) -> int:
     config, library, paths = _stage_inputs(ns)
     settings = RankingSettings.from_dict(config.get("ranking"))
     cs = ClassificationSettings.from_dict(config.get("classification"))
-    tables = ResultTables.load(paths["descriptors"], paths["binding"], paths["shells"])
+    tables = ResultTables.load(paths["descriptors"], paths["binding"], paths["shells"], paths["solvating_power"])
     _, cation, anion = _salt_ions(library, settings.salt)
     cands = rank_candidates(tables, candidates_from(tables, library), cation=cation, anion=anion,
                             settings=settings, classification=cs)
@@ -358,6 +359,7 @@ def cmd_report(ns) -> int:
     _, cation, anion = _salt_ions(library, ranking.salt)
     out = ns.out or res / "report.html"
     write_report(out, descriptors=paths["descriptors"], binding=paths["binding"], shells=paths["shells"],
+                 solvating_power=paths["solvating_power"],
                  classification=ns.classification or res / "classification.csv",
                  calibration=ns.calibration or res / "calibration.json",
                  ranking=ns.ranking or res / "ranking.csv", settings=settings, cation=cation, anion=anion,
@@ -369,7 +371,7 @@ def cmd_report(ns) -> int:
 # ----------------------------------------------------------------------------- parser
 # Stage packages that bring their own subcommands: each module has
 # ``add_parsers(sub, command)`` (``command`` is the registering decorator above).
-_SUBCOMMAND_MODULES = ("solvscreen.md.cli", "solvscreen.dft.cli")
+_SUBCOMMAND_MODULES = ("solvscreen.md.cli", "solvscreen.dft.cli", "solvscreen.solvation.cli")
 
 
 def _add_module_parsers(sub) -> None:
@@ -502,8 +504,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--settings", help=settings_help + "; its sections override the config's")
         p.add_argument("--results", help="results directory holding the stage tables (default: config 'results')")
         p.add_argument("--library", nargs="+", help="candidate tables (default: config library + extra_libraries)")
-        for key in ("descriptors", "binding", "shells"):
-            p.add_argument(f"--{key}", help=f"{key}.csv (default: <results>/{key}.csv)")
+        for key in ("descriptors", "binding", "shells", "solvating_power"):
+            p.add_argument(f"--{key.replace('_', '-')}", dest=key, help=f"{key}.csv (default: <results>/{key}.csv)")
 
     p = sub.add_parser("classify", help="classify formulations (table + screening grid) as LCE/HCE/LHCE/WSE; calibrate")
     stage_inputs(p)

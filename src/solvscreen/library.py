@@ -102,7 +102,8 @@ RATIO_RANGE = (1e-3, 1e3)
 #: no formulation of a table may, so that ids stay unique across both.
 GRID_ID_PREFIX = "grid-"
 
-LIBRARY_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name", "density_g_per_mL", "density_source")
+LIBRARY_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name", "density_g_per_mL", "density_source",
+                   "dielectric_constant", "dielectric_source")
 LIBRARY_REQUIRED = ("name", "smiles")
 FORMULATION_COLUMNS = ("id", "salt", "concentration_mol_per_L", "components", "ratio_basis",
                        "reported_class", "ratio_reported", "source", "set")
@@ -154,6 +155,10 @@ class Molecule:
     cation: str | None = None
     anion: str | None = None
     n_atoms: int = 0  # atoms with explicit hydrogens (the size guard ``max_atoms`` counts these)
+    #: liquids: static dielectric constant at ~25 °C and its source (optional; the solvation stage
+    #: estimates one, stating how, where it is missing)
+    dielectric_constant: float | None = None
+    dielectric_source: str = ""
 
     @property
     def is_liquid(self) -> bool:
@@ -468,6 +473,8 @@ def _parse_molecule_row(row: _Row, src: str) -> _Candidate:
         "full_name": c.get("full_name") or None,
         "density_g_per_mL": _number(c.get("density_g_per_mL", "")),
         "density_source": c.get("density_source") or None,
+        "dielectric_constant": _number(c.get("dielectric_constant", "")),
+        "dielectric_source": c.get("dielectric_source") or None,
     }
     cand = _Candidate(row, src, record)
     for reason in _row_schema_errors("molecule", record):
@@ -475,6 +482,7 @@ def _parse_molecule_row(row: _Row, src: str) -> _Candidate:
     if record["smiles"]:
         _check_structure(cand)
     _check_density(cand)
+    _check_dielectric(cand)
     return cand
 
 
@@ -552,6 +560,16 @@ def _check_density(cand: _Candidate) -> None:
     if not cand.record["density_source"]:
         cand.fail("density_source is empty: name where the density comes from (handbook, supplier data "
                   "sheet) or write 'estimate'")
+
+
+def _check_dielectric(cand: _Candidate) -> None:
+    eps = cand.record["dielectric_constant"]
+    if not isinstance(eps, float):
+        return  # empty, or not a number (reported by the row schema)
+    if cand.kind not in LIQUID_KINDS:
+        cand.fail(f"dielectric_constant is only used for solvents and diluents, not for kind {cand.kind}; leave it empty")
+    if not cand.record["dielectric_source"]:
+        cand.fail("dielectric_source is empty: name where the dielectric constant comes from")
 
 
 def _load_library(paths: list[PathLike]) -> tuple[Library, list[ValidationError], set[str]]:
@@ -645,6 +663,8 @@ def _to_molecule(c: _Candidate) -> Molecule:
         cation=r.get("cation"),
         anion=r.get("anion"),
         n_atoms=c.mol.GetNumAtoms(),
+        dielectric_constant=r.get("dielectric_constant"),
+        dielectric_source=r.get("dielectric_source") or "",
     )
 
 

@@ -20,6 +20,7 @@ class Plan:
     # pairs (every salt's own pair, and every binding cation with every exchange anion)
     exchange_anions: list[str] = field(default_factory=list)
     ion_pairs: list[tuple[str, str]] = field(default_factory=list)
+    solvation_anion: str = "FSI"  # the anion competing for the last site (solvation stage)
 
 
 def make_plan(config: dict, library, formulations) -> Plan:
@@ -43,6 +44,13 @@ def make_plan(config: dict, library, formulations) -> Plan:
             if ion and ion not in wanted:
                 wanted.append(ion)
     exchange = _exchange_anions(config, library)
+    solv_anion = library.resolve((config.get("solvation") or {}).get("anion", "FSI")).name
+    if library.molecules[solv_anion].kind != "anion":
+        from .errors import ValidationError
+
+        raise ValidationError(f"solvation.anion: {solv_anion!r} is not an anion", source="config")
+    if solv_anion not in exchange:
+        exchange.append(solv_anion)
     for a in exchange:
         if a not in wanted:
             wanted.append(a)
@@ -61,6 +69,7 @@ def make_plan(config: dict, library, formulations) -> Plan:
         salts=salts,
         exchange_anions=exchange,
         ion_pairs=list(dict.fromkeys(pairs)),
+        solvation_anion=solv_anion,
     )
 
 

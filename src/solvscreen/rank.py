@@ -27,9 +27,11 @@ objective            value                                 unit     default eps 
 reductive_stability  LUMO in ALPB (or gas phase, config)   eV       0.8          both
 oxidative_stability  E_ox vs K+/K (vertical IPEA1-xTB)     V        0.4          both
                      (or -HOMO in eV, config)
-anion_rich_shell     -E_exchange: K+(L)n + A- ->           kcal/mol 6.0          solvent
-                     K+(L)(n-1)A- + L; the anion enters
-                     the first shell (anion-derived SEI)
+anion_rich_shell     -solvating power (solvating_power.csv: kcal/mol 3.0          solvent
+                     -dG of the solvent step completing
+                     the K+ shell): a weaker hold leaves
+                     the last site to the anion (anion-
+                     derived SEI)
 non_coordination     E_bind (1:1; DFT E_bind_best when     kcal/mol 6.0          diluent
                      dft_binding.csv has a DFT or DFT-
                      calibrated value for every member;
@@ -40,7 +42,8 @@ non_coordination     E_bind (1:1; DFT E_bind_best when     kcal/mol 6.0         
 The eps are the resolution of each descriptor, not tuning knobs: for the two electronic
 objectives the largest change between conformers within 1 kcal/mol of the lowest one
 (``bench/bench_rank_resolution.py``: LUMO_alpb 0.79 eV (DME), E_ox 0.40 V (DEE)); for the
-binding energies GFN2-xTB's error in relative K+ binding (DEE over DME by 6-8 kcal/mol,
+binding energies GFN2-xTB's error in relative K+ binding; for the solvating power its stated
+uncertainty (method error 2 kcal/mol and the search spread, in quadrature: 2-3 kcal/mol) (DEE over DME by 6-8 kcal/mol,
 where DFT finds them alike; shared/reference/measured_facts.md).
 
 **Rank** within a group: K-metal verdict first (stable, undecided, reduced: a solvent the
@@ -104,7 +107,7 @@ class RankingSettings:
     k_metal_reduced_references: tuple[str, ...] = ("EC", "DMC", "AN")
     # resolution of each objective in its unit (module docstring; bench/bench_rank_resolution.py)
     resolution: tuple[tuple[str, float], ...] = (
-        ("reductive_stability", 0.8), ("oxidative_stability", 0.4), ("anion_rich_shell", 6.0),
+        ("reductive_stability", 0.8), ("oxidative_stability", 0.4), ("anion_rich_shell", 3.0),
         ("non_coordination", 6.0),
     )
 
@@ -183,7 +186,7 @@ class Candidate:
         for k in OBJECTIVES:
             out[f"scaled_{k}"] = self.scaled.get(k)
         for k in ("homo_eV", "lumo_eV", "orbital_levels", "E_ox_vs_K_V", "anion_lumo_eV",
-                  "E_bind_kcal_per_mol", "E_bind_source", "E_exchange_kcal_per_mol"):
+                  "E_bind_kcal_per_mol", "E_bind_source", "solvating_power_kcal_per_mol"):
             out[k] = d.get(k)
         out["reasons"] = "; ".join(self.reasons)
         out["smiles"] = self.smiles
@@ -339,7 +342,7 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         else:
             need["E_bind_kcal_per_mol"] = tables.binding_value(name, cation)
         if c.group == "solvent":
-            need["E_exchange_kcal_per_mol"] = tables.shell_value(name, cation, anion, "E_exchange_kcal_per_mol")
+            need["solvating_power_kcal_per_mol"] = tables.solvation_value(name, cation)
         c.descriptors.update({k: v.value for k, v in need.items()})
         c.descriptors.setdefault("E_bind_source", "GFN2-xTB")
         c.descriptors["anion_lumo_eV"] = anion_lumo.value
@@ -352,7 +355,7 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         ox = d["E_ox_vs_K_V"] if settings.oxidation_descriptor == "E_ox_vs_K_V" else -d["homo_eV"]
         c.objectives = {"reductive_stability": d["lumo_eV"], "oxidative_stability": ox}
         if c.group == "solvent":
-            c.objectives["anion_rich_shell"] = -d["E_exchange_kcal_per_mol"]
+            c.objectives["anion_rich_shell"] = -d["solvating_power_kcal_per_mol"]
         c.k_metal, verdict_text = scale.verdict(d["lumo_eV"])
         c.reasons = [verdict_text]
         if anion_lumo.ok:
@@ -362,7 +365,7 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         c.reasons.append(f"E_ox {ox:.2f} V vs K+/K (vertical estimate)" if ox_unit == "V"
                          else f"HOMO {d['homo_eV']:.2f} eV ({level_note})")
         if c.group == "solvent":
-            c.reasons.append(f"anion exchange {d['E_exchange_kcal_per_mol']:.1f} kcal/mol")
+            c.reasons.append(f"solvating power {d['solvating_power_kcal_per_mol']:.1f} kcal/mol")
         if no_donor:
             c.reasons.append("no donor atom: cannot coordinate K+" + (", ranked as a diluent" if kind != "diluent"
                                                                       else ""))

@@ -209,7 +209,7 @@ def _structures(desc: list[dict], roles: dict, size: int) -> str:
 OBJECTIVE_HEADS = {
     "reductive_stability": "LUMO (eV)",
     "oxidative_stability": "E_ox (V vs K+/K) or -HOMO (eV)",
-    "anion_rich_shell": "-E_exchange (kcal/mol)",
+    "anion_rich_shell": "-solvating power (kcal/mol)",
     "non_coordination": "E_bind (kcal/mol)",
 }
 RANK_GROUP_OBJECTIVES = (("solvent", ("reductive_stability", "oxidative_stability", "anion_rich_shell")),
@@ -511,10 +511,11 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
 
 def write_report(out: str | Path, *, descriptors=None, binding=None, shells=None, classification=None,
                  calibration=None, ranking=None, settings: ReportSettings = ReportSettings(),
-                 cation: str = "K+", anion: str | None = "FSI", orbital_levels: str = "alpb") -> str:
+                 cation: str = "K+", anion: str | None = "FSI", orbital_levels: str = "alpb",
+                 solvating_power=None) -> str:
     from .records import write_text_atomic
 
-    tables = ResultTables.load(descriptors, binding, shells)
+    tables = ResultTables.load(descriptors, binding, shells, solvating_power)
     cal = json.loads(Path(calibration).read_text()) if calibration and Path(calibration).is_file() else None
     page = build_report(tables, read_rows(classification), read_rows(ranking), cal, settings,
                         (cal or {}).get("thresholds"), cation, anion, orbital_levels)
@@ -522,5 +523,10 @@ def write_report(out: str | Path, *, descriptors=None, binding=None, shells=None
     if dft_csv is not None and dft_csv.is_file():  # the DFT stage's section (solvscreen.dft.report)
         from .dft.report import dft_section
         page = page.replace('<section id="failures">', dft_section(dft_csv) + '<section id="failures">', 1)
+    if tables.solvating_power:  # the solvation stage's section (solvscreen.solvation.report)
+        from .solvation.report import solvating_section
+        refs = ((cal or {}).get("thresholds") or {}).get("solvating_power_references") or "DME,DGM,EC,PC"
+        page = page.replace('<section id="failures">', solvating_section(tables.solvating_power, refs)
+                            + '<section id="failures">', 1)
     write_text_atomic(out, page)
     return page

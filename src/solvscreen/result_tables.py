@@ -48,21 +48,23 @@ class ResultTables:
     binding: list[dict] = field(default_factory=list)
     shells: list[dict] = field(default_factory=list)
     sources: dict = field(default_factory=dict)
+    solvating_power: list[dict] = field(default_factory=list)  # solvating_power.csv (solvation stage)
 
     @classmethod
-    def load(cls, descriptors=None, binding=None, shells=None) -> "ResultTables":
+    def load(cls, descriptors=None, binding=None, shells=None, solvating_power=None) -> "ResultTables":
         return cls(
             descriptors=read_rows(descriptors),
             binding=read_rows(binding),
             shells=read_rows(shells),
             sources={"descriptors": str(descriptors or ""), "binding": str(binding or ""),
-                     "shells": str(shells or "")},
+                     "shells": str(shells or ""), "solvating_power": str(solvating_power or "")},
+            solvating_power=read_rows(solvating_power),
         )
 
     @classmethod
     def from_dir(cls, results: str | Path) -> "ResultTables":
         r = Path(results)
-        return cls.load(r / "descriptors.csv", r / "binding.csv", r / "shells.csv")
+        return cls.load(r / "descriptors.csv", r / "binding.csv", r / "shells.csv", r / "solvating_power.csv")
 
     # ------------------------------------------------------------------ look-ups
     def descriptor_row(self, name: str) -> dict | None:
@@ -105,10 +107,20 @@ class ResultTables:
     def shell_value(self, name: str, cation: str, anion: str, column: str) -> Value:
         return self._get(self.shell_row(name, cation, anion), column, f"{cation}/{anion} shell of {name}")
 
+    def solvation_row(self, name: str, cation: str) -> dict | None:
+        for row in self.solvating_power:
+            if row.get("name") == name and ion_key(row.get("cation")) == ion_key(cation):
+                return row
+        return None
+
+    def solvation_value(self, name: str, cation: str, column: str = "solvating_power_kcal_per_mol") -> Value:
+        return self._get(self.solvation_row(name, cation), column, f"{cation} solvating power of {name}")
+
     def failures(self) -> list[dict]:
         """Every failed row of every table: stage, subject and reason."""
         out = []
-        for stage, rows in (("descriptors", self.descriptors), ("binding", self.binding), ("shells", self.shells)):
+        for stage, rows in (("descriptors", self.descriptors), ("binding", self.binding), ("shells", self.shells),
+                            ("solvation", self.solvating_power)):
             for row in rows:
                 if (row.get("status") or "ok") != "ok":
                     subject = row.get("name", "?")

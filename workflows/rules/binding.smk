@@ -1,6 +1,6 @@
-# Cation binding: 1:1 complexes of every solvent/diluent with every cation, ion pairs of the
-# salts (and of every cation with every exchange anion), filled first shells with the anion
-# exchange -> results/binding.csv (anion rows = ion pairs) and results/shells.csv.
+# Cation binding: 1:1 complexes of every solvent/diluent with every cation and ion pairs of the
+# salts (and of every cation with the solvation stage's anion) -> results/binding.csv (anion
+# rows = ion pairs). Crowded shells and the anion's competition: workflows/rules/solvation.smk.
 # The work list (PLAN.ligands, PLAN.cations, PLAN.ion_pairs, PLAN.exchange_anions) comes from
 # solvscreen.plan; settings from the config's `engine` and `binding` sections.
 # Each record X.json has its companion files (complex.xyz, shell.xyz, ...) in X/.
@@ -62,42 +62,12 @@ rule ion_pair:
         )
 
 
-rule shell:
-    input:
-        binding=f"{RESULTS}/binding/{{cation}}/{{name}}.json",
-        binding_dir=f"{RESULTS}/binding/{{cation}}/{{name}}",
-        ion_pairs=lambda wc: [f"{RESULTS}/ion_pairs/{wc.cation}/{a}.json" for a in PLAN.exchange_anions],
-        ion_pair_dirs=lambda wc: [f"{RESULTS}/ion_pairs/{wc.cation}/{a}" for a in PLAN.exchange_anions],
-    output:
-        record=f"{RESULTS}/shells/{{cation}}/{{name}}.json",
-        dir=directory(f"{RESULTS}/shells/{{cation}}/{{name}}"),
-    log:
-        f"{RESULTS}/logs/shell/{{cation}}/{{name}}.log",
-    params:
-        settings=settings_json("engine", "binding"),
-    threads: THREADS
-    conda:
-        CONDA_ENV
-    resources:
-        retries_left=retries_left,
-        mem_mb=2000,
-        runtime=60,
-    shell:
-        stage_shell(
-            "solvscreen --threads {threads} shell --binding {input.binding:q} --ion-pairs {input.ion_pairs:q}"
-            " --settings {params.settings:q} --out {output.record:q}",
-            "shell", inputs="--input cation={wildcards.cation:q}",
-        )
-
-
 rule binding_table:
     input:
         binding=expand(f"{RESULTS}/binding/{{cation}}/{{name}}.json", cation=PLAN.cations, name=PLAN.ligands),
         ion_pairs=[f"{RESULTS}/ion_pairs/{c}/{a}.json" for c, a in PLAN.ion_pairs],
-        shells=expand(f"{RESULTS}/shells/{{cation}}/{{name}}.json", cation=PLAN.cations, name=PLAN.ligands),
     output:
         binding=f"{RESULTS}/binding.csv",
-        shells=f"{RESULTS}/shells.csv",
     log:
         f"{RESULTS}/logs/binding_table.log",
     localrule: True
@@ -105,7 +75,7 @@ rule binding_table:
         CONDA_ENV
     shell:
         "solvscreen aggregate-binding --binding {input.binding:q} --ion-pairs {input.ion_pairs:q}"
-        " --shells {input.shells:q} --out-binding {output.binding:q} --out-shells {output.shells:q} > {log:q} 2>&1"
+        " --out-binding {output.binding:q} > {log:q} 2>&1"
 
 
-TARGETS.extend([f"{RESULTS}/binding.csv", f"{RESULTS}/shells.csv"])
+TARGETS.append(f"{RESULTS}/binding.csv")

@@ -1,5 +1,5 @@
 # Classification, ranking and the report: cheap local rules on the aggregated stage tables
-# (descriptors.csv, binding.csv, shells.csv; solvation/coordination.csv and dft_binding.csv
+# (descriptors.csv, binding.csv, solvating_power.csv; solvation/coordination.csv and dft_binding.csv
 # when those stages are on). Outputs are marked for `snakemake --report`.
 
 LIBRARY_FILES = [CONFIG["library"], *CONFIG["extra_libraries"]]
@@ -7,7 +7,7 @@ FORMULATION_FILES = [CONFIG["formulations"], *CONFIG["extra_formulations"]]
 STAGE_TABLES = {
     "descriptors": f"{RESULTS}/descriptors.csv",
     "binding": f"{RESULTS}/binding.csv",
-    "shells": f"{RESULTS}/shells.csv",
+    "solvating_power": f"{RESULTS}/solvating_power.csv",
 }
 
 
@@ -47,7 +47,7 @@ rule classify:
         CONDA_ENV
     shell:
         "solvscreen classify --descriptors {input.descriptors:q} --binding {input.binding:q}"
-        " --shells {input.shells:q} --library {input.library:q} --formulations {input.formulations:q}"
+        " --solvating-power {input.solvating_power:q} --library {input.library:q} --formulations {input.formulations:q}"
         " {params.evidence} --settings {params.settings:q} --out {output.csv:q} --records {output.records:q}"
         " --calibration {output.calibration:q} > {log:q} 2>&1"
 
@@ -67,7 +67,7 @@ rule rank:
         CONDA_ENV
     shell:
         "solvscreen rank --descriptors {input.descriptors:q} --binding {input.binding:q}"
-        " --shells {input.shells:q} --library {input.library:q} --settings {params.settings:q}"
+        " --solvating-power {input.solvating_power:q} --library {input.library:q} --settings {params.settings:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 
@@ -89,7 +89,7 @@ rule report:
         CONDA_ENV
     shell:
         "solvscreen report --descriptors {input.descriptors:q} --binding {input.binding:q}"
-        " --shells {input.shells:q} --library {input.library:q} --classification {input.classification:q}"
+        " --solvating-power {input.solvating_power:q} --library {input.library:q} --classification {input.classification:q}"
         " --calibration {input.calibration:q} --ranking {input.ranking:q} --settings {params.settings:q}"
         " --out {output:q} > {log:q} 2>&1"
 

@@ -166,7 +166,7 @@ checkpoint md_select:
         CONDA_ENV
     shell:
         "solvscreen classify --descriptors {input.descriptors:q} --binding {input.binding:q}"
-        " --shells {input.shells:q} --library {input.library:q} --formulations {input.formulations:q}"
+        " --solvating-power {input.solvating_power:q} --library {input.library:q} --formulations {input.formulations:q}"
         " --settings {params.settings:q} --out {output.csv:q} --records {output.records:q}"
         " --calibration {output.calibration:q} > {log:q} 2>&1"
 

@@ -156,8 +156,8 @@ def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evide
 def weak_vs_strong(formulations: Iterable, molecule: Callable, evidence: Evidence, settings) -> dict:
     """Do the run's descriptors separate the calibration set's weak solvents (the solvating
     components of its WSE rows) from its strong ones (those of its LCE and HCE rows)? Per
-    descriptor: both ranges and whether they overlap. The classifier has no rule on them; this
-    is the measured reason why."""
+    descriptor: both ranges and whether they overlap (the solvating power is the one the
+    classifier's weak-solvent rule reads; the others have no rule)."""
     from .evidence import metric_value
 
     groups = {"weak": set(), "strong": set()}
@@ -171,7 +171,8 @@ def weak_vs_strong(formulations: Iterable, molecule: Callable, evidence: Evidenc
             groups["strong"].update(names)
     out = {"weak": sorted(groups["weak"]), "strong": sorted(groups["strong"]), "descriptors": {}}
     for metric, what in (("bind", "-E_bind (1:1), kcal/mol"), ("shell", "-E_shell_per_ligand, kcal/mol"),
-                         ("exchange", "E_exchange with FSI, kcal/mol")):
+                         ("exchange", "E_exchange with FSI, kcal/mol"),
+                         ("solvating", "solvating power (solvation stage), kcal/mol")):
         vals = {}
         for g, names in groups.items():
             vs = []

@@ -25,6 +25,7 @@ from .evidence import Binding, Evidence, donor_count, md_value
 from .md_anion import md_anion_predicate
 from .rules import CLASSES, THRESHOLDS, decide, known_failure, label_of
 from .solubility import too_little_solvent
+from .solvating import anion_options, reference_band, solvating_decision, solvating_reason
 
 OPS = ("<", "<=", ">", ">=", "in", "")
 
@@ -46,6 +47,7 @@ class ClassificationSettings:
     shell_donors_per_cation: float = THRESHOLDS["shell_donors_per_cation"].default
     min_component_volume_fraction: float = THRESHOLDS["min_component_volume_fraction"].default
     min_solvating_volume_fraction: float = THRESHOLDS["min_solvating_volume_fraction"].default
+    solvating_power_references: str = THRESHOLDS["solvating_power_references"].default
     use_md: bool = True  # read solvation/coordination tables when given
     composition: CompositionSettings = CompositionSettings()
 
@@ -413,6 +415,14 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     fixed_dil = [r.name for r in roles if r.diluent is True]
     outcomes: dict[str, list[str]] = {}
     comp_reasons: dict[tuple, list[Reason]] = {}
+    band = reference_band(evidence.tables, cation, s.solvating_power_references)
+    blend_gfn2 = len([r for r in roles if r.evidence != "composition"]) > 1 and any(
+        r.evidence in ("gfn2", "calibrated_gfn2") for r in roles)
+    if blend_gfn2:
+        reasons.append(Reason("note", "blend", "a blend whose roles rest on 1:1 GFN2-xTB binding: a solvating power "
+                              "at or above the references' does not close the anion predicate (1:1 binding does not "
+                              "recognize non-fluorinated antisolvents such as DBE or 1,4-dioxane as diluents)"))
+    sp_decisions: dict[tuple, tuple] = {}
     all_dil_skipped = False
     open_anion = open_donors = False  # did descriptors leave the anion / the donor count open?
     for combo in itertools.product((False, True), repeat=len(undecided)):
@@ -430,15 +440,20 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         key = tuple(solv)
         if key not in comp_reasons:
             comp_reasons[key] = _composition_reasons(comp, solv, x_local, x_err, x_op, s)
+            sp_decisions[key] = solvating_decision(evidence.tables, solv, cation, band)
+            r = solvating_reason(sp_decisions[key], band, Reason)
+            if r is not None:
+                comp_reasons[key].append(r)
         for few in x_options:
             hce = hce_c and few and not dil
             if md_anion is not None or anion_cn is not None:
                 rich_options = [md_anion] if md_anion is not None else [False, True]
-            elif few:
-                rich_options = [True]  # too few solvating molecules to fill the shell: forced by composition
-            else:
-                rich_options = [False, True]  # descriptors do not decide whether the anion enters
-                open_anion = True
+            else:  # composition and solvating power (classify.solvating)
+                weak = sp_decisions[key][0]
+                if weak is False and blend_gfn2:  # an unrecognized antisolvent could still be a diluent
+                    weak = None
+                rich_options, opened = anion_options(few, hce, bool(dil), weak)
+                open_anion = open_anion or opened
             for rich in rich_options:
                 k = decide(rich, bool(dil), hce)
                 outcomes.setdefault(k, []).append("+".join(dil) or "no diluent")
@@ -492,8 +507,9 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             decide_by.append("whether the solvent donor atoms per salt fill the K+ shell (within the "
                              "salt-density uncertainty of the K+ coordination number)")
         if open_anion:
-            decide_by.append("whether the anion enters the K+ shell at this composition (no descriptor rule "
-                             "decides it: calibration.json 'weak_vs_strong' shows why)")
+            decide_by.append("whether the anion enters the K+ shell at this composition (solvating power within "
+                             "its uncertainty of the conventional solvents', or missing, or in conflict with "
+                             "the donor count)")
         if md_anion is None and anion_cn is not None:
             decide_by.append("whether the anion CN per K+ is above or below its threshold (MD value within "
                              "its uncertainty)")

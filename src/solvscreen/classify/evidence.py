@@ -146,8 +146,9 @@ def md_value(row: dict | None, column: str) -> tuple[float | None, float]:
     return _num(row.get(column)), _num(row.get(column + "_err")) or 0.0
 
 
-def read_evidence(descriptors, binding, shells, *, dft=None, solvation=None, coordination=None) -> Evidence:
-    tables = ResultTables.load(descriptors, binding, shells)
+def read_evidence(descriptors, binding, shells, *, dft=None, solvation=None, coordination=None,
+                  solvating_power=None) -> Evidence:
+    tables = ResultTables.load(descriptors, binding, shells, solvating_power)
     opt = {k: (p if p and Path(p).is_file() else None)
            for k, p in (("dft", dft), ("solvation", solvation), ("coordination", coordination))}
     for k, p in (("dft", dft), ("solvation", solvation), ("coordination", coordination)):
@@ -160,6 +161,7 @@ METRICS = {  # physical descriptors the calibration tabulates
     "bind": ("-E_bind (1:1 cation binding)", "kcal/mol"),
     "shell": ("-E_shell_per_ligand (filled shell)", "kcal/mol"),
     "exchange": ("E_exchange (anion into the shell)", "kcal/mol"),
+    "solvating": ("solvating power (-dG of the step completing the shell)", "kcal/mol"),
 }
 
 
@@ -169,6 +171,8 @@ def metric_value(tables: ResultTables, metric: str, name: str, cation: str, anio
     if metric == "bind":
         v = tables.binding_value(name, cation, "E_bind_kcal_per_mol")
         return Value(-v.value) if v.ok else v
+    if metric == "solvating":
+        return tables.solvation_value(name, cation)
     if anion is None:
         return Value(None, f"{metric}: the salt has no anion")
     if metric == "shell":

@@ -9,8 +9,10 @@ The rules are the review's own criteria (DESIGN.md §1.2) on the solvation struc
   donor atom at all. Always a criterion on the component itself, never "weaker than its
   neighbour";
 - the K+ sheath is **anion-rich** when on average every K+ has at least one anion in its
-  first shell (MD); without MD only when the composition forces it (too few solvating
-  molecules per salt to fill the shell: an HCE or an LHCE core);
+  first shell (MD); without MD when the composition forces it (too few solvating molecules
+  per salt to fill the shell: an HCE or an LHCE core), or when the solvating components are
+  weak by solvating power relative to the conventional solvents of the same run
+  (:mod:`.solvating`); composition alone never makes a WSE;
 - then LCE = not anion-rich; LHCE = anion-rich + a diluent; HCE = anion-rich, no diluent,
   high concentration and high salt:solvent ratio; WSE = anion-rich, no diluent, moderate
   concentration (the solvent itself is weak).
@@ -124,6 +126,15 @@ THRESHOLDS: dict[str, Threshold] = {t.key: t for t in (
         "every one is bound: the anion must enter (an HCE, or the locally concentrated core of an LHCE)",
         "K+ coordination number 6 (the shell stage's target CN for K+; measured_facts.md: 3.5 DME = 7 O per K+ "
         "in 1 M KFSI/DME); set, not fitted"),
+    Threshold(
+        "solvating_power_references", "DME,DGM,EC,PC", "library names",
+        "solvating power (kcal/mol, solvating_power.csv): minus the free energy of the solvent step that "
+        "completes the K+ first shell, GFN2-xTB in ALPB, quasi-RRHO, 1 M / neat-liquid standard states",
+        "without MD: solvating components whose strongest member reaches the weakest of these references hold "
+        "K+ like a conventional solvent (not anion-rich); below it by more than the combined uncertainty they "
+        "are weak (the anion takes the last site); in between undecided",
+        "the review's conventional LCE solvents (Table 2: 1 M KFSI/DME, 0.5 M KFSI/EC:DEC; diglyme and PC "
+        "electrolytes); relative, so GFN2-xTB's systematic error cancels in part; set, not fitted"),
     Threshold(
         "min_component_volume_fraction", 0.05, "volume fraction",
         "share of a component in the liquid blend",
