@@ -284,6 +284,18 @@ def test_solvating_power_decides_lce_vs_wse_relative_to_the_references(lib, sp_e
     check_all_reasons([cl])
 
 
+def test_a_fluorinated_solvent_is_never_confidently_conventional_from_solvating_power(lib, tmp_path):
+    """TFP (SYNTHETIC 12.0 >= the weakest reference 6.0): GFN2-xTB does not weaken fluorinated
+    solvents, so the verdict stays open; a non-fluorinated solvent with the same value is an LCE."""
+    ev12 = Evidence(ResultTables.from_dir(write_synthetic_results(tmp_path, solvating={**SOLVATING, "TFP": 12.0})))
+    cl = classify(lib, ev12, "KFSI", 1.0, [("TFP", 1.0)])
+    assert cl.label == "LCE|WSE" and cl.confidence == "low", cl.reasons_text()
+    r = next(r for r in cl.reasons if r.quantity == "solvating_power_kcal_per_mol")
+    assert r.op == ">=" and r.value == 12.0 and r.holds() and "fluorinated" in r.text
+    assert classify(lib, ev12, "KFSI", 1.0, [("DMSO", 1.0)]).label == "LCE"  # 12.0, no C-F bond
+    check_all_reasons([cl])
+
+
 @pytest.mark.parametrize("solvent", ["PC", "DMSO", "THF", "DME"])
 def test_composition_alone_never_makes_a_confident_wse(lib, sp_ev, ev, solvent):
     """2 M in a strong solvent: too few donors per salt by composition, but not a weak solvent."""

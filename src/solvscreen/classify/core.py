@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..settings import known_keys
 from .evidence import Binding, Evidence, donor_count, md_value
 from .md_anion import md_anion_predicate
-from .rules import CLASSES, THRESHOLDS, decide, known_failure, label_of
+from .rules import CLASSES, THRESHOLDS, decide, has_carbon_fluorine, known_failure, label_of
 from .solubility import too_little_solvent
 from .solvating import anion_options, reference_band, solvating_decision, solvating_reason
 
@@ -440,7 +440,8 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         key = tuple(solv)
         if key not in comp_reasons:
             comp_reasons[key] = _composition_reasons(comp, solv, x_local, x_err, x_op, s)
-            sp_decisions[key] = solvating_decision(evidence.tables, solv, cation, band)
+            fluorinated = frozenset(n for n in solv if has_carbon_fluorine(molecule(n).smiles))
+            sp_decisions[key] = solvating_decision(evidence.tables, solv, cation, band, fluorinated)
             r = solvating_reason(sp_decisions[key], band, Reason)
             if r is not None:
                 comp_reasons[key].append(r)
@@ -509,7 +510,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         if open_anion:
             decide_by.append("whether the anion enters the K+ shell at this composition (solvating power within "
                              "its uncertainty of the conventional solvents', or missing, or in conflict with "
-                             "the donor count)")
+                             "the donor count, or resting on a fluorinated solvent: see the solvating-power reason)")
         if md_anion is None and anion_cn is not None:
             decide_by.append("whether the anion CN per K+ is above or below its threshold (MD value within "
                              "its uncertainty)")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from ..records import parse_number
 from ..result_tables import ResultTables
+from .rules import SOLVATING_POWER_FLUORINATED_LIMIT
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,12 @@ def reference_band(tables: ResultTables, cation: str, references: str) -> Band:
     return Band(tuple(vals), tuple(missing))
 
 
-def solvating_decision(tables: ResultTables, solvating: list[str], cation: str, band: Band):
-    """(weak: True/False/None, the deciding value or None, the combined uncertainty, text)."""
+def solvating_decision(tables: ResultTables, solvating: list[str], cation: str, band: Band,
+                       fluorinated: frozenset[str] = frozenset()):
+    """(weak: True/False/None, the deciding value or None, the combined uncertainty, text).
+
+    ``fluorinated``: names of components with a C-F bond; a conventional verdict resting on one
+    of them stays undecided (rules.SOLVATING_POWER_FLUORINATED_LIMIT)."""
     low = band.low
     if low is None:
         return None, None, 0.0, "no reference solvent has a solvating power in this run"
@@ -77,6 +82,11 @@ def solvating_decision(tables: ResultTables, solvating: list[str], cation: str, 
         return None, None, 0.0, f"no solvating power for {', '.join(miss) or 'any component'}"
     best = max(vals, key=lambda v: v.value)
     u = math.hypot(best.err, low.err)
+    if best.value >= low.value and best.name in fluorinated:
+        return None, best, u, (f"{best.name}: solvating power {best.value:.1f} ± {best.err:.1f} kcal/mol >= "
+                               f"{low.value:.1f} (the weakest reference, {low.name}), but {best.name} is fluorinated "
+                               "and GFN2-xTB does not weaken K+ binding by fluorination (a known limit: "
+                               f"{SOLVATING_POWER_FLUORINATED_LIMIT}): weak or conventional is undecided")
     if best.value >= low.value:
         return False, best, u, (f"{best.name}: solvating power {best.value:.1f} ± {best.err:.1f} kcal/mol >= "
                                 f"{low.value:.1f} (the weakest reference, {low.name}; references {band.text()}): "
@@ -113,6 +123,8 @@ def solvating_reason(decision, band: Band, reason_cls):
         return None
     low = band.low.value
     op, err = {True: ("<", u), False: (">=", 0.0), None: ("in", u)}[weak]
+    if weak is None and best.value >= low:  # undecided by a known limit, not by the band
+        op, err = ">=", 0.0
     return reason_cls("predicate", "weak solvent", text, quantity="solvating_power_kcal_per_mol", op=op,
                       threshold=low, value=best.value, err=err, unit="kcal/mol", evidence="gfn2-solvation",
                       decided=weak)
