@@ -577,7 +577,7 @@ def real():
     if not REAL:
         pytest.skip("SOLVSCREEN_RESULTS is not set (the default pipeline's results directory)")
     r = Path(REAL)
-    missing = [f for f in ("descriptors.csv", "binding.csv", "shells.csv") if not (r / f).is_file()]
+    missing = [f for f in ("descriptors.csv", "binding.csv", "solvating_power.csv") if not (r / f).is_file()]
     if missing:
         pytest.skip(f"{r} lacks {missing}: run `snakemake --cores all` first")
     return r
@@ -587,7 +587,8 @@ def real():
 def real_run(real, lib, forms):
     opt = {k: (real / f"{f}.csv") if (real / f"{f}.csv").is_file() else None
            for k, f in (("dft", "dft_binding"), ("solvation", "solvation"), ("coordination", "coordination"))}
-    ev = read_evidence(real / "descriptors.csv", real / "binding.csv", real / "shells.csv", **opt)
+    ev = read_evidence(real / "descriptors.csv", real / "binding.csv", None,
+                       solvating_power=real / "solvating_power.csv", **opt)
     s = ClassificationSettings.from_dict(load_config({})["classification"])
     return run_classification(lib, forms, ev, s, GridSettings.from_dict(load_config({})["grid"]))
 

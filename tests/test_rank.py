@@ -236,7 +236,7 @@ def test_bad_settings_are_refused(cfg, message):
 # ----------------------------------------------------------------------------- the real default run
 def _default_run() -> Path | None:
     for d in (os.environ.get("SOLVSCREEN_RESULTS"), ROOT / "results"):
-        if d and all((Path(d) / f).is_file() for f in ("descriptors.csv", "binding.csv", "shells.csv")):
+        if d and all((Path(d) / f).is_file() for f in ("descriptors.csv", "binding.csv", "solvating_power.csv")):
             return Path(d)
     return None
 

@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -155,8 +156,15 @@ def test_killed_job_and_corrupt_records_are_recomputed_to_the_uninterrupted_tabl
         killed = kill_job_when_running(proc, "structure", "DMC")
         while proc.poll() is None and not (results / "structures" / "DMC.json").exists():
             time.sleep(0.05)  # the died fallback writes the failure record
-        # a second run in the same directory meanwhile: refused by the lock, and it moves nothing
-        second = _run(workdir, timeout=300)
+        # a second run in the same directory meanwhile: refused by the lock, and it moves nothing.
+        # The first run's main process is paused while the second one starts, so that "meanwhile"
+        # holds however fast the tiny library's remaining jobs are (they take seconds).
+        assert proc.poll() is None, "the first run ended before a second one could be started"
+        os.kill(proc.pid, signal.SIGSTOP)
+        try:
+            second = _run(workdir, timeout=300)
+        finally:
+            os.kill(proc.pid, signal.SIGCONT)
         out, _ = proc.communicate(timeout=900)
     assert killed, "the DMC structure job was never seen running:\n" + out[-3000:]
     assert second.returncode != 0 and "lock" in (second.stdout + second.stderr).lower(), second.stderr[-3000:]
