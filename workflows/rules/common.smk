@@ -151,3 +151,37 @@ def md_species(fid):
 def dft_resources(wildcards, attempt):
     return dft_job_resources(molecule(wildcards.name).smiles, DFT_LEVEL.basis, DFT.relax, attempt,
                              DFT_THREADS, DFT.gpu)
+
+
+def liquid_json(name):
+    """Density, molar mass and dielectric constant (with its source) of a library liquid."""
+    m = molecule(name)
+    return json.dumps({"density_g_per_mL": m.density_g_per_mL, "molar_mass_g_per_mol": m.molar_mass_g_per_mol,
+                        "dielectric_constant": m.dielectric_constant, "dielectric_source": m.dielectric_source},
+                       sort_keys=True, separators=(",", ":"))
+
+
+# ---- md.smk (they read MD_SETTINGS, _MD_BY_ID, _MD_REF_SOURCE, MD_FORMULATIONS defined there) ----
+def md_reference_of(fid):
+    """Reference id of formulation ``fid`` (None when it is judged by the absolute threshold)."""
+    f = _MD_BY_ID[fid]
+    return reference_id(f, LIBRARY, MD_SETTINGS.reference_solvent) \
+        if needs_reference(f, LIBRARY, MD_SETTINGS, _HCE_MIN) else None
+
+
+def md_run_inputs(wc):
+    ref = md_reference_of(wc.formulation)
+    return {"params": [f"{RESULTS}/md_params/{n}.json" for n in md_species(wc.formulation)],
+            "reference": [f"{RESULTS}/md_ref/{ref}.json"] if ref else []}
+
+
+def md_reference_species(ref):
+    salt = LIBRARY.resolve(_MD_BY_ID[_MD_REF_SOURCE[ref]].salt)
+    return [salt.cation, salt.anion, LIBRARY.resolve(MD_SETTINGS.reference_solvent).name]
+
+
+def md_table_inputs(wildcards):
+    ids = MD_FORMULATIONS
+    if MD_UNDECIDED:
+        ids = undecided_formulations(checkpoints.md_select.get().output.csv)
+    return expand(f"{RESULTS}/md/{{formulation}}.json", formulation=ids)
