@@ -473,3 +473,22 @@ def test_schema_enums_match_the_engine():
     assert set(engine_schema["backend"]["enum"]) == set(engine.BACKENDS)
     assert set(engine_schema["method"]["enum"]) <= set(engine.METHODS)
     assert load_schema("molecule")["properties"]["kind"]["enum"][1:] == list(KINDS)
+
+
+def test_the_concentration_limit_has_one_home():
+    """The 8 mol/L limit is MAX_CONCENTRATION_MOL_PER_L; the schemas name it, GridSettings uses it."""
+    from importlib import resources
+
+    from solvscreen.errors import InputError
+    from solvscreen.grid import GridSettings
+    from solvscreen.library import MAX_CONCENTRATION_MOL_PER_L, load_schema
+
+    assert load_schema("formulation")["properties"]["concentration_mol_per_L"]["maximum"] == MAX_CONCENTRATION_MOL_PER_L
+    grid = load_schema("config")["properties"]["grid"]["properties"]
+    for key in ("concentrations_mol_per_L", "pair_concentrations_mol_per_L"):
+        assert grid[key]["items"]["maximum"] == MAX_CONCENTRATION_MOL_PER_L
+    for name in ("formulation", "config"):
+        raw = resources.files("solvscreen").joinpath("schemas", f"{name}.schema.yaml").read_text()
+        assert "maximum: 8" not in raw and "${MAX_CONCENTRATION_MOL_PER_L}" in raw
+    with pytest.raises(InputError, match=r"\(0, 8\] mol/L"):
+        GridSettings(concentrations_mol_per_L=(MAX_CONCENTRATION_MOL_PER_L + 0.5,))

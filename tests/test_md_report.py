@@ -12,7 +12,7 @@ def _write(path, columns, rows):
 
 
 def test_no_solvation_table_no_section(tmp_path):
-    assert solvation_section(tmp_path) == ""
+    assert solvation_section(None) == "" and solvation_section(tmp_path / "solvation.csv") == ""
 
 
 def test_section_shows_bars_rdfs_and_the_cn_table(tmp_path):
@@ -27,7 +27,7 @@ def test_section_shows_bars_rdfs_and_the_cn_table(tmp_path):
              "enrichment_err": 0.1}])
     (tmp_path / "md" / "LCE-DME").mkdir(parents=True)
     (tmp_path / "md" / "LCE-DME" / "rdf.csv").write_text("r_A,g_K_DME_O\n2.0,0.0\n2.8,5.0\n4.0,0.5\n6.0,1.0\n")
-    html = solvation_section(tmp_path)
+    html = solvation_section(tmp_path / "solvation.csv", tmp_path / "coordination.csv")
     assert html.count("<svg") == 2  # speciation bars + RDF panel
     assert "LCE-DME" in html and "WSE-DEE" in html and "no record: job died" in html
     assert "rdf_first_minimum" in html and "3.20 ± 0.10" in html

@@ -100,3 +100,36 @@ def test_md_on_undecided_formulations_in_one_invocation(tmp_path):
     final = {r["id"]: r for r in csv.DictReader((results / "classification.csv").open())}
     for fid in undecided:
         assert final[fid]["evidence"] == "md", final[fid]
+
+
+def _shell_commands(proc) -> list[str]:
+    """The shell commands of a dry run with -p ("Shell command: ..." in Snakemake 9, bare before)."""
+    lines = [line.strip().removeprefix("Shell command:").strip() for line in (proc.stdout + proc.stderr).splitlines()]
+    return [line for line in lines if line.startswith("solvscreen ")]
+
+
+def test_rank_and_report_declare_the_md_and_dft_tables_they_read(tmp_path):
+    """Every table a rule reads is a declared input: with MD and DFT on, rank reads dft_binding.csv
+    and report reads solvation.csv, coordination.csv and dft_binding.csv, each passed explicitly, so
+    a changed MD or DFT table reruns them (a dry run's shell commands and inputs show it)."""
+    results = tmp_path / "r"
+    results.mkdir(parents=True)
+    cmd = [SNAKEMAKE, str(results / "report.html"), "--snakefile", str(ROOT / "Snakefile"), "--directory",
+           str(tmp_path), "--cores", "1", "-n", "-p", "--configfile", str(WORKFLOW / "config.yaml"), "--config",
+           f"results={results}", f"library={WORKFLOW / 'library.csv'}",
+           f"formulations={WORKFLOW / 'formulations.csv'}", 'md={"formulations": ["LCE-DME"], "preset": "smoke"}',
+           'dft={"molecules": ["DME"]}']
+    p = subprocess.run(cmd, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    shells = _shell_commands(p)
+    rank = next(s for s in shells if s.startswith("solvscreen rank "))
+    report = next(s for s in shells if s.startswith("solvscreen report "))
+    assert f"--dft-binding {results / 'dft_binding.csv'}" in rank, rank
+    for flag, table in (("--dft-binding", "dft_binding.csv"), ("--solvation", "solvation.csv"),
+                        ("--coordination", "coordination.csv")):
+        assert f"{flag} {results / table}" in report, report
+    # and off by default: no optional table is passed (nothing left over from an earlier run is read)
+    p = subprocess.run(cmd[:-2], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    report = next(s for s in _shell_commands(p) if s.startswith("solvscreen report "))
+    assert "--dft-binding" not in report and "--solvation" not in report, report

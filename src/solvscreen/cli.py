@@ -265,6 +265,7 @@ def _stage_config(ns) -> dict:
 
 def _stage_inputs(ns) -> tuple[dict, object, dict]:
     """(config, library, table paths) from explicit paths, else the config and its results dir."""
+    from .errors import InputError
     from .library import load_library
 
     config = _stage_config(ns)
@@ -272,6 +273,11 @@ def _stage_inputs(ns) -> tuple[dict, object, dict]:
     library = load_library(ns.library or [config["library"], *config["extra_libraries"]])
     paths = {key: getattr(ns, key, None) or str(results / f"{key}.csv")
              for key in ("descriptors", "binding", "shells", "solvating_power")}
+    for key in ("dft_binding", "solvation", "coordination"):  # optional: only when given, and then it must exist
+        given = getattr(ns, key, None)
+        if given and not Path(given).is_file():
+            raise InputError(f"--{key.replace('_', '-')}: {given} does not exist")
+        paths[key] = given or None
     paths["results"] = results
     return config, library, paths
 
@@ -292,8 +298,8 @@ def cmd_classify(ns) -> int:
                                      library)
     settings = ClassificationSettings.from_dict(config.get("classification"))
     grid = GridSettings.from_dict(config.get("grid"))
-    evidence = read_evidence(paths["descriptors"], paths["binding"], paths["shells"], dft=ns.dft_binding,
-                             solvation=ns.solvation, coordination=ns.coordination,
+    evidence = read_evidence(paths["descriptors"], paths["binding"], paths["shells"], dft=paths["dft_binding"],
+                             solvation=paths["solvation"], coordination=paths["coordination"],
                              solvating_power=paths["solvating_power"])
     res = paths["results"]
     out = run_classification(library, formulations, evidence, settings, grid,
@@ -332,7 +338,7 @@ def cmd_rank(ns) -> int:
     from .classify import ClassificationSettings
     from .rank import RANKING_COLUMNS, RankingSettings, candidates_from, rank_candidates
     from .records import write_csv
-    from .result_tables import ResultTables
+    from .result_tables import ResultTables, read_rows
 
     config, library, paths = _stage_inputs(ns)
     settings = RankingSettings.from_dict(config.get("ranking"))
@@ -340,7 +346,7 @@ def cmd_rank(ns) -> int:
     tables = ResultTables.load(paths["descriptors"], paths["binding"], paths["shells"], paths["solvating_power"])
     _, cation, anion = _salt_ions(library, settings.salt)
     cands = rank_candidates(tables, candidates_from(tables, library), cation=cation, anion=anion,
-                            settings=settings, classification=cs)
+                            settings=settings, classification=cs, dft_binding=read_rows(paths["dft_binding"]))
     out = ns.out or paths["results"] / "ranking.csv"
     write_csv(out, [c.row() for c in cands], RANKING_COLUMNS)
     log.info("ranked %d candidates (%d not ranked) -> %s", len(cands), sum(c.status != "ok" for c in cands), out)
@@ -363,7 +369,8 @@ def cmd_report(ns) -> int:
                  classification=ns.classification or res / "classification.csv",
                  calibration=ns.calibration or res / "calibration.json",
                  ranking=ns.ranking or res / "ranking.csv", settings=settings, cation=cation, anion=anion,
-                 orbital_levels=ranking.orbital_levels)
+                 orbital_levels=ranking.orbital_levels, dft_binding=paths["dft_binding"],
+                 solvation=paths["solvation"], coordination=paths["coordination"])
     log.info("report -> %s", out)
     return 0
 
@@ -506,6 +513,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--library", nargs="+", help="candidate tables (default: config library + extra_libraries)")
         for key in ("descriptors", "binding", "shells", "solvating_power"):
             p.add_argument(f"--{key.replace('_', '-')}", dest=key, help=f"{key}.csv (default: <results>/{key}.csv)")
+        # the optional stages' tables: read only when given (no default path: a table left over from
+        # an earlier run with the stage on is never picked up by accident)
+        p.add_argument("--dft-binding", help="dft_binding.csv of the DFT stage (optional: DFT E_bind preferred)")
+        p.add_argument("--solvation", help="solvation.csv of the MD stage (optional: MD evidence)")
+        p.add_argument("--coordination", help="coordination.csv of the MD stage (optional: per-species enrichment)")
 
     p = sub.add_parser("classify", help="classify formulations (table + screening grid) as LCE/HCE/LHCE/WSE; calibrate")
     stage_inputs(p)
@@ -513,9 +525,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="classification.csv (default: <results>/classification.csv)")
     p.add_argument("--records", help="per-formulation records, JSON (default: <results>/classification.json)")
     p.add_argument("--calibration", help="calibration summary, JSON (default: <results>/calibration.json)")
-    p.add_argument("--dft-binding", help="dft_binding.csv of the DFT stage (optional: DFT E_bind preferred)")
-    p.add_argument("--solvation", help="solvation.csv of the MD stage (optional: MD evidence)")
-    p.add_argument("--coordination", help="coordination.csv of the MD stage (optional: per-species enrichment)")
     p.add_argument("--print", nargs="?", const="table", choices=["table", "all"],
                    help="also print label, confidence, evidence and what would decide (table formulations, or all)")
 

@@ -19,7 +19,7 @@ from typing import Iterable
 
 from .errors import InputError
 from .settings import known_keys
-from .library import Formulation
+from .library import MAX_CONCENTRATION_MOL_PER_L, Formulation
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ class GridSettings:
         if self.pair_ratio_basis not in ("volume", "molar"):
             raise InputError(f"grid.pair_ratio_basis must be volume or molar, not {self.pair_ratio_basis!r}")
         for key in ("concentrations_mol_per_L", "pair_concentrations_mol_per_L"):
-            if any(not (0 < c <= 8) for c in getattr(self, key)):
-                raise InputError(f"grid.{key}: every concentration must be in (0, 8] mol/L")
+            if any(not (0 < c <= MAX_CONCENTRATION_MOL_PER_L) for c in getattr(self, key)):
+                raise InputError(f"grid.{key}: every concentration must be in (0, {MAX_CONCENTRATION_MOL_PER_L:g}] mol/L")
         for r in self.pair_ratios:
             if len(r) != 2 or any(not x > 0 for x in r):
                 raise InputError(f"grid.pair_ratios: {list(r)} is not a pair of positive volume parts")

@@ -87,8 +87,11 @@ LIQUID_KINDS = ("solvent", "diluent")
 REPORTED_CLASSES = ("LCE", "HCE", "LHCE", "WSE")
 RATIO_BASES = ("volume", "molar")
 #: Above this molarity a "solution" is not a liquid electrolyte (the most concentrated
-#: K electrolytes in the literature are ~5-7 M); also enforced by the formulation schema.
+#: K electrolytes in the literature are ~5-7 M). The one home of the limit: the schemas
+#: (formulation rows, grid concentrations) and GridSettings read it from here.
 MAX_CONCENTRATION_MOL_PER_L = 8.0
+#: Constants the packaged schemas name as ``${NAME}`` (filled in by :func:`load_schema`).
+SCHEMA_CONSTANTS = {"MAX_CONCENTRATION_MOL_PER_L": MAX_CONCENTRATION_MOL_PER_L}
 #: More salt than fits: c x M(salt) above 2 kg per litre of solution would need a
 #: solution density above 2 g/mL from the salt alone, before any solvent is counted
 #: (21 m LiTFSI water-in-salt, an extreme, holds ~1.5 kg salt per litre).
@@ -313,6 +316,8 @@ class Formulation:
 def load_schema(name: str) -> dict:
     """A packaged JSON schema (``config``, ``molecule`` or ``formulation``) as a dict."""
     text = resources.files("solvscreen").joinpath("schemas", f"{name}.schema.yaml").read_text(encoding="utf-8")
+    for key, value in SCHEMA_CONSTANTS.items():
+        text = text.replace("${" + key + "}", f"{value:g}")
     return yaml.safe_load(text)
 
 

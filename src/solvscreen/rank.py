@@ -64,13 +64,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from .errors import InputError
 from .records import parse_number as _num
-from .result_tables import ResultTables, ion_key, read_rows
+from .result_tables import DFT_SCALE_SOURCES, ResultTables, best_binding
 from .settings import known_keys
 
 OBJECTIVES = ("reductive_stability", "oxidative_stability", "anion_rich_shell", "non_coordination")
@@ -78,10 +77,8 @@ GROUP_OBJECTIVES = {
     "solvent": ("reductive_stability", "oxidative_stability", "anion_rich_shell"),
     "diluent": ("reductive_stability", "oxidative_stability", "non_coordination"),
 }
-DFT_SCALE_SOURCES = ("dft", "calibrated_gfn2")  # E_bind_best_source values on the DFT scale
 VERDICTS = ("stable", "undecided", "reduced")  # the order they rank in
 log = logging.getLogger(__name__)
-DONOR_ELEMENTS = ("O", "N", "S", "P", "F", "Cl")  # DESIGN 1.3: the donor sites the binding stage tries
 
 
 def objective_unit(objective: str, oxidation_descriptor: str = "E_ox_vs_K_V") -> str:
@@ -197,13 +194,16 @@ RANKING_COLUMNS = list(Candidate("", "", "").row().keys())
 
 
 def donor_free(smiles: str) -> bool:
-    """True when the molecule has none of the donor elements K+ binds to (e.g. an alkane)."""
+    """True when the molecule has no donor atom K+ binds to (e.g. an alkane), by the binding
+    stage's definition of a donor (:func:`solvscreen.complexes.donor_atoms`)."""
     from rdkit import Chem
+
+    from .complexes import donor_atoms
 
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
         raise InputError(f"ranking: cannot parse SMILES {smiles!r}")
-    return not any(a.GetSymbol() in DONOR_ELEMENTS for a in mol.GetAtoms())
+    return not donor_atoms(mol)
 
 
 def dominates(a: list[float], b: list[float]) -> bool:
@@ -234,16 +234,6 @@ def candidates_from(tables: ResultTables, library) -> list[tuple[str, str, str, 
         vm = m.molar_mass_g_per_mol / m.density_g_per_mL if m.density_g_per_mL else None
         out.append((m.name, m.kind, m.smiles, vm))
     return out
-
-
-def dft_binding_rows(tables: ResultTables, path: str | Path | None = None) -> list[dict]:
-    """Rows of the DFT stage's dft_binding.csv: ``path``, else beside the run's binding.csv; [] if none."""
-    if path is None:
-        src = tables.sources.get("binding")
-        if not src:
-            return []
-        path = Path(src).parent / "dft_binding.csv"
-    return read_rows(path)
 
 
 @dataclass(frozen=True)
@@ -305,8 +295,9 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
     """Rank ``(name, kind, smiles[, molar volume])`` liquids on descriptors from ``tables``.
 
     ``dft_binding``: rows of the DFT stage's table (name, cation, E_bind_best_kcal_per_mol,
-    E_bind_best_source); None reads ``dft_binding.csv`` beside the run's binding.csv when it
-    exists. ``classification`` is accepted for the CLI's call and not used.
+    E_bind_best_source), given by the caller (the workflow declares the table as an input of
+    the rank rule); None or [] means GFN2-xTB binding only. ``classification`` is accepted for
+    the CLI's call and not used.
     """
     del classification
     suffix = "_alpb_eV" if settings.orbital_levels == "alpb" else "_eV"
@@ -316,13 +307,11 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         suffix, anion_lumo = "_eV", tables.descriptor(anion, "lumo_eV")
     level_note = "in ALPB" if suffix == "_alpb_eV" else "gas phase"
     scale = k_metal_scale(tables, settings, suffix)
-    rows = dft_binding_rows(tables) if dft_binding is None else dft_binding
     dft = {}
-    for r in rows:  # DFT-scale values only: a DFT result or a GFN2 value calibrated on DFT, never raw GFN2
-        v = _num(r.get("E_bind_best_kcal_per_mol"))
-        src = (r.get("E_bind_best_source") or "").strip()
-        if v is not None and src in DFT_SCALE_SOURCES and ion_key(r.get("cation")) == ion_key(cation):
-            dft[r["name"]] = (v, src)
+    for name in {r.get("name") for r in dft_binding or []}:
+        best = best_binding(dft_binding, name, cation)
+        if best is not None and best[1] in DFT_SCALE_SOURCES:  # DFT-scale values only, never raw GFN2
+            dft[name] = best[:2]
     ox_unit = objective_unit("oxidative_stability", settings.oxidation_descriptor)
 
     cands: list[Candidate] = []

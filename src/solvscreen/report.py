@@ -448,8 +448,10 @@ def _roles_from(calibration: dict | None, rank_rows: list[dict]) -> dict[str, st
 
 def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dict], calibration: dict | None,
                  settings: ReportSettings = ReportSettings(), classification_settings: dict | None = None,
-                 cation: str = "K+", anion: str | None = "FSI", orbital_levels: str = "alpb") -> str:
-    """The report page as one HTML string."""
+                 cation: str = "K+", anion: str | None = "FSI", orbital_levels: str = "alpb",
+                 stage_sections: list[str] = ()) -> str:
+    """The report page as one HTML string; ``stage_sections`` (HTML ``<section>``s of the optional
+    stages: MD, DFT, solvating power) go before the failures."""
     roles = _roles_from(calibration, rank_rows)
     cs = classification_settings or (calibration or {}).get("thresholds", {})
     ladder = ladder_plot(tables.descriptors, anion, orbital_levels)
@@ -496,11 +498,7 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
                  "Every molecule or stage that failed, with its reason."),
         _section("methods", "Methods and caveats", METHODS),
     ]
-    from .md.report import solvation_section  # MD (issue 9): only when results/solvation.csv exists
-
-    md_html = solvation_section(Path(tables.sources.get("descriptors") or "results/x").parent)
-    if md_html:
-        body.insert(-2, _section("solvation", "Solvation structure (MD)", md_html))
+    body[-2:-2] = [sec for sec in stage_sections if sec]
     stamp = time.strftime("%Y-%m-%d %H:%M")
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -512,21 +510,30 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
 def write_report(out: str | Path, *, descriptors=None, binding=None, shells=None, classification=None,
                  calibration=None, ranking=None, settings: ReportSettings = ReportSettings(),
                  cation: str = "K+", anion: str | None = "FSI", orbital_levels: str = "alpb",
-                 solvating_power=None) -> str:
+                 solvating_power=None, dft_binding=None, solvation=None, coordination=None) -> str:
+    """Write the report from the tables given, each a declared input (nothing is looked up
+    beside another table): ``solvation``/``coordination`` (MD stage) and ``dft_binding`` (DFT
+    stage) add their sections when given."""
     from .records import write_text_atomic
 
     tables = ResultTables.load(descriptors, binding, shells, solvating_power)
     cal = json.loads(Path(calibration).read_text()) if calibration and Path(calibration).is_file() else None
-    page = build_report(tables, read_rows(classification), read_rows(ranking), cal, settings,
-                        (cal or {}).get("thresholds"), cation, anion, orbital_levels)
-    dft_csv = Path(binding).with_name("dft_binding.csv") if binding else None
-    if dft_csv is not None and dft_csv.is_file():  # the DFT stage's section (solvscreen.dft.report)
+    sections = []
+    if solvation:  # the MD stage's section (solvscreen.md.report)
+        from .md.report import solvation_section
+
+        md_html = solvation_section(solvation, coordination)
+        sections.append(_section("solvation", "Solvation structure (MD)", md_html) if md_html else "")
+    if dft_binding and Path(dft_binding).is_file():  # the DFT stage's section (solvscreen.dft.report)
         from .dft.report import dft_section
-        page = page.replace('<section id="failures">', dft_section(dft_csv) + '<section id="failures">', 1)
+
+        sections.append(dft_section(dft_binding))
     if tables.solvating_power:  # the solvation stage's section (solvscreen.solvation.report)
         from .solvation.report import solvating_section
+
         refs = ((cal or {}).get("thresholds") or {}).get("solvating_power_references") or "DME,DGM,EC,PC"
-        page = page.replace('<section id="failures">', solvating_section(tables.solvating_power, refs)
-                            + '<section id="failures">', 1)
+        sections.append(solvating_section(tables.solvating_power, refs))
+    page = build_report(tables, read_rows(classification), read_rows(ranking), cal, settings,
+                        (cal or {}).get("thresholds"), cation, anion, orbital_levels, sections)
     write_text_atomic(out, page)
     return page

@@ -1,7 +1,8 @@
 """Read-only access to the aggregated result tables the later stages consume.
 
 Classification, ranking and the report read only the stage tables
-(``descriptors.csv``, ``binding.csv``, ``shells.csv``), never the stages' internals.
+(``descriptors.csv``, ``binding.csv``, ``solvating_power.csv``; ``shells.csv`` of the
+stand-alone shell stage), never the stages' internals.
 Each table may be missing (a stage not run yet) or hold failed rows; look-ups return
 ``None`` with the reason, so a consumer can say *why* a value is absent.
 """
@@ -26,6 +27,22 @@ def read_rows(path: str | Path | None) -> list[dict]:
 def ion_key(name: str | None) -> str:
     """Compare ion names loosely: ``K``, ``K+`` and ``k+`` are the same cation."""
     return (name or "").strip().rstrip("+-").lower()
+
+
+#: E_bind_best_source values of dft_binding.csv on the DFT scale (a DFT result, or a GFN2 value
+#: calibrated on DFT); "gfn2" is the raw GFN2-xTB value carried for molecules with neither.
+DFT_SCALE_SOURCES = ("dft", "calibrated_gfn2")
+
+
+def best_binding(dft_rows: list[dict], name: str, cation: str) -> tuple[float, str, dict] | None:
+    """The one choice of a molecule's row in the DFT stage's ``dft_binding.csv``: (E_bind_best in
+    kcal/mol, its source, the row) of ``name`` with ``cation``; None when the table has no value
+    for them. A row without a source is a DFT value (tables written before the column existed)."""
+    for r in dft_rows:
+        if r.get("name") == name and ion_key(r.get("cation")) == ion_key(cation):
+            v = parse_number(r.get("E_bind_best_kcal_per_mol"))
+            return None if v is None else (v, (r.get("E_bind_best_source") or "dft").strip(), r)
+    return None
 
 
 @dataclass

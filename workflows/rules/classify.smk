@@ -1,6 +1,7 @@
 # Classification, ranking and the report: cheap local rules on the aggregated stage tables
 # (descriptors.csv, binding.csv, solvating_power.csv; solvation/coordination.csv and dft_binding.csv
-# when those stages are on). Outputs are marked for `snakemake --report`.
+# when those stages are on). Every table a rule reads is a declared input of that rule, so a
+# changed MD or DFT table reruns classify, rank and report. Outputs are marked for `snakemake --report`.
 
 LIBRARY_FILES = [CONFIG["library"], *CONFIG["extra_libraries"]]
 FORMULATION_FILES = [CONFIG["formulations"], *CONFIG["extra_formulations"]]
@@ -55,6 +56,7 @@ rule classify:
 rule rank:
     input:
         **STAGE_TABLES,
+        **{k: v for k, v in CLASSIFY_EVIDENCE.items() if k == "dft_binding"},
         library=LIBRARY_FILES,
     output:
         report(f"{RESULTS}/ranking.csv", caption="../report/ranking.rst", category="Ranking"),
@@ -62,18 +64,20 @@ rule rank:
         f"{RESULTS}/logs/rank.log",
     params:
         settings=settings_json("ranking", "classification"),
+        evidence=classify_evidence_args,
     localrule: True
     conda:
         CONDA_ENV
     shell:
         "solvscreen rank --descriptors {input.descriptors:q} --binding {input.binding:q}"
-        " --solvating-power {input.solvating_power:q} --library {input.library:q} --settings {params.settings:q}"
-        " --out {output:q} > {log:q} 2>&1"
+        " --solvating-power {input.solvating_power:q} --library {input.library:q} {params.evidence}"
+        " --settings {params.settings:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule report:
     input:
         **STAGE_TABLES,
+        **CLASSIFY_EVIDENCE,
         library=LIBRARY_FILES,
         classification=f"{RESULTS}/classification.csv",
         calibration=f"{RESULTS}/calibration.json",
@@ -84,13 +88,14 @@ rule report:
         f"{RESULTS}/logs/report.log",
     params:
         settings=settings_json("report", "ranking", "classification"),
+        evidence=classify_evidence_args,
     localrule: True
     conda:
         CONDA_ENV
     shell:
         "solvscreen report --descriptors {input.descriptors:q} --binding {input.binding:q}"
         " --solvating-power {input.solvating_power:q} --library {input.library:q} --classification {input.classification:q}"
-        " --calibration {input.calibration:q} --ranking {input.ranking:q} --settings {params.settings:q}"
+        " --calibration {input.calibration:q} --ranking {input.ranking:q} {params.evidence} --settings {params.settings:q}"
         " --out {output:q} > {log:q} 2>&1"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..records import parse_number as _num
-from ..result_tables import ResultTables, Value, ion_key, read_rows
+from ..result_tables import ResultTables, Value, best_binding, read_rows
 
 
 @lru_cache(maxsize=None)
@@ -82,19 +82,16 @@ class Evidence:
     # ------------------------------------------------------------------ binding
     def binding(self, name: str, cation: str, settings) -> Binding:
         """-E_bind of ``name``: DFT/calibrated value from dft_binding.csv where present, else GFN2-xTB."""
-        for r in self.dft:
-            if r.get("name") == name and ion_key(r.get("cation")) == ion_key(cation):
-                v = _num(r.get("E_bind_best_kcal_per_mol"))
-                if v is None:
-                    break
-                src = (r.get("E_bind_best_source") or "dft").strip()
-                if src == "dft":
-                    u = settings.dft_uncertainty_kcal_per_mol
-                elif src == "calibrated_gfn2":
-                    u = _num(r.get("E_bind_calibrated_err_kcal_per_mol")) or settings.gfn2_uncertainty_kcal_per_mol
-                else:
-                    u = settings.gfn2_uncertainty_kcal_per_mol
-                return Binding(-v, src, u)
+        best = best_binding(self.dft, name, cation)
+        if best is not None:
+            v, src, r = best
+            if src == "dft":
+                u = settings.dft_uncertainty_kcal_per_mol
+            elif src == "calibrated_gfn2":
+                u = _num(r.get("E_bind_calibrated_err_kcal_per_mol")) or settings.gfn2_uncertainty_kcal_per_mol
+            else:
+                u = settings.gfn2_uncertainty_kcal_per_mol
+            return Binding(-v, src, u)
         v: Value = self.tables.binding_value(name, cation, "E_bind_kcal_per_mol")
         if not v.ok:
             return Binding(None, "gfn2", settings.gfn2_uncertainty_kcal_per_mol, v.reason)

@@ -1,13 +1,14 @@
 """The report's solvation section (MD): speciation bars, RDFs, coordination table.
 
-:func:`solvation_section` returns "" when the results directory holds no ``solvation.csv``
+:func:`solvation_section` returns "" when it is given no ``solvation.csv``
 (MD off), so the report shows the section only for runs that did MD.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
+
+from ..result_tables import read_rows
 
 NOTE = ("K+-centred speciation: SSIP = no anion within the K-donor cutoff, CIP = one, AGG = two or more "
         "(error bars: block-averaged standard errors; short runs rank, they do not converge speciation: "
@@ -16,13 +17,6 @@ NOTE = ("K+-centred speciation: SSIP = no anion within the K-donor cutoff, CIP =
         "e.g. TMP's ester O). bulk x / shell x: the species' share of the neutral molecules in the liquid / "
         "in the K+ first shell; the classification calls a component a diluent when shell x / bulk x lies below "
         "md_diluent_shell_share_ratio_max (its value: the calibration section's threshold table).")
-
-
-def _rows(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
-    with path.open() as fh:
-        return list(csv.DictReader(fh))
 
 
 def _f(v):
@@ -59,7 +53,7 @@ def rdf_plot(results: Path, rows: list[dict], max_panels: int = 6) -> str:
     from ..htmlparts import fig_svg, pyplot as _mpl
 
     ok = [r["formulation"] for r in rows if r.get("status") == "ok"][:max_panels]
-    data = [(f, _rows(results / "md" / f / "rdf.csv")) for f in ok]
+    data = [(f, read_rows(results / "md" / f / "rdf.csv")) for f in ok]
     data = [(f, d) for f, d in data if d]
     if not data:
         return ""
@@ -78,15 +72,19 @@ def rdf_plot(results: Path, rows: list[dict], max_panels: int = 6) -> str:
     return fig_svg(fig)
 
 
-def solvation_section(results: str | Path) -> str:
-    """HTML body of the solvation section, or "" when there is no solvation.csv."""
+def solvation_section(solvation: str | Path | None, coordination: str | Path | None = None) -> str:
+    """HTML body of the solvation section from the MD stage's ``solvation.csv`` (and
+    ``coordination.csv``; the RDFs from ``md/<formulation>/rdf.csv`` beside them), or "" when
+    there is no solvation table."""
     from ..htmlparts import esc, num, table
 
-    results = Path(results)
-    rows = _rows(results / "solvation.csv")
+    if not solvation:
+        return ""
+    results = Path(solvation).parent
+    rows = read_rows(Path(solvation))
     if not rows:
         return ""
-    coord = _rows(results / "coordination.csv")
+    coord = read_rows(Path(coordination)) if coordination else []
     parts = [f'<p class="note">{esc(NOTE)}</p>']
     bars = speciation_plot(rows)
     if bars:

@@ -13,8 +13,6 @@ job resumes; it is removed once the record is written.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import shutil
 import time
@@ -23,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CalculationFailed
-from ..records import write_text_atomic
+from ..records import write_csv
 from ..stages.harness import read_record, run_stage
 from .analysis import SpeciesSpec, analyse, rdf_csv
 from .box import box_counts, check_box_size, composition_summary, neat_counts, pack
@@ -385,23 +383,6 @@ def run_neat(molecule, params_record: tuple, settings: MDSettings, out: str | Pa
 
 
 # ----------------------------------------------------------------------------- tables
-def _fmt(v):
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return "" if not np.isfinite(v) else f"{v:.6g}"
-    return str(v)
-
-
-def _csv(columns, rows) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for r in rows:
-        w.writerow([_fmt(r.get(c)) for c in columns])
-    return buf.getvalue()
-
-
 def aggregate(record_paths: list[str | Path], out_solvation: str | Path, out_coordination: str | Path) -> tuple[list, list]:
     """``solvation.csv`` (one row per formulation, failures with their reason) and ``coordination.csv``."""
     srows, crows = [], []
@@ -415,6 +396,6 @@ def aggregate(record_paths: list[str | Path], out_solvation: str | Path, out_coo
         srows.append({**{c: r.get(c) for c in SOLVATION_COLUMNS}, "status": "ok", "failure_reason": ""})
         for sp in r.get("species", []):
             crows.append({"formulation": r["formulation"], **{c: sp.get(c) for c in COORDINATION_COLUMNS[1:]}})
-    write_text_atomic(out_solvation, _csv(SOLVATION_COLUMNS, srows))
-    write_text_atomic(out_coordination, _csv(COORDINATION_COLUMNS, crows))
+    write_csv(out_solvation, srows, list(SOLVATION_COLUMNS))
+    write_csv(out_coordination, crows, list(COORDINATION_COLUMNS))
     return srows, crows

@@ -297,12 +297,10 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
 
 def undecided_formulations(classification_csv) -> list[str]:
     """Formulation ids a (descriptor-only) classification table leaves with more than one class."""
-    import csv
-    from pathlib import Path
+    from ..result_tables import read_rows
 
-    with Path(classification_csv).open(newline="") as fh:
-        return [r["id"] for r in csv.DictReader(fh)
-                if r.get("origin", "table") == "table" and "|" in (r.get("label") or "")]
+    return [r["id"] for r in read_rows(classification_csv)
+            if r.get("origin", "table") == "table" and "|" in (r.get("label") or "")]
 
 
 # Cluster time limit per MD job (minutes, first attempt) for profiles/slurm, from the preset:
