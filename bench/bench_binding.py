@@ -46,7 +46,8 @@ XTBPATH = os.environ.get("XTBPATH", "/usr/share/xtb")
 # --------------------------------------------------------------------------- work list
 def work_list(names: list[str] | None, cation: str, library: str):
     """(ligands, anions, cation name, exchange anions, {name: (smiles, kind)}) from the library + plan."""
-    from solvscreen.library import load_config, validate_all
+    from solvscreen.library import load_config
+    from solvscreen.inputs import validate_all
     from solvscreen.plan import make_plan
 
     cfg = {"library": library, "cations": [cation]}

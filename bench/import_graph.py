@@ -104,12 +104,8 @@ def strongly_connected(nodes: set[str], edges: set[tuple[str, str]]) -> list[lis
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--max-lines", type=int, default=500)
-    ap.add_argument("--arrows", action="store_true", help="list the package-level arrows")
-    args = ap.parse_args(argv)
-
+def graphs() -> tuple[dict[str, Path], set[tuple[str, str]], set[str], set[tuple[str, str]]]:
+    """(modules {name: file}, module arrows, package nodes, package arrows without self-arrows)."""
     files = sorted((SRC / PACKAGE).rglob("*.py"))
     modules = {module_name(f): f for f in files}
     packages = {m for m, f in modules.items() if f.name == "__init__.py" and m != PACKAGE}
@@ -121,7 +117,17 @@ def main(argv: list[str] | None = None) -> int:
     pkg_nodes = {package_node(m, packages) for m in modules if m != PACKAGE}
     pkg_edges = {(package_node(a, packages), package_node(b, packages)) for a, b in mod_edges
                  if a != PACKAGE and b != PACKAGE}
-    pkg_edges = {(a, b) for a, b in pkg_edges if a != b}
+    return modules, mod_edges, pkg_nodes, {(a, b) for a, b in pkg_edges if a != b}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--max-lines", type=int, default=500)
+    ap.add_argument("--arrows", action="store_true", help="list the package-level arrows")
+    args = ap.parse_args(argv)
+
+    files = sorted((SRC / PACKAGE).rglob("*.py"))
+    modules, mod_edges, pkg_nodes, pkg_edges = graphs()
     lines = {f: sum(1 for _ in f.open()) for f in files}
 
     print(f"{'view':<10} {'nodes':>6} {'arrows':>7}")

@@ -293,7 +293,8 @@ def test_engine_settings_must_match_the_structure_records(structures, tmp_path):
 
 
 def test_plan_lists_ion_pairs_and_exchange_anions():
-    from solvscreen.library import load_config, validate_all
+    from solvscreen.library import load_config
+    from solvscreen.inputs import validate_all
     from solvscreen.plan import make_plan
 
     cfg = load_config({"cations": ["K", "Li"]})

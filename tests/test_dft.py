@@ -173,7 +173,8 @@ def test_levels_and_moving_atoms():
 
 @pytest.fixture(scope="module")
 def default_run():
-    from solvscreen.library import load_config, validate_all
+    from solvscreen.library import load_config
+    from solvscreen.inputs import validate_all
 
     config = load_config({})
     library, formulations = validate_all(config)

@@ -25,8 +25,8 @@ from solvscreen.library import (
     load_library,
     load_schema,
     summary,
-    validate_all,
 )
+from solvscreen.inputs import validate_all
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY_CSV = ROOT / "molecules" / "library.csv"

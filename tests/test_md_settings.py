@@ -8,7 +8,8 @@ import pytest
 
 from solvscreen.composition import ComponentAmount, Composition
 from solvscreen.errors import InputError
-from solvscreen.library import load_config, validate_all
+from solvscreen.library import load_config
+from solvscreen.inputs import validate_all
 from solvscreen.md.box import AVOGADRO, box_counts, neat_counts
 from solvscreen.md.settings import (
     HMR_MASS_AMU,

@@ -21,7 +21,8 @@ pytest.importorskip("openmm")
 def box2m(tmp_path_factory):
     """2 M KFSI in DME, ~900 atoms: species, box composition and templates."""
     from solvscreen.composition import compose
-    from solvscreen.library import load_config, validate_all
+    from solvscreen.library import load_config
+    from solvscreen.inputs import validate_all
     from solvscreen.library import Formulation
     from solvscreen.md.params import parametrize
     from solvscreen.md.system import write_templates

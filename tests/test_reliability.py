@@ -22,7 +22,8 @@ import pytest
 from solvscreen import cli
 from solvscreen.engine import Engine, EngineSettings
 from solvscreen.errors import InputError, ValidationErrors
-from solvscreen.library import RATIO_RANGE, load_config, validate_all
+from solvscreen.library import RATIO_RANGE, load_config
+from solvscreen.inputs import validate_all
 from solvscreen.records import Record
 from solvscreen.stages.structure import load_structure, run_structure
 from solvscreen.structures import ConformerSettings, read_xyz
@@ -413,13 +414,16 @@ def test_schema_solvent_lists_are_names_tblite_accepts():
 
 
 def test_a_checker_appended_to_config_checkers_runs_in_validate_all(tmp_path, monkeypatch):
-    """How a stage package (MD, DFT) adds its section's checks: one entry in CONFIG_CHECKERS."""
-    from solvscreen import library as library_mod
+    """How a stage package (MD, DFT) adds its section's checks: one entry in
+    solvscreen.inputs.CONFIG_CHECKERS (the library itself knows no stage)."""
+    from solvscreen import inputs as inputs_mod
     from solvscreen.errors import ValidationError
+    from solvscreen.library import BASE_CONFIG_CHECKERS
 
     def check_md(config, library, formulations):
         return [ValidationError(f"md.molecules[0]: {n!r} is not a liquid", source="config")
                 for n in ["FSI"] if not library.resolve(n).is_liquid]
 
-    monkeypatch.setattr(library_mod, "CONFIG_CHECKERS", [*library_mod.CONFIG_CHECKERS, check_md])
+    assert inputs_mod.CONFIG_CHECKERS[:len(BASE_CONFIG_CHECKERS)] == BASE_CONFIG_CHECKERS
+    monkeypatch.setattr(inputs_mod, "CONFIG_CHECKERS", [*inputs_mod.CONFIG_CHECKERS, check_md])
     assert _errors(_library(tmp_path)) == ["config: md.molecules[0]: 'FSI' is not a liquid"]

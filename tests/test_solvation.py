@@ -32,7 +32,7 @@ from solvscreen.solvation.thermo import (
     qrrho_free_energy,
 )
 from solvscreen.stages.binding import run_binding, run_ion_pair
-from solvscreen.stages.solvation import SOLVATION_COLUMNS, aggregate_solvation, run_solvation
+from solvscreen.solvation.stage import SOLVATION_COLUMNS, aggregate_solvation, run_solvation
 from solvscreen.stages.structure import run_structure
 from solvscreen.structures import ConformerSettings, read_xyz
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from solvscreen.errors import ValidationErrors
-from solvscreen.library import load_config, load_schema, validate_all
+from solvscreen.library import load_config, load_schema
+from solvscreen.inputs import validate_all
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "tests" / "workflow"

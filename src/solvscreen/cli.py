@@ -85,7 +85,8 @@ def print_table(rows: list[tuple[str, object]]) -> None:
 # ----------------------------------------------------------------------------- validation
 @command("validate")
 def cmd_validate(ns) -> int:
-    from .library import load_config, read_config_files, summary, validate_all
+    from .library import load_config, read_config_files, summary
+    from .inputs import validate_all
 
     config = load_config(read_config_files(ns.configfile), base_dir=ns.directory)
     library, formulations = validate_all(config)

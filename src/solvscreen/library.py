@@ -1,7 +1,8 @@
 """Load and validate the candidate library, the formulation table and the workflow config.
 
 Everything a run needs is checked here, before any computation: the Snakefile calls
-:func:`validate_all` at parse time and ``solvscreen validate`` prints its :func:`summary`.
+:func:`solvscreen.inputs.validate_all` (this module's checks and the stage packages') at
+parse time and ``solvscreen validate`` prints its :func:`summary`.
 Every problem of a file is collected and raised together as one
 :class:`~solvscreen.errors.ValidationErrors`; each entry names the file, the row and
 the reason.
@@ -73,10 +74,10 @@ __all__ = [
     "load_library",
     "load_formulations",
     "load_config",
-    "validate_all",
+    "validate_inputs",
     "read_config_files",
     "deep_update",
-    "CONFIG_CHECKERS",
+    "BASE_CONFIG_CHECKERS",
     "summary",
     "load_schema",
     "size_problem",
@@ -988,26 +989,21 @@ def check_references(config: dict, library: Library, formulations: list[Formulat
 
 ConfigChecker = Callable[[dict, Library, "list[Formulation]"], "list[ValidationError]"]
 
-#: The checks :func:`validate_all` runs on a complete config with its library and formulations;
-#: each returns its errors (config key path or file and row in each). A stage package adds its
-#: section's checker here (``check_config(config, library, formulations)``).
-def _stage_checkers() -> list[ConfigChecker]:
-    from .dft.settings import check_config as check_dft
-    from .md.settings import check_config as check_md
-
-    return [check_md, check_dft]
+#: The checks of this module that :func:`validate_inputs` runs on a complete config with its
+#: library and formulations; each returns its errors (config key path or file and row in each).
+#: The stage packages' section checks (md/, dft/) are added by :mod:`solvscreen.inputs`, which
+#: sits above them: this module knows no stage.
+BASE_CONFIG_CHECKERS: list[ConfigChecker] = [check_molecule_size, check_references]
 
 
-CONFIG_CHECKERS: list[ConfigChecker] = [check_molecule_size, check_references, *_stage_checkers()]
-
-
-def validate_all(config: Mapping) -> tuple[Library, list[Formulation]]:
-    """Validate everything a run needs; return the library and the formulations.
+def validate_inputs(config: Mapping, checkers: "list[ConfigChecker]") -> tuple[Library, list[Formulation]]:
+    """Validate everything a run needs; return the library and the formulations. The entry
+    point is :func:`solvscreen.inputs.validate_all` (these checks and every stage's).
 
     ``config`` may be raw or already passed through :func:`load_config` (paths already
     resolved stay as they are). Checks the config, the settings, every library and
     formulation file, that the config's ``molecules`` and ``cations`` exist, then every
-    checker of :data:`CONFIG_CHECKERS` (size guard, cross-references, stage sections).
+    checker in ``checkers`` (size guard, cross-references, stage sections).
 
     Raises
     ------
@@ -1025,7 +1021,7 @@ def validate_all(config: Mapping) -> tuple[Library, list[Formulation]]:
     formulations, form_errors = _load_formulations(formulation_paths, library, broken)
     errors.extend(form_errors)
     _check_selection(config, library, broken, errors)
-    for checker in CONFIG_CHECKERS:
+    for checker in checkers:
         errors.extend(e for e in checker(config, library, formulations)
                       if not (e.source == "config" and _names_broken_row(e, broken)))
     if errors:

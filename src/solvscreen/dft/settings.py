@@ -12,7 +12,7 @@
 
 :func:`check_config` returns every problem as a
 :class:`~solvscreen.errors.ValidationError` naming its key path (the lead wires it into
-``solvscreen.library.validate_all``); :func:`select_molecules` resolves the selection.
+``solvscreen.inputs.validate_all``); :func:`select_molecules` resolves the selection.
 """
 
 from __future__ import annotations

@@ -27,20 +27,21 @@ def add_parsers(sub, command) -> None:
 
     @command("solvation")
     def cmd_solvation(ns) -> int:
-        from ..cli import binding_settings_from, engine_settings_from
-        from ..stages.solvation import run_solvation
+        from ..complexes import BindingSettings
+        from ..engine import EngineSettings
         from .settings import SolvationSettings
+        from .stage import run_solvation
 
         s = json.loads(ns.settings) if ns.settings else {}
         rec = run_solvation(ns.ligand_structure, ns.binding, ns.cation_structure, ns.anion_structure, ns.ion_pair,
-                            ns.out, json.loads(ns.liquid), engine_settings_from(s.get("engine")),
-                            binding_settings_from(s.get("binding")), SolvationSettings.from_dict(s.get("solvation")))
+                            ns.out, json.loads(ns.liquid), EngineSettings(**(s.get("engine") or {})),
+                            BindingSettings.from_dict(s.get("binding")), SolvationSettings.from_dict(s.get("solvation")))
         log.info("%s: solvation %s%s", rec.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
         return 0
 
     @command("aggregate-solvation")
     def cmd_aggregate_solvation(ns) -> int:
-        from ..stages.solvation import aggregate_solvation
+        from .stage import aggregate_solvation
 
         rows = aggregate_solvation(ns.records, ns.out)
         log.info("solvating power: %d rows, %d failed -> %s", len(rows), sum(r["status"] != "ok" for r in rows), ns.out)

@@ -11,7 +11,10 @@ Runners (each: ``run_<stage>(...) -> Record`` and, where the stage has one, its 
 - :mod:`.structure`  -- reference geometry (conformer search); :func:`load_structure` reads it
 - :mod:`.properties` -- electronic descriptors; ``descriptors.csv``
 - :mod:`.binding`    -- 1:1 cation binding and ion pairs; ``binding.csv``
-- :mod:`.shell`      -- filled shells and anion exchange; ``shells.csv``
+- :mod:`.shell`      -- filled shells and anion exchange; ``shells.csv`` (not in the workflow)
+
+The stage packages (:mod:`solvscreen.solvation`, :mod:`solvscreen.md`, :mod:`solvscreen.dft`)
+have their runners in their own ``stage``/``runner`` modules, on this harness.
 
 Only the harness is imported here, so chemistry packages may use it without a cycle.
 """

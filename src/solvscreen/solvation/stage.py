@@ -17,9 +17,9 @@ from ..complexes import BindingSettings, Fragment, cation_spec
 from ..engine import EngineSettings
 from ..errors import CalculationFailed, InputError
 from ..records import Record, write_csv
-from ..solvation.clusters import monodentate_form
-from ..solvation.settings import SolvationSettings
-from ..solvation.stepwise import (
+from .clusters import monodentate_form
+from .settings import SolvationSettings
+from .stepwise import (
     ALPB_DIELECTRIC,
     SolvationResult,
     ensemble_dipole,
@@ -28,11 +28,11 @@ from ..solvation.stepwise import (
     onsager_dielectric,
     stepwise_solvation,
 )
-from ..solvation.thermo import neat_liquid_term
+from .thermo import neat_liquid_term
 from ..structures import mol_from_smiles, read_xyz, xyz_block
-from .binding import check_engine_consistency
-from .harness import StageContext, read_record, run_stage
-from .structure import load_structure
+from ..stages.binding import check_engine_consistency
+from ..stages.harness import StageContext, read_record, run_stage
+from ..stages.structure import load_structure
 
 
 def dielectric_of(liquid: dict, engine_gas, numbers, conformers, T: float) -> tuple[float, str]:
