@@ -11,10 +11,10 @@
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
-from solvscreen.errors import InputError
-from solvscreen.library import load_config, read_config_files
-from solvscreen.inputs import validate_all
-from solvscreen.plan import make_plan
+from solvscreen.core.errors import InputError
+from solvscreen.inputs.library import load_config, read_config_files
+from solvscreen.interface.inputs import validate_all
+from solvscreen.inputs.plan import make_plan
 
 min_version("9.0")
 

@@ -46,9 +46,9 @@ XTBPATH = os.environ.get("XTBPATH", "/usr/share/xtb")
 # --------------------------------------------------------------------------- work list
 def work_list(names: list[str] | None, cation: str, library: str):
     """(ligands, anions, cation name, exchange anions, {name: (smiles, kind)}) from the library + plan."""
-    from solvscreen.library import load_config
-    from solvscreen.inputs import validate_all
-    from solvscreen.plan import make_plan
+    from solvscreen.inputs.library import load_config
+    from solvscreen.interface.inputs import validate_all
+    from solvscreen.inputs.plan import make_plan
 
     cfg = {"library": library, "cations": [cation]}
     if names:
@@ -128,7 +128,7 @@ def lpt_makespan(times: list[float], workers: int) -> float:
 
 
 def report(results: Path, jobs: int) -> None:
-    from solvscreen.records import Record
+    from solvscreen.core.records import Record
 
     rows = []
     for sub in ("ion_pairs", "binding", "shells"):
@@ -200,10 +200,10 @@ def run_xtb(xyz_text: str, charge: int) -> tuple[int | None, float | None, float
 
 def compare_xtb(ns) -> None:
     from solvscreen.complexes import BindingSettings, Fragment, build_shell, cation_spec, search_complex, shell_size
-    from solvscreen.conformers import find_lowest_conformer
-    from solvscreen.engine import Engine
-    from solvscreen.optimize import FMAX_EV_PER_A, optimize
-    from solvscreen.structures import ConformerSettings, formal_charge, mol_from_smiles, xyz_block
+    from solvscreen.xtb.conformers import find_lowest_conformer
+    from solvscreen.xtb.engine import Engine
+    from solvscreen.xtb.optimize import FMAX_EV_PER_A, optimize
+    from solvscreen.xtb.structures import ConformerSettings, formal_charge, mol_from_smiles, xyz_block
 
     ligands, anions, cation, _, mols = work_list(ns.molecules, ns.cation, ns.library)
     spec = cation_spec(cation)

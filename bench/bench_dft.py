@@ -53,7 +53,7 @@ def _measure(smiles_list, cation, bases, threads_list, relax_mode, workdir: Path
     from solvscreen.dft.level import choose_backend, level_from_preset
     from solvscreen.dft.relax import relax
     from solvscreen.dft.singlepoint import singlepoint
-    from solvscreen.structures import read_xyz
+    from solvscreen.xtb.structures import read_xyz
 
     cat_smiles = {"K": "[K+]", "Na": "[Na+]", "Li": "[Li+]"}[cation]
     run_structure(cation, cat_smiles, "cation", workdir / "structures" / f"{cation}.json")

@@ -25,9 +25,9 @@ logging.getLogger("MDAnalysis").setLevel(logging.WARNING)
 
 def build(formulation: str, target_atoms: int, workdir: Path, cache: Path, hydrogen_mass_amu=None,
           cutoff_nm: float = 1.0):
-    from solvscreen.composition import compose
-    from solvscreen.library import load_config
-    from solvscreen.inputs import validate_all
+    from solvscreen.inputs.composition import compose
+    from solvscreen.inputs.library import load_config
+    from solvscreen.interface.inputs import validate_all
     from solvscreen.md.box import box_counts, pack
     from solvscreen.md.params import parametrize
     from solvscreen.md.system import build_system, run_tleap, write_templates
@@ -90,8 +90,8 @@ def main():
     ap.add_argument("--am1", action="store_true", help="also time AM1-BCC per molecule")
     ap.add_argument("--analysis", action="store_true", help="also time the trajectory analysis")
     ns = ap.parse_args()
-    from solvscreen.library import load_config
-    from solvscreen.inputs import validate_all
+    from solvscreen.inputs.library import load_config
+    from solvscreen.interface.inputs import validate_all
     from solvscreen.md.params import parametrize
     from solvscreen.md.settings import HMR_MASS_AMU
 

@@ -11,7 +11,7 @@ in-process (default)   run ``solvscreen.stages run_structure/run_properties`` on
                        library into a temporary directory (``--jobs N`` processes)
 --from-results DIR     read the records a Snakemake run left in DIR (structures/, properties/)
 --compare-xtb          optimize the same RDKit start geometry with the ``xtb`` program
-                       (``xtb start.xyz --opt normal --gfn 2``) and with ``solvscreen.optimize``;
+                       (``xtb start.xyz --opt normal --gfn 2``) and with ``solvscreen.xtb.optimize``;
                        print gradient counts, final energies and wall times side by side
 
 Examples
@@ -44,14 +44,14 @@ XTBPATH = os.environ.get("XTBPATH", "/usr/share/xtb")
 
 # --------------------------------------------------------------------------- library
 def read_library(path: Path, names: list[str] | None) -> list[dict]:
-    """(name, smiles, kind) rows; uses solvscreen.library when it can, a plain CSV reader otherwise.
+    """(name, smiles, kind) rows; uses solvscreen.inputs.library when it can, a plain CSV reader otherwise.
 
     Molecules that are only mixtures (salts written as 'cation.anion') are skipped: the
     pipeline computes their ions, which are rows of their own.
     """
     rows: list[dict] = []
     try:
-        from solvscreen.library import load_library
+        from solvscreen.inputs.library import load_library
     except ImportError:  # an older checkout: read the CSV directly
         load_library = None
     if load_library is not None:
@@ -81,8 +81,8 @@ def read_library(path: Path, names: list[str] | None) -> list[dict]:
 
 def load_settings(configfile: Path | None):
     """Engine and conformer settings from a workflow config (default: workflows/config.yaml)."""
-    from solvscreen.engine import EngineSettings
-    from solvscreen.structures import ConformerSettings
+    from solvscreen.xtb.engine import EngineSettings
+    from solvscreen.xtb.structures import ConformerSettings
 
     cfg: dict = {}
     path = configfile or ROOT / "workflows" / "config.yaml"
@@ -103,8 +103,8 @@ def _run_one(args) -> tuple[str, str, str]:
     name, smiles, kind, workdir, eng_dict, conf_dict = args
     from solvscreen.stages.properties import run_properties
     from solvscreen.stages.structure import run_structure
-    from solvscreen.engine import EngineSettings
-    from solvscreen.structures import ConformerSettings
+    from solvscreen.xtb.engine import EngineSettings
+    from solvscreen.xtb.structures import ConformerSettings
 
     s = Path(workdir) / "structures" / f"{name}.json"
     p = Path(workdir) / "properties" / f"{name}.json"
@@ -142,7 +142,7 @@ def from_results(results: Path, names: list[str] | None) -> list[tuple[str, str,
 
 # --------------------------------------------------------------------------- table
 def stage_numbers(path: str) -> dict:
-    from solvscreen.records import Record
+    from solvscreen.core.records import Record
 
     if not path:
         return {"status": "missing", "wall": 0.0, "grad": 0, "sp": 0, "retries": 0, "xtb": 0.0}
@@ -208,7 +208,7 @@ def print_table(done, elapsed: float | None, jobs: int) -> dict:
 
 def startup_cost() -> float:
     """Seconds a fresh `solvscreen` process needs before computing anything (each Snakemake job pays it)."""
-    cmd = [sys.executable, "-c", "import solvscreen.stages.properties, solvscreen.engine as e; e.backend_available('tblite')"]
+    cmd = [sys.executable, "-c", "import solvscreen.stages.properties, solvscreen.xtb.engine as e; e.backend_available('tblite')"]
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
@@ -221,9 +221,9 @@ def startup_cost() -> float:
 def compare_xtb(rows, eng_settings) -> None:
     import numpy as np
 
-    from solvscreen.engine import Engine
-    from solvscreen.optimize import FMAX_EV_PER_A, optimize
-    from solvscreen.structures import (
+    from solvscreen.xtb.engine import Engine
+    from solvscreen.xtb.optimize import FMAX_EV_PER_A, optimize
+    from solvscreen.xtb.structures import (
         ConformerSettings,
         atomic_numbers,
         embed_conformers,
@@ -233,7 +233,7 @@ def compare_xtb(rows, eng_settings) -> None:
         unpaired_electrons,
         xyz_block,
     )
-    from solvscreen.units import HARTREE_TO_KCAL_PER_MOL
+    from solvscreen.core.units import HARTREE_TO_KCAL_PER_MOL
 
     xtb = shutil.which("xtb")
     if xtb is None or not Path(XTBPATH).is_dir():
@@ -244,7 +244,7 @@ def compare_xtb(rows, eng_settings) -> None:
     algo = inspect.signature(optimize).parameters.get("algorithm")
     algo = f"algorithm {algo.default!r}, " if algo is not None else ""
     print(f"\nGeometry optimization from the same RDKit start (GFN2-xTB, gas phase): xtb program "
-          f"`--opt normal` (ANCopt) vs solvscreen.optimize ({algo}fmax {FMAX_EV_PER_A} eV/Å)")
+          f"`--opt normal` (ANCopt) vs solvscreen.xtb.optimize ({algo}fmax {FMAX_EV_PER_A} eV/Å)")
     print(f"{'molecule':<10}{'atoms':>6} | {'xtb cycles':>10}{'xtb grads':>10}{'E xtb / Eh':>17}{'wall s':>8} |"
           f" {'ss grads':>9}{'E solvscreen / Eh':>19}{'wall s':>8}{'in xTB s':>9} | {'ΔE kcal/mol':>11}")
     for r in rows:

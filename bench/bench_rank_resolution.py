@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 
-from solvscreen.conformers import find_lowest_conformer
-from solvscreen.engine import Engine, EngineSettings
-from solvscreen.library import load_library
-from solvscreen.properties import electronic_properties
-from solvscreen.structures import ConformerSettings, mol_from_smiles
+from solvscreen.xtb.conformers import find_lowest_conformer
+from solvscreen.xtb.engine import Engine, EngineSettings
+from solvscreen.inputs.library import load_library
+from solvscreen.xtb.properties import electronic_properties
+from solvscreen.xtb.structures import ConformerSettings, mol_from_smiles
 
 HARTREE_KCAL = 627.509474
 

@@ -27,14 +27,14 @@ from solvscreen.complexes import (
     unique_donors,
 )
 from solvscreen.complexes.placement import _chelate_centres
-from solvscreen.engine import Engine, EngineSettings
-from solvscreen.errors import InputError
-from solvscreen.optimize import _rigid_motions, lindh_hessian, optimize
-from solvscreen.records import Record
+from solvscreen.xtb.engine import Engine, EngineSettings
+from solvscreen.core.errors import InputError
+from solvscreen.xtb.optimize import _rigid_motions, lindh_hessian, optimize
+from solvscreen.core.records import Record
 from solvscreen.stages.binding import BINDING_COLUMNS, aggregate_binding, run_binding, run_ion_pair
 from solvscreen.stages.shell import SHELL_COLUMNS, aggregate_shells, run_shell
 from solvscreen.stages.structure import load_structure, run_structure
-from solvscreen.structures import ConformerSettings, mol_from_smiles, read_xyz
+from solvscreen.xtb.structures import ConformerSettings, mol_from_smiles, read_xyz
 
 SMILES = {
     "DME": "COCCOC",
@@ -131,7 +131,7 @@ def test_shell_size_rule():
 
 
 def test_settings_defaults_are_the_schema_defaults():
-    from solvscreen.library import load_config
+    from solvscreen.inputs.library import load_config
 
     cfg = load_config({})
     assert BindingSettings.from_dict(cfg["binding"]) == BindingSettings()
@@ -293,9 +293,9 @@ def test_engine_settings_must_match_the_structure_records(structures, tmp_path):
 
 
 def test_plan_lists_ion_pairs_and_exchange_anions():
-    from solvscreen.library import load_config
-    from solvscreen.inputs import validate_all
-    from solvscreen.plan import make_plan
+    from solvscreen.inputs.library import load_config
+    from solvscreen.interface.inputs import validate_all
+    from solvscreen.inputs.plan import make_plan
 
     cfg = load_config({"cations": ["K", "Li"]})
     plan = make_plan(cfg, *validate_all(cfg))
@@ -306,7 +306,7 @@ def test_plan_lists_ion_pairs_and_exchange_anions():
 
 
 def test_cli_bind_json(capsys):
-    from solvscreen.cli import main
+    from solvscreen.interface.cli import main
 
     rc = main(["bind", "COCCOC", "--cation", "K", "--n-embed", "3", "--json"])
     out = json.loads(capsys.readouterr().out)

@@ -32,10 +32,10 @@ from solvscreen.classify import (
     read_evidence,
     run_classification,
 )
-from solvscreen.errors import InputError
-from solvscreen.grid import GridFormulation, GridSettings
-from solvscreen.library import load_config, load_formulations, load_library
-from solvscreen.result_tables import ResultTables
+from solvscreen.core.errors import InputError
+from solvscreen.inputs.grid import GridFormulation, GridSettings
+from solvscreen.inputs.library import load_config, load_formulations, load_library
+from solvscreen.core.result_tables import ResultTables
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "molecules" / "library.csv"
@@ -482,8 +482,8 @@ def test_settings_reject_unknown_keys_and_bad_values():
 
 def test_schema_defaults_are_the_dataclass_defaults():
     """The config schema documents the defaults; the settings classes must agree with it."""
-    from solvscreen.composition import CompositionSettings
-    from solvscreen.rank import RankingSettings
+    from solvscreen.inputs.composition import CompositionSettings
+    from solvscreen.classify.rank import RankingSettings
     from solvscreen.report import ReportSettings
 
     cfg = load_config({})
@@ -508,7 +508,7 @@ NEW-HCE,KFSI,4.5,NEWGLYME,volume,,yes,custom test formulation
 
 
 def _cli(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "solvscreen.cli", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "solvscreen.interface.cli", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -652,7 +652,7 @@ def test_one_to_one_binding_does_not_separate_weak_from_strong_solvents(real_run
 
 
 def test_a_bad_set_value_is_rejected_naming_the_row(lib, tmp_path):
-    from solvscreen.errors import ValidationErrors
+    from solvscreen.core.errors import ValidationErrors
 
     bad = tmp_path / "f.csv"
     bad.write_text("id,salt,concentration_mol_per_L,components,set\nX,KFSI,1.0,DME,training\n")

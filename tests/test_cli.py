@@ -11,13 +11,13 @@ import time
 
 import pytest
 
-from solvscreen import cli
-from solvscreen import engine as engine_mod
+from solvscreen.interface import cli
+from solvscreen.xtb import engine as engine_mod
 
 
 def _solvscreen_cmd() -> list[str]:
     exe = shutil.which("solvscreen")
-    return [exe] if exe else [sys.executable, "-m", "solvscreen.cli"]
+    return [exe] if exe else [sys.executable, "-m", "solvscreen.interface.cli"]
 
 
 def test_props_json_subprocess():
@@ -73,8 +73,8 @@ def test_bind_rejects_what_the_library_rejects(capsys, args):
 
 def test_library_and_cli_share_the_rules(tmp_path):
     """Each rejected SMILES of the single questions is rejected by the library validator too."""
-    from solvscreen.errors import ValidationErrors
-    from solvscreen.library import load_library
+    from solvscreen.core.errors import ValidationErrors
+    from solvscreen.inputs.library import load_library
 
     lib = tmp_path / "lib.csv"
     lib.write_text("name,smiles,kind\nM1,[CH3],solvent\nM2,[Fe+2],cation\nM3,[Zn+2],cation\n")
@@ -85,7 +85,7 @@ def test_library_and_cli_share_the_rules(tmp_path):
 
 
 def test_a_larger_max_atoms_lets_a_big_molecule_through_the_guard(capsys):
-    from solvscreen.query import check_single_molecule
+    from solvscreen.interface.query import check_single_molecule
 
     peg = "C" + "OCC" * 43 + "O"
     assert check_single_molecule(peg, max_atoms=400).GetNumAtoms() == 307

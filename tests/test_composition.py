@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from solvscreen.composition import CompositionSettings, compose, ratio_label, salt_to_solvent_ratio
-from solvscreen.errors import ValidationError
-from solvscreen.grid import GridFormulation, GridSettings, make_grid
-from solvscreen.library import load_formulations, load_library
+from solvscreen.inputs.composition import CompositionSettings, compose, ratio_label, salt_to_solvent_ratio
+from solvscreen.core.errors import ValidationError
+from solvscreen.inputs.grid import GridFormulation, GridSettings, make_grid
+from solvscreen.inputs.library import load_formulations, load_library
 
 ROOT = Path(__file__).resolve().parents[1]
 NEGLECT = CompositionSettings(salt_volume="neglect")
@@ -132,7 +132,7 @@ def test_grid_defaults_cover_the_computed_library(lib):
 
 
 def test_grid_settings_validation():
-    from solvscreen.errors import InputError
+    from solvscreen.core.errors import InputError
 
     with pytest.raises(InputError):
         GridSettings.from_dict({"concentrations_mol_per_L": [0]})

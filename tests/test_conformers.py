@@ -9,10 +9,10 @@ import pytest
 from rdkit import Chem
 from rdkit.Chem import rdMolAlign
 
-from solvscreen.conformers import find_lowest_conformer
-from solvscreen.engine import Engine
-from solvscreen.optimize import FMAX_EV_PER_A
-from solvscreen.structures import (
+from solvscreen.xtb.conformers import find_lowest_conformer
+from solvscreen.xtb.engine import Engine
+from solvscreen.xtb.optimize import FMAX_EV_PER_A
+from solvscreen.xtb.structures import (
     ConformerSettings,
     bonds_intact,
     embed_conformers,
@@ -21,7 +21,7 @@ from solvscreen.structures import (
     positions,
     prune_conformers,
 )
-from solvscreen.units import HARTREE_TO_EV
+from solvscreen.core.units import HARTREE_TO_EV
 
 DBE = "CCCCOCCOCCCC"
 DEE = "CCOCCOCC"

@@ -26,8 +26,8 @@ from solvscreen.dft.level import DFTLevel, choose_backend, level_from_preset  # 
 from solvscreen.dft.relax import _constraints_text, moving_atoms  # noqa: E402
 from solvscreen.dft.settings import DFTSettings, check_config, select_molecules  # noqa: E402
 from solvscreen.dft.stage import DFT_COLUMNS, aggregate_dft, run_dft  # noqa: E402
-from solvscreen.errors import InputError  # noqa: E402
-from solvscreen.records import Record  # noqa: E402
+from solvscreen.core.errors import InputError  # noqa: E402
+from solvscreen.core.records import Record  # noqa: E402
 
 CHB6_K_H2O_KCAL = -17.8   # CCSD(T), GMTKN55 CHB6 (Goerigk et al. 2017)
 QUICK = {"preset": "quick", "grids_level": 1, "conv_tol_Eh": 1e-7}
@@ -56,7 +56,7 @@ def test_k_water_end_to_end_relaxation_moves_cation_out(gfn2_water, tmp_path):
     assert 2.5 < r["d_K_donor_dft_A"] < 2.8
     assert r["moved_atoms"] == [3] and r["relax"] == "cation" and r["ligand_geometry"] == "gfn2"
     # only the cation moved: the water atoms keep their GFN2 positions
-    from solvscreen.structures import read_xyz
+    from solvscreen.xtb.structures import read_xyz
     brec = gfn2_water / "binding" / "K" / "H2O.json"
     _, x0, _ = read_xyz(brec.parent / Record.read(brec).files["xyz"])
     back = Record.read(out)
@@ -173,8 +173,8 @@ def test_levels_and_moving_atoms():
 
 @pytest.fixture(scope="module")
 def default_run():
-    from solvscreen.library import load_config
-    from solvscreen.inputs import validate_all
+    from solvscreen.inputs.library import load_config
+    from solvscreen.interface.inputs import validate_all
 
     config = load_config({})
     library, formulations = validate_all(config)

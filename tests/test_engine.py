@@ -18,10 +18,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from solvscreen import engine as engine_mod
-from solvscreen.engine import Engine, EngineSettings, backend_available
-from solvscreen.errors import CalculationFailed, EngineUnavailable, InputError
-from solvscreen.structures import (
+from solvscreen.xtb import engine as engine_mod
+from solvscreen.xtb.engine import Engine, EngineSettings, backend_available
+from solvscreen.core.errors import CalculationFailed, EngineUnavailable, InputError
+from solvscreen.xtb.structures import (
     ConformerSettings,
     atomic_numbers,
     embed_conformers,

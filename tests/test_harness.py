@@ -5,9 +5,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from solvscreen.cli import main
-from solvscreen.errors import InputError
-from solvscreen.records import Record
+from solvscreen.interface.cli import main
+from solvscreen.core.errors import InputError
+from solvscreen.core.records import Record
 from solvscreen.stages import StageResult, read_record, run_stage, write_died_record
 from solvscreen.stages.harness import NO_RECORD
 

@@ -28,5 +28,5 @@ def test_the_library_and_the_harness_import_no_stage_package():
     ig = _import_graph()
     _, _, _, edges = ig.graphs()
     stage_packages = {"solvscreen.md/", "solvscreen.dft/", "solvscreen.solvation/", "solvscreen.classify/"}
-    for low in ("solvscreen.library", "solvscreen.stages/", "solvscreen.records", "solvscreen.result_tables"):
+    for low in ("solvscreen.inputs.library", "solvscreen.stages/", "solvscreen.core.records", "solvscreen.core.result_tables"):
         assert not {b for a, b in edges if a == low} & stage_packages, low

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from rdkit import Chem
 
-from solvscreen import engine
-from solvscreen.errors import ValidationError, ValidationErrors
-from solvscreen.library import (
+from solvscreen.xtb import engine
+from solvscreen.core.errors import ValidationError, ValidationErrors
+from solvscreen.inputs.library import (
     KINDS,
     Formulation,
     Library,
@@ -26,7 +26,7 @@ from solvscreen.library import (
     load_schema,
     summary,
 )
-from solvscreen.inputs import validate_all
+from solvscreen.interface.inputs import validate_all
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY_CSV = ROOT / "molecules" / "library.csv"
@@ -88,7 +88,7 @@ def _rows(text: str) -> list[dict]:
 
 
 def _canonical(smiles: str) -> str:
-    """Canonical SMILES straight from RDKit (independent of solvscreen.structures)."""
+    """Canonical SMILES straight from RDKit (independent of solvscreen.xtb.structures)."""
     return Chem.MolToSmiles(Chem.MolFromSmiles(smiles))
 
 
@@ -479,9 +479,9 @@ def test_the_concentration_limit_has_one_home():
     """The 8 mol/L limit is MAX_CONCENTRATION_MOL_PER_L; the schemas name it, GridSettings uses it."""
     from importlib import resources
 
-    from solvscreen.errors import InputError
-    from solvscreen.grid import GridSettings
-    from solvscreen.library import MAX_CONCENTRATION_MOL_PER_L, load_schema
+    from solvscreen.core.errors import InputError
+    from solvscreen.inputs.grid import GridSettings
+    from solvscreen.inputs.library import MAX_CONCENTRATION_MOL_PER_L, load_schema
 
     assert load_schema("formulation")["properties"]["concentration_mol_per_L"]["maximum"] == MAX_CONCENTRATION_MOL_PER_L
     grid = load_schema("config")["properties"]["grid"]["properties"]

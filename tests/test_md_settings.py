@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from solvscreen.composition import ComponentAmount, Composition
-from solvscreen.errors import InputError
-from solvscreen.library import load_config
-from solvscreen.inputs import validate_all
+from solvscreen.inputs.composition import ComponentAmount, Composition
+from solvscreen.core.errors import InputError
+from solvscreen.inputs.library import load_config
+from solvscreen.interface.inputs import validate_all
 from solvscreen.md.box import AVOGADRO, box_counts, neat_counts
 from solvscreen.md.settings import (
     HMR_MASS_AMU,

@@ -33,7 +33,7 @@ LIB = ["--library", str(ROOT / "molecules/library.csv"), "--formulations", str(R
 
 
 def _cli(*args):
-    p = subprocess.run([sys.executable, "-m", "solvscreen.cli", *args], env=ENV, capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "solvscreen.interface.cli", *args], env=ENV, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]
     return p
 
@@ -81,8 +81,8 @@ TINY = dict(target_atoms=700, cutoff_nm=0.8, anneal_ps=1.0, equilibration_ps=2.0
             chunk_ps=1.0, frame_interval_ps=0.25, max_equilibration_extensions=0, platform="CPU")
 RUN = """
 import sys, json
-from solvscreen.library import load_config
-from solvscreen.inputs import validate_all
+from solvscreen.inputs.library import load_config
+from solvscreen.interface.inputs import validate_all
 from solvscreen.md.runner import load_params, run_md
 from solvscreen.md.settings import preset
 lib, forms = validate_all(load_config({{"library": "{lib}", "formulations": "{forms}"}}))

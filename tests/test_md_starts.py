@@ -20,10 +20,10 @@ pytest.importorskip("openmm")
 @pytest.fixture(scope="module")
 def box2m(tmp_path_factory):
     """2 M KFSI in DME, ~900 atoms: species, box composition and templates."""
-    from solvscreen.composition import compose
-    from solvscreen.library import load_config
-    from solvscreen.inputs import validate_all
-    from solvscreen.library import Formulation
+    from solvscreen.inputs.composition import compose
+    from solvscreen.inputs.library import load_config
+    from solvscreen.interface.inputs import validate_all
+    from solvscreen.inputs.library import Formulation
     from solvscreen.md.params import parametrize
     from solvscreen.md.system import write_templates
 

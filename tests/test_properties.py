@@ -17,10 +17,10 @@ import subprocess
 
 import pytest
 
-from solvscreen.conformers import find_lowest_conformer
-from solvscreen.engine import Engine
-from solvscreen.properties import electronic_properties, potential_vs_K, vertical_ip_ea
-from solvscreen.structures import ConformerSettings, mol_from_smiles, xyz_block
+from solvscreen.xtb.conformers import find_lowest_conformer
+from solvscreen.xtb.engine import Engine
+from solvscreen.xtb.properties import electronic_properties, potential_vs_K, vertical_ip_ea
+from solvscreen.xtb.structures import ConformerSettings, mol_from_smiles, xyz_block
 
 SMILES = {
     "DME": "COCCOC",

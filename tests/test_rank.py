@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from solvscreen.errors import InputError
-from solvscreen.rank import (RANKING_COLUMNS, RankingSettings, candidates_from, donor_free, dominates,
+from solvscreen.core.errors import InputError
+from solvscreen.classify.rank import (RANKING_COLUMNS, RankingSettings, candidates_from, donor_free, dominates,
                              eps_dominates, front_summary, pareto_front, rank_candidates)
-from solvscreen.result_tables import ResultTables
+from solvscreen.core.result_tables import ResultTables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -246,7 +246,7 @@ def default_run():
     d = _default_run()
     if d is None:
         pytest.skip("no default-run tables (results/ or $SOLVSCREEN_RESULTS)")
-    from solvscreen.library import load_library
+    from solvscreen.inputs.library import load_library
 
     t = ResultTables.from_dir(d)
     names = {r["name"] for r in t.descriptors}
@@ -288,10 +288,10 @@ def test_default_run_front_is_discriminating(default_run):
 # ----------------------------------------------------------------------------- real xTB
 def test_xtb_lumo_in_a_dielectric_separates_ethers_from_carbonyls_and_nitriles():
     """Real GFN2-xTB: DME's LUMO (ALPB) is above EC's, DMC's and AN's by more than the resolution."""
-    from solvscreen.conformers import find_lowest_conformer
-    from solvscreen.engine import Engine, EngineSettings
-    from solvscreen.properties import dielectric_orbitals
-    from solvscreen.structures import ConformerSettings, mol_from_smiles
+    from solvscreen.xtb.conformers import find_lowest_conformer
+    from solvscreen.xtb.engine import Engine, EngineSettings
+    from solvscreen.xtb.properties import dielectric_orbitals
+    from solvscreen.xtb.structures import ConformerSettings, mol_from_smiles
 
     engine = Engine(EngineSettings())
     eps = RankingSettings().eps("reductive_stability")

@@ -9,13 +9,13 @@ import os
 import pytest
 
 from solvscreen import SCHEMA_VERSION
-from solvscreen import records as records_mod
+from solvscreen.core import records as records_mod
 from solvscreen.stages.properties import aggregate_descriptors, run_properties
 from solvscreen.stages.structure import run_structure
-from solvscreen.engine import EngineSettings
-from solvscreen.errors import InputError, SolvscreenError
-from solvscreen.records import Record, write_text_atomic
-from solvscreen.structures import ConformerSettings
+from solvscreen.xtb.engine import EngineSettings
+from solvscreen.core.errors import InputError, SolvscreenError
+from solvscreen.core.records import Record, write_text_atomic
+from solvscreen.xtb.structures import ConformerSettings
 
 
 def _leftovers(directory) -> list[str]:

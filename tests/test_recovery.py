@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from solvscreen.records import Record
+from solvscreen.core.records import Record
 from solvscreen.stages.harness import record_problem, write_died_record
 from solvscreen.stages.quarantine import MISSING, find_dead_records, read_deaths, set_aside
 from test_reliability import kill_job_when_running, started

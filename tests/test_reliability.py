@@ -19,14 +19,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from solvscreen import cli
-from solvscreen.engine import Engine, EngineSettings
-from solvscreen.errors import InputError, ValidationErrors
-from solvscreen.library import RATIO_RANGE, load_config
-from solvscreen.inputs import validate_all
-from solvscreen.records import Record
+from solvscreen.interface import cli
+from solvscreen.xtb.engine import Engine, EngineSettings
+from solvscreen.core.errors import InputError, ValidationErrors
+from solvscreen.inputs.library import RATIO_RANGE, load_config
+from solvscreen.interface.inputs import validate_all
+from solvscreen.core.records import Record
 from solvscreen.stages.structure import load_structure, run_structure
-from solvscreen.structures import ConformerSettings, read_xyz
+from solvscreen.xtb.structures import ConformerSettings, read_xyz
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "solvscreen"
@@ -106,8 +106,8 @@ def test_package_has_no_import_cycle():
 def test_chemistry_does_not_import_the_stage_layer_or_snakemake():
     graph = import_graph()
     for mod, deps in graph.items():
-        if mod.startswith("solvscreen.complexes") or mod in ("solvscreen.properties", "solvscreen.conformers"):
-            assert not any(d.startswith("solvscreen.stages") or d == "solvscreen.cli" for d in deps), mod
+        if mod.startswith("solvscreen.complexes") or mod in ("solvscreen.xtb.properties", "solvscreen.xtb.conformers"):
+            assert not any(d.startswith("solvscreen.stages") or d == "solvscreen.interface.cli" for d in deps), mod
     for path in PACKAGE.rglob("*.py"):
         assert "import snakemake" not in path.read_text() and "from snakemake" not in path.read_text(), path
 
@@ -272,7 +272,7 @@ def test_raised_electronic_temperature_is_reset_for_the_next_geometry():
 
 
 def test_backends_are_registered_once_with_capabilities():
-    from solvscreen.engine import BACKEND_REGISTRY, BACKENDS
+    from solvscreen.xtb.engine import BACKEND_REGISTRY, BACKENDS
 
     assert BACKENDS == tuple(BACKEND_REGISTRY)
     assert BACKEND_REGISTRY["tblite"].found() and BACKEND_REGISTRY["tblite"].alpb
@@ -404,8 +404,8 @@ def test_killed_job_still_yields_every_table_and_the_report(tmp_path):
 
 
 def test_schema_solvent_lists_are_names_tblite_accepts():
-    from solvscreen.engine import ALPB_SOLVENTS
-    from solvscreen.library import load_schema
+    from solvscreen.xtb.engine import ALPB_SOLVENTS
+    from solvscreen.inputs.library import load_schema
 
     props = load_schema("config")["properties"]
     for section, key in (("engine", "solvent"), ("properties", "orbital_solvent")):
@@ -415,10 +415,10 @@ def test_schema_solvent_lists_are_names_tblite_accepts():
 
 def test_a_checker_appended_to_config_checkers_runs_in_validate_all(tmp_path, monkeypatch):
     """How a stage package (MD, DFT) adds its section's checks: one entry in
-    solvscreen.inputs.CONFIG_CHECKERS (the library itself knows no stage)."""
-    from solvscreen import inputs as inputs_mod
-    from solvscreen.errors import ValidationError
-    from solvscreen.library import BASE_CONFIG_CHECKERS
+    solvscreen.interface.inputs.CONFIG_CHECKERS (the library itself knows no stage)."""
+    from solvscreen.interface import inputs as inputs_mod
+    from solvscreen.core.errors import ValidationError
+    from solvscreen.inputs.library import BASE_CONFIG_CHECKERS
 
     def check_md(config, library, formulations):
         return [ValidationError(f"md.molecules[0]: {n!r} is not a liquid", source="config")

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from solvscreen.classify import ClassificationSettings, run_classification
-from solvscreen.grid import GridSettings
-from solvscreen.library import load_formulations, load_library
-from solvscreen.rank import RANKING_COLUMNS, candidates_from, rank_candidates
-from solvscreen.records import write_csv
+from solvscreen.inputs.grid import GridSettings
+from solvscreen.inputs.library import load_formulations, load_library
+from solvscreen.classify.rank import RANKING_COLUMNS, candidates_from, rank_candidates
+from solvscreen.core.records import write_csv
 from solvscreen.report import SECTIONS, ReportSettings, write_report
-from solvscreen.result_tables import ResultTables
+from solvscreen.core.result_tables import ResultTables
 from test_classify import FORMULATIONS, LIBRARY, write_synthetic_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +111,7 @@ def test_report_with_missing_tables_says_so(tmp_path):
 SNAKEFILE = """
 import json
 from pathlib import Path
-from solvscreen.library import load_config
+from solvscreen.inputs.library import load_config
 
 configfile: "config.yaml"
 CONFIG = load_config(config)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from solvscreen import cli
-from solvscreen.library import load_config
-from solvscreen.records import Record
+from solvscreen.interface import cli
+from solvscreen.inputs.library import load_config
+from solvscreen.core.records import Record
 from solvscreen.stages.harness import DIED_REPEATEDLY, NO_RECORD, record_problem, write_died_record
 from solvscreen.stages.quarantine import DEATHS, find_dead_records, read_deaths, triage_deaths
 from test_recovery import _cmd, _env, _run, needs_snakemake

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from solvscreen.classify.solvating import anion_options, reference_band, solvating_decision
-from solvscreen.engine import Engine, EngineSettings
-from solvscreen.errors import InputError
-from solvscreen.optimize import optimize
-from solvscreen.result_tables import ResultTables
+from solvscreen.xtb.engine import Engine, EngineSettings
+from solvscreen.core.errors import InputError
+from solvscreen.xtb.optimize import optimize
+from solvscreen.core.result_tables import ResultTables
 from solvscreen.solvation.settings import SolvationSettings
 from solvscreen.solvation.stepwise import masses_of, nearest_alpb_solvent, onsager_dielectric
 from solvscreen.solvation.thermo import (
@@ -34,7 +34,7 @@ from solvscreen.solvation.thermo import (
 from solvscreen.stages.binding import run_binding, run_ion_pair
 from solvscreen.solvation.stage import SOLVATION_COLUMNS, aggregate_solvation, run_solvation
 from solvscreen.stages.structure import run_structure
-from solvscreen.structures import ConformerSettings, read_xyz
+from solvscreen.xtb.structures import ConformerSettings, read_xyz
 
 WATER = np.array([[0.0, 0.0, 0.1173], [0.0, 0.7572, -0.4692], [0.0, -0.7572, -0.4692]])
 

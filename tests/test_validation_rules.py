@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from solvscreen.errors import ValidationErrors
-from solvscreen.library import load_config, load_schema
-from solvscreen.inputs import validate_all
+from solvscreen.core.errors import ValidationErrors
+from solvscreen.inputs.library import load_config, load_schema
+from solvscreen.interface.inputs import validate_all
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "tests" / "workflow"

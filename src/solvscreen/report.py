@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import __version__
-from .settings import known_keys
-from .htmlparts import esc, fig_svg, num, pyplot as _mpl, section as _section, structure_svg, table
-from .records import parse_number as fnum
-from .result_tables import ResultTables, read_rows
+from .core.settings import known_keys
+from .core.htmlparts import esc, fig_svg, num, pyplot as _mpl, section as _section, structure_svg, table
+from .core.records import parse_number as fnum
+from .core.result_tables import ResultTables, read_rows
 
 CLASS_COLOURS = {"LCE": "#1f77b4", "HCE": "#d62728", "LHCE": "#2ca02c", "WSE": "#ff7f0e"}
 ROLE_COLOURS = {"solvent": "#1f77b4", "undecided": "#ff7f0e", "diluent": "#2ca02c", "unknown": "#7f7f7f"}
@@ -514,7 +514,7 @@ def write_report(out: str | Path, *, descriptors=None, binding=None, shells=None
     """Write the report from the tables given, each a declared input (nothing is looked up
     beside another table): ``solvation``/``coordination`` (MD stage) and ``dft_binding`` (DFT
     stage) add their sections when given."""
-    from .records import write_text_atomic
+    from .core.records import write_text_atomic
 
     tables = ResultTables.load(descriptors, binding, shells, solvating_power)
     cal = json.loads(Path(calibration).read_text()) if calibration and Path(calibration).is_file() else None

@@ -2,7 +2,7 @@
 # salts (and of every cation with the solvation stage's anion) -> results/binding.csv (anion
 # rows = ion pairs). Crowded shells and the anion's competition: workflows/rules/solvation.smk.
 # The work list (PLAN.ligands, PLAN.cations, PLAN.ion_pairs, PLAN.exchange_anions) comes from
-# solvscreen.plan; settings from the config's `engine` and `binding` sections.
+# solvscreen.inputs.plan; settings from the config's `engine` and `binding` sections.
 # Each record X.json has its companion files (complex.xyz, shell.xyz, ...) in X/.
 
 

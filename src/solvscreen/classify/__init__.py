@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from ..result_tables import ResultTables
+from ..core.result_tables import ResultTables
 from .calibration import calibrate_and_report, fit_diluent_threshold, molecule_roles, role_examples
 from .core import Classification, ClassificationSettings, Reason, classify_formulation
 from .evidence import METRICS, Evidence, donor_count, metric_value, read_evidence

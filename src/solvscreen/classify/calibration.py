@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Callable, Iterable
 
-from ..errors import InputError, SolvscreenError
+from ..core.errors import InputError, SolvscreenError
 from .core import ClassificationSettings, classify_formulation
 from .evidence import Evidence, donor_count
 from .rules import GFN2_DEFAULT_DILUENT_BIND_MAX

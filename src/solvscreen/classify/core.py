@@ -18,9 +18,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from ..composition import Composition, CompositionSettings, compose, ratio_label, salt_to_solvent_ratio
-from ..errors import InputError
-from ..settings import known_keys
+from ..inputs.composition import Composition, CompositionSettings, compose, ratio_label, salt_to_solvent_ratio
+from ..core.errors import InputError
+from ..core.settings import known_keys
 from .evidence import Binding, Evidence, donor_count, md_value
 from .md_anion import md_anion_predicate
 from .rules import CLASSES, THRESHOLDS, decide, has_carbon_fluorine, known_failure, label_of
@@ -218,7 +218,7 @@ class Classification:
         }
 
     def record(self, settings: ClassificationSettings, thresholds: dict | None = None):
-        from ..records import Record
+        from ..core.records import Record
 
         rec = Record(
             stage="classification",

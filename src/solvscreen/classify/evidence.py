@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import InputError
-from ..records import parse_number as _num
-from ..result_tables import ResultTables, Value, best_binding, read_rows
+from ..core.errors import InputError
+from ..core.records import parse_number as _num
+from ..core.result_tables import ResultTables, Value, best_binding, read_rows
 
 
 @lru_cache(maxsize=None)
@@ -177,6 +177,6 @@ def metric_value(tables: ResultTables, metric: str, name: str, cation: str, anio
         return Value(-v.value, v.reason) if v.ok else v
     if metric == "exchange":
         return tables.shell_value(name, cation, anion, "E_exchange_kcal_per_mol")
-    from ..errors import InputError
+    from ..core.errors import InputError
 
     raise InputError(f"unknown descriptor {metric!r}; choose from {sorted(METRICS)}")

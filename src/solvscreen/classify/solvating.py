@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..records import parse_number
-from ..result_tables import ResultTables
+from ..core.records import parse_number
+from ..core.result_tables import ResultTables
 from .rules import SOLVATING_POWER_FLUORINATED_LIMIT
 
 

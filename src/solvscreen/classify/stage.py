@@ -27,8 +27,8 @@ def run_classification(library, formulations: list, evidence: Evidence, settings
 
     Returns ``{"classifications": [...], "calibration": {...}, "diluent_bind_max": float}``.
     """
-    from ..grid import GridSettings, make_grid
-    from ..records import SCHEMA_VERSION, write_csv, write_json
+    from ..inputs.grid import GridSettings, make_grid
+    from ..core.records import SCHEMA_VERSION, write_csv, write_json
 
     if not isinstance(evidence, Evidence):  # a bare ResultTables
         evidence = Evidence(evidence)

@@ -32,7 +32,7 @@ point-charge prescreen model), :mod:`.search` (prescreen -> loose -> tight searc
    loose, short optimization; the best ``n_optimize`` distinct binding modes the tight one.
 5. **Validation** — a complex is rejected when the cation drifted off (no donor within
    ``dissociation_cutoff_A``), the ligand's covalent bonds changed
-   (:func:`solvscreen.structures.bonds_intact`) or the optimization did not converge; the
+   (:func:`solvscreen.xtb.structures.bonds_intact`) or the optimization did not converge; the
    next candidate is then tried.
 6. **Binding energy** — ``E_bind = E(M+·L) - E(M+) - E(L, lowest conformer)``, Eh converted to
    kcal/mol and eV; **negative = bound** (more negative = stronger binding). For an anion the

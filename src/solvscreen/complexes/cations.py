@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 COULOMB_KCAL_A = 332.0637  # e^2/(4 pi eps0) in kcal/mol * Angstrom
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from rdkit import Chem
 
-from ..structures import bonds_intact
+from ..xtb.structures import bonds_intact
 from .cations import HARD_DONORS, CationSpec
 
 

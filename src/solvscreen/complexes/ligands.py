@@ -11,9 +11,9 @@ from rdkit import Chem
 from rdkit.Chem import AllChem, rdDistGeom
 from rdkit.DistanceGeometry import DoTriangleSmoothing
 
-from ..engine import Engine
-from ..errors import CalculationFailed
-from ..structures import ConformerSettings, bonds_intact, embed_conformers, positions
+from ..xtb.engine import Engine
+from ..core.errors import CalculationFailed
+from ..xtb.structures import ConformerSettings, bonds_intact, embed_conformers, positions
 from .cations import CationSpec, clash_limit
 from .donors import Donor, template_combinations
 from .settings import BindingSettings

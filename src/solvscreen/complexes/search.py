@@ -11,11 +11,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from rdkit import Chem
 
-from ..engine import Engine, SinglePoint
-from ..errors import CalculationFailed
-from ..optimize import optimize
-from ..records import StageResult
-from ..units import HARTREE_TO_EV, HARTREE_TO_KCAL_PER_MOL
+from ..xtb.engine import Engine, SinglePoint
+from ..core.errors import CalculationFailed
+from ..xtb.optimize import optimize
+from ..core.records import StageResult
+from ..core.units import HARTREE_TO_EV, HARTREE_TO_KCAL_PER_MOL
 from .cations import CationSpec
 from .donors import binding_mode, complex_problem, donor_atoms, unique_donors
 from .ligands import LigandConformer, ligand_conformers

@@ -36,11 +36,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from rdkit import Chem
 
-from ..engine import Engine
-from ..errors import CalculationFailed
-from ..optimize import optimize
-from ..structures import bonds_intact
-from ..units import HARTREE_TO_KCAL_PER_MOL
+from ..xtb.engine import Engine
+from ..core.errors import CalculationFailed
+from ..xtb.optimize import optimize
+from ..xtb.structures import bonds_intact
+from ..core.units import HARTREE_TO_KCAL_PER_MOL
 from .cations import COULOMB_KCAL_A, CationSpec
 from .donors import binding_mode, donor_atoms
 from .settings import BindingSettings

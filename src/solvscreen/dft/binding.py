@@ -16,8 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from ..units import HARTREE_TO_KCAL_PER_MOL
+from ..core.errors import InputError
+from ..core.units import HARTREE_TO_KCAL_PER_MOL
 from .level import BackendChoice, DFTLevel, choose_backend
 from .relax import Relaxation, relax
 from .singlepoint import SinglePoint, singlepoint

@@ -1,4 +1,4 @@
-"""``solvscreen dft`` and ``solvscreen aggregate-dft`` (picked up by solvscreen.cli)."""
+"""``solvscreen dft`` and ``solvscreen aggregate-dft`` (picked up by solvscreen.interface.cli)."""
 
 from __future__ import annotations
 

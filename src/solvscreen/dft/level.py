@@ -4,7 +4,7 @@ A :class:`DFTLevel` says *what* is computed (functional, dispersion, basis, grid
 convergence, implicit solvent); :func:`choose_backend` says *where* (PySCF on the CPU, or
 gpu4pyscf when a CUDA GPU and the package are present); :func:`run_scf` converges an SCF
 through a retry ladder and raises :class:`SCFFailed` (a
-:class:`~solvscreen.errors.CalculationFailed`, so the stage writes a failure record) when
+:class:`~solvscreen.core.errors.CalculationFailed`, so the stage writes a failure record) when
 every rung fails.
 
 The recipe for K+ binding (facts measured with PySCF 2.14, see the README's DFT section):
@@ -25,7 +25,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from ..errors import CalculationFailed, InputError
+from ..core.errors import CalculationFailed, InputError
 
 __all__ = [
     "BASES",

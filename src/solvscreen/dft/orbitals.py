@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..units import HARTREE_TO_EV
+from ..core.units import HARTREE_TO_EV
 
 __all__ = ["homo_lumo_eV"]
 

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import CalculationFailed, InputError
+from ..core.errors import CalculationFailed, InputError
 from .level import BackendChoice, DFTLevel, build_mf, choose_backend, run_scf
 from .singlepoint import SinglePoint, build_molecule, singlepoint
 
@@ -91,7 +91,7 @@ def relax(numbers: Sequence[int], positions_A: np.ndarray, charge: int, level: D
     The SCF at the start geometry goes through the retry ladder first; the rung that
     converged it is kept for the optimization steps. An SCF that fails during the
     optimization, or an optimization that does not converge in ``max_steps``, raises
-    :class:`~solvscreen.errors.CalculationFailed` (``error_type`` ``scf`` / ``optimization``).
+    :class:`~solvscreen.core.errors.CalculationFailed` (``error_type`` ``scf`` / ``optimization``).
     """
     t0 = time.perf_counter()
     positions_A = np.asarray(positions_A, float)

@@ -8,8 +8,8 @@ import json
 from itertools import combinations
 from pathlib import Path
 
-from ..records import parse_number as _f
-from ..result_tables import read_rows
+from ..core.records import parse_number as _f
+from ..core.result_tables import read_rows
 
 __all__ = ["dft_section", "flipped_pairs", "orderings"]
 
@@ -38,7 +38,7 @@ def flipped_pairs(ordered: list[dict]) -> list[tuple[str, str, float, float]]:
 
 
 def parity_plot(ordered: list[dict], calibration: dict | None) -> str:
-    from ..htmlparts import fig_svg, pyplot as _mpl
+    from ..core.htmlparts import fig_svg, pyplot as _mpl
 
     if not ordered:
         return ""
@@ -63,7 +63,7 @@ def parity_plot(ordered: list[dict], calibration: dict | None) -> str:
 
 def dft_section(dft_csv: str | Path) -> str:
     """The report section (HTML) from dft_binding.csv (+ dft_calibration.json beside it)."""
-    from ..htmlparts import esc, num, section as _section, table
+    from ..core.htmlparts import esc, num, section as _section, table
 
     rows = read_rows(dft_csv)
     cal_path = Path(dft_csv).with_name("dft_calibration.json")

@@ -11,8 +11,8 @@
   planned, so "top" means cheapest, not best ranked.
 
 :func:`check_config` returns every problem as a
-:class:`~solvscreen.errors.ValidationError` naming its key path (the lead wires it into
-``solvscreen.inputs.validate_all``); :func:`select_molecules` resolves the selection.
+:class:`~solvscreen.core.errors.ValidationError` naming its key path (the lead wires it into
+``solvscreen.interface.inputs.validate_all``); :func:`select_molecules` resolves the selection.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from ..errors import InputError, ValidationError
-from ..settings import known_keys
+from ..core.errors import InputError, ValidationError
+from ..core.settings import known_keys
 from .level import BASES, METHODS, PRESETS, DFTLevel, level_from_preset
 from .relax import RELAX_MODES
 

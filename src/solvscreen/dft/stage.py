@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from ..errors import InputError
-from ..records import Record, write_csv, write_json
-from ..records import parse_number as _f
-from ..result_tables import ion_key, read_rows
+from ..core.errors import InputError
+from ..core.records import Record, write_csv, write_json
+from ..core.records import parse_number as _f
+from ..core.result_tables import ion_key, read_rows
 from ..stages.harness import StageResult, read_record, run_stage
-from ..structures import read_xyz, xyz_block
+from ..xtb.structures import read_xyz, xyz_block
 from .binding import dft_binding
 from .calibrate import MIN_POINTS, donor_number_correlation, fit_calibration
 from .level import choose_backend, provenance

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..records import write_text_atomic
+from ..core.records import write_text_atomic
 from .analysis import FALLBACK_CUTOFF_A, first_minimum, primary_donor
 from .decide import approaches, bracket, difference, reference_stop, start_estimate, starts_agree, stop_decision
 from .speciation import contacts, minimum_image_distances
@@ -48,7 +48,7 @@ def reference_id(formulation, library, solvent: str) -> str:
 
 def reference_formulation(formulation, library, solvent: str):
     """The same salt and concentration in ``solvent`` alone."""
-    from ..library import Formulation
+    from ..inputs.library import Formulation
 
     name = library.resolve(solvent).name
     return Formulation(id=reference_id(formulation, library, solvent), salt=formulation.salt,

@@ -1,6 +1,6 @@
 """Simulation box: molecule counts from a formulation's composition, and Packmol.
 
-Counts: :func:`solvscreen.composition.compose` gives moles per litre of the salt and of
+Counts: :func:`solvscreen.inputs.composition.compose` gives moles per litre of the salt and of
 every liquid component (from the molarity, the volume or molar ratios and the densities).
 They are scaled by one factor so the box holds about ``target_atoms`` atoms, and rounded
 to whole molecules (at least one of each). Rounding changes the composition; the error is
@@ -18,7 +18,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..errors import CalculationFailed, InputError
+from ..core.errors import CalculationFailed, InputError
 
 log = logging.getLogger("solvscreen.md")
 
@@ -62,7 +62,7 @@ def _rel(a: float, b: float) -> float:
 
 
 def box_counts(comp, atoms: dict[str, int], target_atoms: int, cation: str, anion: str) -> BoxComposition:
-    """Molecule counts for a :class:`~solvscreen.composition.Composition` of ~``target_atoms`` atoms.
+    """Molecule counts for a :class:`~solvscreen.inputs.composition.Composition` of ~``target_atoms`` atoms.
 
     ``atoms`` maps every library name (cation, anion, components) to its atom count
     (hydrogens included).

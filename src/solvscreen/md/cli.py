@@ -1,4 +1,4 @@
-"""Command-line subcommands of the MD stage (registered by ``solvscreen.cli``).
+"""Command-line subcommands of the MD stage (registered by ``solvscreen.interface.cli``).
 
 * ``solvscreen md-params --name DME --smiles COCCOC --out results/md_params/DME.json``
 * ``solvscreen md-run --formulation LCE-DME --params K+=... FSI=... DME=... --out results/md/LCE-DME.json``
@@ -22,7 +22,7 @@ SETTINGS_HELP = ("JSON with an 'md' section (preset, charge_scale, platform, thr
 def _config(ns) -> dict:
     import yaml
 
-    from ..library import load_config
+    from ..inputs.library import load_config
 
     config: dict = {}
     for path in ns.configfile or []:
@@ -34,7 +34,7 @@ def _config(ns) -> dict:
 
 
 def _library_and_formulations(ns, config):
-    from ..library import load_formulations, load_library
+    from ..inputs.library import load_formulations, load_library
 
     library = load_library(ns.library or [config["library"], *config["extra_libraries"]])
     forms = load_formulations(ns.formulations or [config["formulations"], *config["extra_formulations"]], library)
@@ -42,7 +42,7 @@ def _library_and_formulations(ns, config):
 
 
 def _params_arg(items: list[str]) -> dict[str, str]:
-    from ..errors import InputError
+    from ..core.errors import InputError
 
     out = {}
     for it in items or []:
@@ -121,7 +121,7 @@ def add_parsers(sub, command) -> None:
     @command("md-run")
     def cmd_md_run(ns) -> int:
         from ..classify import ClassificationSettings
-        from ..errors import InputError
+        from ..core.errors import InputError
         from ..stages.harness import read_record
         from .adaptive import reference_formulation
         from .runner import decision_setup, run_md

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 JC_REFERENCE = "Joung & Cheatham, J. Phys. Chem. B 2008, 112, 9020 (frcmod.ionsjc_tip3p)"
 ECC_REFERENCE = "Leontyev & Stuchebrukhov, Phys. Chem. Chem. Phys. 2011, 13, 2613 (ECC)"

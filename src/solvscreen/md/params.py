@@ -33,7 +33,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import CalculationFailed
+from ..core.errors import CalculationFailed
 
 PARAM_VERSION = 1
 ANTECHAMBER_FLAGS = ("-c", "bcc", "-at", "gaff2", "-j", "5", "-s", "0", "-pf", "y", "-dr", "no")

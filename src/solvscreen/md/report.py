@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..result_tables import read_rows
+from ..core.result_tables import read_rows
 
 NOTE = ("K+-centred speciation: SSIP = no anion within the K-donor cutoff, CIP = one, AGG = two or more "
         "(error bars: block-averaged standard errors; short runs rank, they do not converge speciation: "
@@ -27,7 +27,7 @@ def _f(v):
 
 
 def speciation_plot(rows: list[dict]) -> str:
-    from ..htmlparts import fig_svg, pyplot as _mpl
+    from ..core.htmlparts import fig_svg, pyplot as _mpl
 
     ok = [r for r in rows if r.get("status") == "ok"]
     if not ok:
@@ -50,7 +50,7 @@ def speciation_plot(rows: list[dict]) -> str:
 
 
 def rdf_plot(results: Path, rows: list[dict], max_panels: int = 6) -> str:
-    from ..htmlparts import fig_svg, pyplot as _mpl
+    from ..core.htmlparts import fig_svg, pyplot as _mpl
 
     ok = [r["formulation"] for r in rows if r.get("status") == "ok"][:max_panels]
     data = [(f, read_rows(results / "md" / f / "rdf.csv")) for f in ok]
@@ -76,7 +76,7 @@ def solvation_section(solvation: str | Path | None, coordination: str | Path | N
     """HTML body of the solvation section from the MD stage's ``solvation.csv`` (and
     ``coordination.csv``; the RDFs from ``md/<formulation>/rdf.csv`` beside them), or "" when
     there is no solvation table."""
-    from ..htmlparts import esc, num, table
+    from ..core.htmlparts import esc, num, table
 
     if not solvation:
         return ""

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CalculationFailed
-from ..records import write_csv
+from ..core.errors import CalculationFailed
+from ..core.records import write_csv
 from ..stages.harness import read_record, run_stage
 from .analysis import SpeciesSpec, analyse, rdf_csv
 from .box import box_counts, check_box_size, composition_summary, neat_counts, pack
@@ -186,7 +186,7 @@ def run_md(formulation, library, params_records: dict, settings: MDSettings, out
 
     ``decision``: (criterion, threshold, reference) of :func:`decision_setup` for a preset with
     the stop rule (default: the absolute threshold 1 anion per K+)."""
-    from ..composition import CompositionSettings, compose
+    from ..inputs.composition import CompositionSettings, compose
 
     out = Path(out)
     work_dir = Path(work_dir) if work_dir else out.parent / f".{formulation.id}.work"

@@ -43,7 +43,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-from ..errors import InputError, ValidationError
+from ..core.errors import InputError, ValidationError
 
 PRESETS = ("smoke", "screening", "production")
 STARTS = ("random", "aggregated", "dispersed")
@@ -297,7 +297,7 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
 
 def undecided_formulations(classification_csv) -> list[str]:
     """Formulation ids a (descriptor-only) classification table leaves with more than one class."""
-    from ..result_tables import read_rows
+    from ..core.result_tables import read_rows
 
     return [r["id"] for r in read_rows(classification_csv)
             if r.get("origin", "table") == "table" and "|" in (r.get("label") or "")]

@@ -41,8 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CalculationFailed
-from ..records import write_text_atomic
+from ..core.errors import CalculationFailed
+from ..core.records import write_text_atomic
 from .settings import MDSettings
 
 log = logging.getLogger("solvscreen.md")

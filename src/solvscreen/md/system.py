@@ -16,7 +16,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CalculationFailed
+from ..core.errors import CalculationFailed
 from .ions import ion_parameters, is_monatomic_ion
 from .params import MoleculeParams, read_mol2_atoms
 

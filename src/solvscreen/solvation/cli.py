@@ -1,4 +1,4 @@
-"""``solvscreen solvation`` and ``solvscreen aggregate-solvation`` (picked up by solvscreen.cli)."""
+"""``solvscreen solvation`` and ``solvscreen aggregate-solvation`` (picked up by solvscreen.interface.cli)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def add_parsers(sub, command) -> None:
     @command("solvation")
     def cmd_solvation(ns) -> int:
         from ..complexes import BindingSettings
-        from ..engine import EngineSettings
+        from ..xtb.engine import EngineSettings
         from .settings import SolvationSettings
         from .stage import run_solvation
 

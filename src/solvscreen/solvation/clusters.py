@@ -27,10 +27,10 @@ from rdkit import Chem
 from ..complexes import BindingSettings, CationSpec, Fragment, cluster_problem, donor_atoms, polyhedron
 from ..complexes.placement import site_directions
 from ..complexes.shells import Arrangement, place_fragments, random_rotation
-from ..engine import Engine
-from ..errors import CalculationFailed
-from ..optimize import optimize
-from ..units import HARTREE_TO_KCAL_PER_MOL
+from ..xtb.engine import Engine
+from ..core.errors import CalculationFailed
+from ..xtb.optimize import optimize
+from ..core.units import HARTREE_TO_KCAL_PER_MOL
 from .settings import SolvationSettings
 from .thermo import Thermo
 

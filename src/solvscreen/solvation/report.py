@@ -4,13 +4,13 @@ conventional reference solvents, and the stepwise table."""
 
 from __future__ import annotations
 
-from ..records import parse_number as _f
+from ..core.records import parse_number as _f
 
 __all__ = ["solvating_section"]
 
 
 def solvating_section(rows: list[dict], references: str = "DME,DGM,EC,PC") -> str:
-    from ..htmlparts import esc, fig_svg, num, pyplot, section, table
+    from ..core.htmlparts import esc, fig_svg, num, pyplot, section, table
 
     ok = [r for r in rows if r.get("status") == "ok" and _f(r.get("solvating_power_kcal_per_mol")) is not None]
     if not rows:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..errors import InputError
-from ..settings import known_keys
+from ..core.errors import InputError
+from ..core.settings import known_keys
 
 
 @dataclass(frozen=True)

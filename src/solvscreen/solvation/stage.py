@@ -14,9 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..complexes import BindingSettings, Fragment, cation_spec
-from ..engine import EngineSettings
-from ..errors import CalculationFailed, InputError
-from ..records import Record, write_csv
+from ..xtb.engine import EngineSettings
+from ..core.errors import CalculationFailed, InputError
+from ..core.records import Record, write_csv
 from .clusters import monodentate_form
 from .settings import SolvationSettings
 from .stepwise import (
@@ -29,7 +29,7 @@ from .stepwise import (
     stepwise_solvation,
 )
 from .thermo import neat_liquid_term
-from ..structures import mol_from_smiles, read_xyz, xyz_block
+from ..xtb.structures import mol_from_smiles, read_xyz, xyz_block
 from ..stages.binding import check_engine_consistency
 from ..stages.harness import StageContext, read_record, run_stage
 from ..stages.structure import load_structure

@@ -31,10 +31,10 @@ from rdkit import Chem
 
 from ..complexes import HARD_DONORS, BindingSettings, CationSpec, Fragment, donor_atoms
 from ..complexes.shells import Arrangement
-from ..engine import Engine
-from ..optimize import optimize
-from ..records import StageResult
-from ..units import HARTREE_TO_KCAL_PER_MOL
+from ..xtb.engine import Engine
+from ..xtb.optimize import optimize
+from ..core.records import StageResult
+from ..core.units import HARTREE_TO_KCAL_PER_MOL
 from .clusters import ClusterSearch, Minimum
 from .settings import SolvationSettings
 from .thermo import K_BOLTZMANN, N_AVOGADRO, R_KCAL, atm_to_molar_kcal, free_energy, qrrho_free_energy

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import System
-from ..units import HARTREE_TO_KCAL_PER_MOL
+from ..xtb.engine import System
+from ..core.units import HARTREE_TO_KCAL_PER_MOL
 
 # SI constants (CODATA 2018)
 H_PLANCK = 6.62607015e-34  # J s

@@ -1,7 +1,7 @@
 """Stage orchestration: the harness every stage runs through, and one small runner per stage.
 
 A stage is chemistry: a function from inputs (and an engine) to a typed result that
-declares its table columns (:class:`~solvscreen.records.StageResult`).
+declares its table columns (:class:`~solvscreen.core.records.StageResult`).
 :func:`solvscreen.stages.harness.run_stage` wraps it: it builds the record, captures
 failures as data, creates engines, counts their work, stamps provenance, writes
 atomically and declares every file the stage writes (in the record's own directory).

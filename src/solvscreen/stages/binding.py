@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..complexes import SIGN_CONVENTION, BindingResult, BindingSettings, CationSpec, bind, cation_spec
-from ..engine import EngineSettings
-from ..errors import InputError
-from ..records import Record, write_csv
-from ..structures import mol_from_smiles, xyz_block
+from ..xtb.engine import EngineSettings
+from ..core.errors import InputError
+from ..core.records import Record, write_csv
+from ..xtb.structures import mol_from_smiles, xyz_block
 from .harness import StageContext, read_record, run_stage
 from .properties import solvent_model
 from .structure import Structure, load_structure

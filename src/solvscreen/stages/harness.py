@@ -13,11 +13,11 @@ A stage is written as a function ``compute(ctx) -> StageResult``::
 
 :func:`run_stage` then
 
-* builds the :class:`~solvscreen.records.Record` (stage, name, inputs, settings),
+* builds the :class:`~solvscreen.core.records.Record` (stage, name, inputs, settings),
 * refuses to start when an upstream record it ``requires`` failed (the failure carries
   the upstream reason, ``error_type = "<upstream stage>:<type>"``),
-* turns a :class:`~solvscreen.errors.CalculationFailed` or an unexpected exception into a
-  failed record (input errors, :class:`~solvscreen.errors.SolvscreenError`, still raise:
+* turns a :class:`~solvscreen.core.errors.CalculationFailed` or an unexpected exception into a
+  failed record (input errors, :class:`~solvscreen.core.errors.SolvscreenError`, still raise:
   they are the user's to fix),
 * adds the counters of every engine made through ``ctx.engine`` (gradients, single points,
   SCF retries, seconds inside xTB) and its provenance,
@@ -45,8 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..errors import CalculationFailed, SolvscreenError
-from ..records import Record, StageResult, capture_failure, schema_problem, write_text_atomic
+from ..core.errors import CalculationFailed, SolvscreenError
+from ..core.records import Record, StageResult, capture_failure, schema_problem, write_text_atomic
 
 __all__ = [
     "StageContext",
@@ -88,8 +88,8 @@ class StageContext:
 
     # -- engines ---------------------------------------------------------------
     def engine(self, settings=None):
-        """An xTB :class:`~solvscreen.engine.Engine`; its work is counted in the record."""
-        from ..engine import Engine, EngineSettings
+        """An xTB :class:`~solvscreen.xtb.engine.Engine`; its work is counted in the record."""
+        from ..xtb.engine import Engine, EngineSettings
 
         eng = Engine(settings or EngineSettings())
         self.track_engine(eng)

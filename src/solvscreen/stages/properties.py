@@ -3,16 +3,16 @@ and the descriptor table (``descriptors.csv``) built from structure + properties
 
 The table's chemistry columns come from the typed results
 (:attr:`StructureResult.COLUMNS`, :attr:`PropertiesResult.COLUMNS`): a descriptor added to
-:class:`~solvscreen.properties.PropertiesResult` appears in the table without an edit here.
+:class:`~solvscreen.xtb.properties.PropertiesResult` appears in the table without an edit here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..engine import EngineSettings
-from ..properties import PropertiesResult, electronic_properties
-from ..records import Record, write_csv
+from ..xtb.engine import EngineSettings
+from ..xtb.properties import PropertiesResult, electronic_properties
+from ..core.records import Record, write_csv
 from .harness import StageContext, read_record, run_stage
 from .structure import StructureResult, load_structure
 

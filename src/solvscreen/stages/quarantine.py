@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from ..records import Record, write_text_atomic
+from ..core.records import Record, write_text_atomic
 from .harness import DIED_REPEATEDLY, JOB_DIED, record_problem
 
 __all__ = ["DeadRecord", "find_dead_records", "set_aside", "triage_deaths"]

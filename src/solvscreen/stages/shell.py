@@ -22,11 +22,11 @@ from ..complexes import (
     cluster_problem,
     shell_size,
 )
-from ..engine import Engine, EngineSettings
-from ..errors import CalculationFailed, InputError
-from ..records import Record, StageResult, write_csv
-from ..structures import mol_from_smiles, read_xyz, xyz_block
-from ..units import HARTREE_TO_KCAL_PER_MOL
+from ..xtb.engine import Engine, EngineSettings
+from ..core.errors import CalculationFailed, InputError
+from ..core.records import Record, StageResult, write_csv
+from ..xtb.structures import mol_from_smiles, read_xyz, xyz_block
+from ..core.units import HARTREE_TO_KCAL_PER_MOL
 from .binding import check_engine_consistency
 from .harness import StageContext, read_record, run_stage
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..conformers import find_lowest_conformer
-from ..engine import EngineSettings
-from ..records import Record, StageResult
-from ..structures import ConformerSettings, mol_from_smiles, read_xyz, read_xyz_frames, sdf_block, xyz_block
+from ..xtb.conformers import find_lowest_conformer
+from ..xtb.engine import EngineSettings
+from ..core.records import Record, StageResult
+from ..xtb.structures import ConformerSettings, mol_from_smiles, read_xyz, read_xyz_frames, sdf_block, xyz_block
 from .harness import StageContext, read_record, run_stage
 
 

@@ -3,7 +3,7 @@
 The protocol (stated in every structure record):
 
 1. ETKDGv3 ensemble (seeded), MMFF94/UFF pre-optimization where parametrized,
-   symmetry-aware heavy-atom RMSD pruning (:func:`solvscreen.structures.embed_conformers`);
+   symmetry-aware heavy-atom RMSD pruning (:func:`solvscreen.xtb.structures.embed_conformers`);
 2. GFN-xTB single point on every survivor, ranked by energy;
 3. optimization of the ``n_optimize`` lowest; a conformer whose covalent bonds
    change during optimization is discarded;
@@ -18,9 +18,9 @@ import numpy as np
 from rdkit import Chem
 
 from .engine import Engine, SinglePoint
-from .errors import CalculationFailed
+from ..core.errors import CalculationFailed
 from .optimize import optimize
-from .units import HARTREE_TO_KCAL_PER_MOL
+from ..core.units import HARTREE_TO_KCAL_PER_MOL
 from .structures import (
     ConformerSettings,
     atomic_numbers,

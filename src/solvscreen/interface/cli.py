@@ -32,7 +32,7 @@ def command(name: str):
 
 
 def _settings(ns: argparse.Namespace) -> dict:
-    from .errors import InputError
+    from ..core.errors import InputError
 
     text = getattr(ns, "settings", None)
     if not text:
@@ -47,19 +47,19 @@ def _settings(ns: argparse.Namespace) -> dict:
 
 
 def engine_settings_from(d: dict | None):
-    from .engine import EngineSettings
+    from ..xtb.engine import EngineSettings
 
     return EngineSettings(**(d or {}))
 
 
 def conformer_settings_from(d: dict | None):
-    from .structures import ConformerSettings
+    from ..xtb.structures import ConformerSettings
 
     return ConformerSettings(**(d or {}))
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
-    from .engine import BACKENDS
+    from ..xtb.engine import BACKENDS
 
     p.add_argument("--method", default="GFN2-xTB", choices=["GFN2-xTB", "GFN1-xTB"])
     p.add_argument("--backend", default="tblite", choices=BACKENDS)
@@ -69,7 +69,7 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _engine_from_flags(ns):
-    from .engine import EngineSettings
+    from ..xtb.engine import EngineSettings
 
     return EngineSettings(backend=ns.backend, method=ns.method, solvent=ns.solvent)
 
@@ -85,7 +85,7 @@ def print_table(rows: list[tuple[str, object]]) -> None:
 # ----------------------------------------------------------------------------- validation
 @command("validate")
 def cmd_validate(ns) -> int:
-    from .library import load_config, read_config_files, summary
+    from ..inputs.library import load_config, read_config_files, summary
     from .inputs import validate_all
 
     config = load_config(read_config_files(ns.configfile), base_dir=ns.directory)
@@ -96,35 +96,35 @@ def cmd_validate(ns) -> int:
 
 # ----------------------------------------------------------------------------- stage commands
 def _run_structure(ns, s: dict):
-    from .stages.structure import run_structure
+    from ..stages.structure import run_structure
 
     return run_structure(ns.name, ns.smiles, ns.kind, ns.out, engine_settings_from(s.get("engine")),
                          conformer_settings_from(s.get("conformers")))
 
 
 def _run_properties(ns, s: dict):
-    from .stages.properties import run_properties
+    from ..stages.properties import run_properties
 
     return run_properties(ns.structure, ns.out, engine_settings_from(s.get("engine")),
                           orbital_solvent=s.get("properties", {}).get("orbital_solvent", "thf"))
 
 
 def _run_binding(ns, s: dict):
-    from .stages.binding import run_binding
+    from ..stages.binding import run_binding
 
     return run_binding(ns.ligand_structure, ns.cation_structure, ns.out, engine_settings_from(s.get("engine")),
                        binding_settings_from(s.get("binding")))
 
 
 def _run_ion_pair(ns, s: dict):
-    from .stages.binding import run_ion_pair
+    from ..stages.binding import run_ion_pair
 
     return run_ion_pair(ns.anion_structure, ns.cation_structure, ns.out, engine_settings_from(s.get("engine")),
                         binding_settings_from(s.get("binding")))
 
 
 def _run_shell(ns, s: dict):
-    from .stages.shell import run_shell
+    from ..stages.shell import run_shell
 
     return run_shell(ns.binding, ns.ion_pairs or [], ns.out, engine_settings_from(s.get("engine")),
                      binding_settings_from(s.get("binding")))
@@ -152,15 +152,15 @@ for _name in _STAGE_COMMANDS:
 
 
 def binding_settings_from(d: dict | None):
-    from .complexes import BindingSettings
+    from ..complexes import BindingSettings
 
     return BindingSettings.from_dict(d)
 
 
 @command("aggregate-descriptors")
 def cmd_aggregate_descriptors(ns) -> int:
-    from .errors import InputError
-    from .stages.properties import aggregate_descriptors
+    from ..core.errors import InputError
+    from ..stages.properties import aggregate_descriptors
 
     if len(ns.structures) != len(ns.properties):
         raise InputError("aggregate-descriptors: --structures and --properties must pair up")
@@ -172,8 +172,8 @@ def cmd_aggregate_descriptors(ns) -> int:
 
 @command("aggregate-binding")
 def cmd_aggregate_binding(ns) -> int:
-    from .stages.binding import aggregate_binding
-    from .stages.shell import aggregate_shells
+    from ..stages.binding import aggregate_binding
+    from ..stages.shell import aggregate_shells
 
     rows = aggregate_binding([*(ns.binding or []), *(ns.ion_pairs or [])], ns.out_binding)
     log.info("binding: %d rows, %d failed -> %s", len(rows), sum(r["status"] != "ok" for r in rows), ns.out_binding)
@@ -188,7 +188,7 @@ def cmd_aggregate_binding(ns) -> int:
 def cmd_props(ns) -> int:
     """Single question: the electronic descriptors of one SMILES."""
     from .query import query_properties
-    from .structures import ConformerSettings
+    from ..xtb.structures import ConformerSettings
 
     p, out = query_properties(ns.smiles, _engine_from_flags(ns), ConformerSettings(n_embed=ns.n_embed), ns.max_atoms)
     if ns.json:
@@ -202,7 +202,7 @@ def cmd_props(ns) -> int:
 
 def exchange_anions_from(names: list[str], library_paths: list[str] | None) -> dict[str, str]:
     """``--anion`` values -> {name: SMILES}: NAME=SMILES as given, a bare name from the library."""
-    from .errors import InputError
+    from ..core.errors import InputError
 
     anions: dict[str, str] = {}
     library = None
@@ -223,11 +223,11 @@ def exchange_anions_from(names: list[str], library_paths: list[str] | None) -> d
 
 def _query_library(paths: list[str] | None):
     """The candidate library for name look-ups of single questions (default: the repository's)."""
-    from .errors import InputError
-    from .library import load_library
+    from ..core.errors import InputError
+    from ..inputs.library import load_library
 
     if not paths:
-        default = Path(__file__).resolve().parents[2] / "molecules" / "library.csv"
+        default = Path(__file__).resolve().parents[3] / "molecules" / "library.csv"
         if not default.is_file():
             raise InputError("no default library here to look anion names up in; give --library or NAME=SMILES")
         paths = [str(default)]
@@ -238,7 +238,7 @@ def _query_library(paths: list[str] | None):
 def cmd_bind(ns) -> int:
     """Single question: the cation binding (or, for an anion, ion-pair binding) of one SMILES."""
     from .query import query_binding
-    from .structures import ConformerSettings
+    from ..xtb.structures import ConformerSettings
 
     anions = exchange_anions_from(ns.anion or (["FSI"] if ns.shell else []), ns.library)
     out = query_binding(ns.smiles, ns.cation, _engine_from_flags(ns), binding_settings_from(_settings(ns).get("binding")),
@@ -259,15 +259,15 @@ def cmd_bind(ns) -> int:
 def _stage_config(ns) -> dict:
     """Config for classify/rank/report: --configfile files (merged like Snakemake's), then the
     sections of --settings on top; validated and completed with the schema's defaults."""
-    from .library import deep_update, load_config, read_config_files
+    from ..inputs.library import deep_update, load_config, read_config_files
 
     return load_config(deep_update(read_config_files(ns.configfile or []), _settings(ns)))
 
 
 def _stage_inputs(ns) -> tuple[dict, object, dict]:
     """(config, library, table paths) from explicit paths, else the config and its results dir."""
-    from .errors import InputError
-    from .library import load_library
+    from ..core.errors import InputError
+    from ..inputs.library import load_library
 
     config = _stage_config(ns)
     results = Path(ns.results or config["results"])
@@ -290,9 +290,9 @@ def _salt_ions(library, salt_name: str) -> tuple[str, str | None, str | None]:
 
 @command("classify")
 def cmd_classify(ns) -> int:
-    from .classify import ClassificationSettings, read_evidence, run_classification
-    from .grid import GridSettings
-    from .library import load_formulations
+    from ..classify import ClassificationSettings, read_evidence, run_classification
+    from ..inputs.grid import GridSettings
+    from ..inputs.library import load_formulations
 
     config, library, paths = _stage_inputs(ns)
     formulations = load_formulations(ns.formulations or [config["formulations"], *config["extra_formulations"]],
@@ -336,10 +336,10 @@ def cmd_classify(ns) -> int:
 
 @command("rank")
 def cmd_rank(ns) -> int:
-    from .classify import ClassificationSettings
-    from .rank import RANKING_COLUMNS, RankingSettings, candidates_from, rank_candidates
-    from .records import write_csv
-    from .result_tables import ResultTables, read_rows
+    from ..classify import ClassificationSettings
+    from ..classify.rank import RANKING_COLUMNS, RankingSettings, candidates_from, rank_candidates
+    from ..core.records import write_csv
+    from ..core.result_tables import ResultTables, read_rows
 
     config, library, paths = _stage_inputs(ns)
     settings = RankingSettings.from_dict(config.get("ranking"))
@@ -356,8 +356,8 @@ def cmd_rank(ns) -> int:
 
 @command("report")
 def cmd_report(ns) -> int:
-    from .rank import RankingSettings
-    from .report import ReportSettings, write_report
+    from ..classify.rank import RankingSettings
+    from ..report import ReportSettings, write_report
 
     config, library, paths = _stage_inputs(ns)
     res = paths["results"]
@@ -403,8 +403,8 @@ _INPUT_EXIT_CODES = (2, 3)
 @command("died")
 def cmd_died(ns) -> int:
     """A rule's shell fallback: a failure record for a job that died without one."""
-    from .errors import InputError
-    from .stages.harness import write_died_record
+    from ..core.errors import InputError
+    from ..stages.harness import write_died_record
 
     if ns.exit_code in _INPUT_EXIT_CODES:
         log.error("%s %s: the stage command stopped on an input error (exit code %d; see %s)",
@@ -431,7 +431,7 @@ def cmd_died(ns) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(prog="solvscreen", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"solvscreen {__version__}")
@@ -565,10 +565,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from .engine import set_threads
+    from ..xtb.engine import set_threads
 
     set_threads(ns.threads or int(os.environ.get("OMP_NUM_THREADS", "1") or 1))
-    from .errors import EngineUnavailable, InputError
+    from ..core.errors import EngineUnavailable, InputError
 
     try:
         return _COMMANDS[ns.command](ns)

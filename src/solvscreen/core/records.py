@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Iterator
 
 import numpy as np
 
-from . import SCHEMA_VERSION, __version__
+from .. import SCHEMA_VERSION, __version__
 from .errors import CalculationFailed, SolvscreenError
 
 
@@ -99,7 +99,7 @@ def parse_number(text: Any) -> float | None:
     """A finite float from a table cell (str or number); ``None`` for empty, non-numeric or NaN/inf.
 
     The one number parser of the package: CSV tables written by :func:`write_csv` and the
-    input tables read by :mod:`solvscreen.library` both go through it.
+    input tables read by :mod:`solvscreen.inputs.library` both go through it.
     """
     if text is None or isinstance(text, bool):
         return None

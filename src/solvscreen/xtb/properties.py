@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .engine import Engine, EngineSettings, SinglePoint, backend_available
-from .errors import CalculationFailed
-from .records import StageResult
-from .units import ABSOLUTE_SHE_V, HARTREE_TO_EV, K_VS_SHE_V
+from ..core.errors import CalculationFailed
+from ..core.records import StageResult
+from ..core.units import ABSOLUTE_SHE_V, HARTREE_TO_EV, K_VS_SHE_V
 
 IPEA_METHOD = "IPEA1-xTB"
 IPEA_EMPIRICAL_SHIFT_EV = 4.8455

@@ -1,4 +1,4 @@
-"""Geometry optimization on an engine :class:`~solvscreen.engine.System`.
+"""Geometry optimization on an engine :class:`~solvscreen.xtb.engine.System`.
 
 Default algorithm (``"rfo"``): a quasi-Newton minimizer in Cartesian coordinates of the kind
 the ``xtb`` program's ANCopt uses, written out here:
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import SinglePoint, System
-from .errors import CalculationFailed, InputError
-from .units import BOHR_TO_ANGSTROM, HARTREE_TO_EV
+from ..core.errors import CalculationFailed, InputError
+from ..core.units import BOHR_TO_ANGSTROM, HARTREE_TO_EV
 
 FMAX_EV_PER_A = 0.02
 ALGORITHMS = ("rfo", "lbfgs")

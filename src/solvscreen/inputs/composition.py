@@ -32,7 +32,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
-from .errors import ValidationError
+from ..core.errors import ValidationError
 
 ML_PER_L = 1000.0
 

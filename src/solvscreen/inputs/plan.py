@@ -46,7 +46,7 @@ def make_plan(config: dict, library, formulations) -> Plan:
     exchange = _exchange_anions(config, library)
     solv_anion = library.resolve((config.get("solvation") or {}).get("anion", "FSI")).name
     if library.molecules[solv_anion].kind != "anion":
-        from .errors import ValidationError
+        from ..core.errors import ValidationError
 
         raise ValidationError(f"solvation.anion: {solv_anion!r} is not an anion", source="config")
     if solv_anion not in exchange:
@@ -75,7 +75,7 @@ def make_plan(config: dict, library, formulations) -> Plan:
 
 def _exchange_anions(config: dict, library) -> list[str]:
     """binding.exchange_anions resolved to library anion names (FSI by default)."""
-    from .errors import ValidationError
+    from ..core.errors import ValidationError
 
     names = []
     for n in (config.get("binding") or {}).get("exchange_anions", ["FSI"]):

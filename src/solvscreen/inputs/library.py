@@ -1,10 +1,10 @@
 """Load and validate the candidate library, the formulation table and the workflow config.
 
 Everything a run needs is checked here, before any computation: the Snakefile calls
-:func:`solvscreen.inputs.validate_all` (this module's checks and the stage packages') at
+:func:`solvscreen.interface.inputs.validate_all` (this module's checks and the stage packages') at
 parse time and ``solvscreen validate`` prints its :func:`summary`.
 Every problem of a file is collected and raised together as one
-:class:`~solvscreen.errors.ValidationErrors`; each entry names the file, the row and
+:class:`~solvscreen.core.errors.ValidationErrors`; each entry names the file, the row and
 the reason.
 
 Row numbers
@@ -57,9 +57,9 @@ import jsonschema
 import yaml
 from rdkit import Chem
 
-from .errors import InputError, ValidationError, ValidationErrors
-from .records import parse_number
-from .structures import canonical_smiles, formal_charge, mol_from_smiles, structure_problems
+from ..core.errors import InputError, ValidationError, ValidationErrors
+from ..core.records import parse_number
+from ..xtb.structures import canonical_smiles, formal_charge, mol_from_smiles, structure_problems
 
 __all__ = [
     "KINDS",
@@ -102,7 +102,7 @@ MAX_SALT_MASS_G_PER_L = 2000.0
 #: volume fraction are not even counted as diluents by the classification); above 1000 the
 #: other components are the additives. Values like 1e-300 are typos.
 RATIO_RANGE = (1e-3, 1e3)
-#: Ids of the formulations the screening grid generates (solvscreen.grid) start with this;
+#: Ids of the formulations the screening grid generates (solvscreen.inputs.grid) start with this;
 #: no formulation of a table may, so that ids stay unique across both.
 GRID_ID_PREFIX = "grid-"
 
@@ -901,8 +901,8 @@ def load_config(config: Mapping | None, base_dir: PathLike = ".") -> dict:
 
 def _check_settings(config: dict, errors: list[ValidationError]) -> None:
     """Settings the schema cannot express (combinations) are checked by their own classes."""
-    from .engine import EngineSettings
-    from .structures import ConformerSettings
+    from ..xtb.engine import EngineSettings
+    from ..xtb.structures import ConformerSettings
 
     for key, cls in (("engine", EngineSettings), ("conformers", ConformerSettings)):
         try:
@@ -991,14 +991,14 @@ ConfigChecker = Callable[[dict, Library, "list[Formulation]"], "list[ValidationE
 
 #: The checks of this module that :func:`validate_inputs` runs on a complete config with its
 #: library and formulations; each returns its errors (config key path or file and row in each).
-#: The stage packages' section checks (md/, dft/) are added by :mod:`solvscreen.inputs`, which
+#: The stage packages' section checks (md/, dft/) are added by :mod:`solvscreen.interface.inputs`, which
 #: sits above them: this module knows no stage.
 BASE_CONFIG_CHECKERS: list[ConfigChecker] = [check_molecule_size, check_references]
 
 
 def validate_inputs(config: Mapping, checkers: "list[ConfigChecker]") -> tuple[Library, list[Formulation]]:
     """Validate everything a run needs; return the library and the formulations. The entry
-    point is :func:`solvscreen.inputs.validate_all` (these checks and every stage's).
+    point is :func:`solvscreen.interface.inputs.validate_all` (these checks and every stage's).
 
     ``config`` may be raw or already passed through :func:`load_config` (paths already
     resolved stay as they are). Checks the config, the settings, every library and

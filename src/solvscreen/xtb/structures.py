@@ -1,6 +1,6 @@
 """Molecule building with RDKit: SMILES -> 3D conformer ensemble -> arrays and files.
 
-Nothing here calls xTB; :mod:`solvscreen.conformers` ranks and optimizes what is
+Nothing here calls xTB; :mod:`solvscreen.xtb.conformers` ranks and optimizes what is
 built here.
 """
 
@@ -15,7 +15,7 @@ from rdkit.Chem import AllChem, rdMolAlign
 from rdkit.Chem import rdDistGeom
 
 from .engine import MAX_Z
-from .errors import CalculationFailed, InputError
+from ..core.errors import CalculationFailed, InputError
 
 RDLogger.DisableLog("rdApp.*")
 

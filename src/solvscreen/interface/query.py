@@ -14,21 +14,21 @@ from pathlib import Path
 
 from rdkit import Chem
 
-from .complexes import SIGN_CONVENTION, BindingSettings, cation_spec
-from .engine import EngineSettings
-from .errors import InputError
-from .library import load_schema, size_problem
-from .records import Record
-from .stages.binding import run_binding, run_ion_pair
-from .stages.properties import run_properties
-from .stages.shell import run_shell
-from .stages.structure import run_structure
-from .structures import ConformerSettings, formal_charge, mol_from_smiles, structure_problems
+from ..complexes import SIGN_CONVENTION, BindingSettings, cation_spec
+from ..xtb.engine import EngineSettings
+from ..core.errors import InputError
+from ..inputs.library import load_schema, size_problem
+from ..core.records import Record
+from ..stages.binding import run_binding, run_ion_pair
+from ..stages.properties import run_properties
+from ..stages.shell import run_shell
+from ..stages.structure import run_structure
+from ..xtb.structures import ConformerSettings, formal_charge, mol_from_smiles, structure_problems
 
 
 def check_single_molecule(smiles: str, max_atoms: int | None = None) -> Chem.Mol:
     """One molecule given on its own (``solvscreen props``/``bind``) through the library's rules
-    (:func:`~solvscreen.structures.structure_problems`, :func:`~solvscreen.library.size_problem`):
+    (:func:`~solvscreen.xtb.structures.structure_problems`, :func:`~solvscreen.inputs.library.size_problem`):
     one molecule (not empty, no dot-separated fragments), elements, closed shell and the size
     guard (``max_atoms``, default: the config schema's). Raises :class:`InputError`."""
     if not smiles.strip():

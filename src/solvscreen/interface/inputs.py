@@ -1,7 +1,7 @@
 """Everything a run needs, validated in one call: the config, the molecule library, the
 formulations, and every section's checks, the stage packages' included.
 
-This is the composition point above :mod:`solvscreen.library` (which knows no stage) and the
+This is the composition point above :mod:`solvscreen.inputs.library` (which knows no stage) and the
 stage packages (which use the library's types): a stage package with a config section adds
 its ``check_config(config, library, formulations) -> list[ValidationError]`` to
 :data:`CONFIG_CHECKERS` here, and nothing else changes.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .dft.settings import check_config as check_dft
-from .library import BASE_CONFIG_CHECKERS, ConfigChecker, Formulation, Library, validate_inputs
-from .md.settings import check_config as check_md
+from ..dft.settings import check_config as check_dft
+from ..inputs.library import BASE_CONFIG_CHECKERS, ConfigChecker, Formulation, Library, validate_inputs
+from ..md.settings import check_config as check_md
 
 __all__ = ["CONFIG_CHECKERS", "validate_all"]
 
@@ -23,7 +23,7 @@ CONFIG_CHECKERS: list[ConfigChecker] = [*BASE_CONFIG_CHECKERS, check_md, check_d
 
 
 def validate_all(config: Mapping) -> tuple[Library, list[Formulation]]:
-    """Validate everything a run needs (:func:`solvscreen.library.validate_inputs` with
+    """Validate everything a run needs (:func:`solvscreen.inputs.library.validate_inputs` with
     :data:`CONFIG_CHECKERS`); return the library and the formulations.
 
     Raises

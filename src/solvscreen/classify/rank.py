@@ -67,10 +67,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .errors import InputError
-from .records import parse_number as _num
-from .result_tables import DFT_SCALE_SOURCES, ResultTables, best_binding
-from .settings import known_keys
+from ..core.errors import InputError
+from ..core.records import parse_number as _num
+from ..core.result_tables import DFT_SCALE_SOURCES, ResultTables, best_binding
+from ..core.settings import known_keys
 
 OBJECTIVES = ("reductive_stability", "oxidative_stability", "anion_rich_shell", "non_coordination")
 GROUP_OBJECTIVES = {
@@ -198,7 +198,7 @@ def donor_free(smiles: str) -> bool:
     stage's definition of a donor (:func:`solvscreen.complexes.donor_atoms`)."""
     from rdkit import Chem
 
-    from .complexes import donor_atoms
+    from ..complexes import donor_atoms
 
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:

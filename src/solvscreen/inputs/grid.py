@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
-from .errors import InputError
-from .settings import known_keys
+from ..core.errors import InputError
+from ..core.settings import known_keys
 from .library import MAX_CONCENTRATION_MOL_PER_L, Formulation
 
 
@@ -62,7 +62,7 @@ class GridSettings:
 
 @dataclass(frozen=True)
 class GridFormulation(Formulation):
-    """A generated formulation: a :class:`solvscreen.library.Formulation` with grid defaults
+    """A generated formulation: a :class:`solvscreen.inputs.library.Formulation` with grid defaults
     and its ``family`` ("single" solvent or solvent + diluent "pair")."""
 
     source: str = "screening grid (config: grid)"

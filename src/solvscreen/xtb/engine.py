@@ -13,7 +13,7 @@ finally used is part of the result, so a caller can flag it.
 Example
 -------
 >>> import numpy as np
->>> from solvscreen.engine import Engine, EngineSettings
+>>> from solvscreen.xtb.engine import Engine, EngineSettings
 >>> eng = Engine(EngineSettings(method="GFN2-xTB"))
 >>> numbers = np.array([8, 1, 1])
 >>> positions = np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.96], [0.93, 0.0, -0.24]])
@@ -31,8 +31,8 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import CalculationFailed, EngineUnavailable, InputError
-from .units import ANGSTROM_TO_BOHR, BOHR_TO_ANGSTROM, E_A0_TO_DEBYE, HARTREE_TO_EV, KB_HARTREE_PER_K
+from ..core.errors import CalculationFailed, EngineUnavailable, InputError
+from ..core.units import ANGSTROM_TO_BOHR, BOHR_TO_ANGSTROM, E_A0_TO_DEBYE, HARTREE_TO_EV, KB_HARTREE_PER_K
 
 METHODS = ("GFN2-xTB", "GFN1-xTB", "IPEA1-xTB")
 # Elements GFN-xTB is parametrized for (Z = 1..86).
