@@ -12,7 +12,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 from solvscreen.core.errors import InputError
-from solvscreen.inputs.library import load_config, read_config_files
+from solvscreen.inputs.config import load_config, read_config_files
 from solvscreen.interface.inputs import validate_all
 from solvscreen.inputs.plan import make_plan
 

@@ -46,7 +46,7 @@ XTBPATH = os.environ.get("XTBPATH", "/usr/share/xtb")
 # --------------------------------------------------------------------------- work list
 def work_list(names: list[str] | None, cation: str, library: str):
     """(ligands, anions, cation name, exchange anions, {name: (smiles, kind)}) from the library + plan."""
-    from solvscreen.inputs.library import load_config
+    from solvscreen.inputs.config import load_config
     from solvscreen.interface.inputs import validate_all
     from solvscreen.inputs.plan import make_plan
 

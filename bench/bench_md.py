@@ -26,7 +26,7 @@ logging.getLogger("MDAnalysis").setLevel(logging.WARNING)
 def build(formulation: str, target_atoms: int, workdir: Path, cache: Path, hydrogen_mass_amu=None,
           cutoff_nm: float = 1.0):
     from solvscreen.inputs.composition import compose
-    from solvscreen.inputs.library import load_config
+    from solvscreen.inputs.config import load_config
     from solvscreen.interface.inputs import validate_all
     from solvscreen.md.box import box_counts, pack
     from solvscreen.md.params import parametrize
@@ -90,7 +90,7 @@ def main():
     ap.add_argument("--am1", action="store_true", help="also time AM1-BCC per molecule")
     ap.add_argument("--analysis", action="store_true", help="also time the trajectory analysis")
     ns = ap.parse_args()
-    from solvscreen.inputs.library import load_config
+    from solvscreen.inputs.config import load_config
     from solvscreen.interface.inputs import validate_all
     from solvscreen.md.params import parametrize
     from solvscreen.md.settings import HMR_MASS_AMU

@@ -11,7 +11,8 @@ import sys
 import time
 from dataclasses import replace
 
-from solvscreen.inputs.library import Formulation, load_config
+from solvscreen.inputs.formulations import Formulation
+from solvscreen.inputs.config import load_config
 from solvscreen.interface.inputs import validate_all
 from solvscreen.md.runner import load_params, run_md, run_neat, run_params
 from solvscreen.md.settings import preset

@@ -131,7 +131,7 @@ def test_shell_size_rule():
 
 
 def test_settings_defaults_are_the_schema_defaults():
-    from solvscreen.inputs.library import load_config
+    from solvscreen.inputs.config import load_config
 
     cfg = load_config({})
     assert BindingSettings.from_dict(cfg["binding"]) == BindingSettings()
@@ -293,7 +293,7 @@ def test_engine_settings_must_match_the_structure_records(structures, tmp_path):
 
 
 def test_plan_lists_ion_pairs_and_exchange_anions():
-    from solvscreen.inputs.library import load_config
+    from solvscreen.inputs.config import load_config
     from solvscreen.interface.inputs import validate_all
     from solvscreen.inputs.plan import make_plan
 

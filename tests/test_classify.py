@@ -34,7 +34,9 @@ from solvscreen.classify import (
 )
 from solvscreen.core.errors import InputError
 from solvscreen.inputs.grid import GridFormulation, GridSettings
-from solvscreen.inputs.library import load_config, load_formulations, load_library
+from solvscreen.inputs.library import load_library
+from solvscreen.inputs.formulations import load_formulations
+from solvscreen.inputs.config import load_config
 from solvscreen.core.result_tables import ResultTables
 
 ROOT = Path(__file__).resolve().parents[1]

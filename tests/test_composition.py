@@ -14,7 +14,8 @@ import pytest
 from solvscreen.inputs.composition import CompositionSettings, compose, ratio_label, salt_to_solvent_ratio
 from solvscreen.core.errors import ValidationError
 from solvscreen.inputs.grid import GridFormulation, GridSettings, make_grid
-from solvscreen.inputs.library import load_formulations, load_library
+from solvscreen.inputs.library import load_library
+from solvscreen.inputs.formulations import load_formulations
 
 ROOT = Path(__file__).resolve().parents[1]
 NEGLECT = CompositionSettings(salt_volume="neglect")

@@ -173,7 +173,7 @@ def test_levels_and_moving_atoms():
 
 @pytest.fixture(scope="module")
 def default_run():
-    from solvscreen.inputs.library import load_config
+    from solvscreen.inputs.config import load_config
     from solvscreen.interface.inputs import validate_all
 
     config = load_config({})

@@ -16,16 +16,10 @@ from rdkit import Chem
 
 from solvscreen.xtb import engine
 from solvscreen.core.errors import ValidationError, ValidationErrors
-from solvscreen.inputs.library import (
-    KINDS,
-    Formulation,
-    Library,
-    load_config,
-    load_formulations,
-    load_library,
-    load_schema,
-    summary,
-)
+from solvscreen.inputs.config import load_config, summary
+from solvscreen.inputs.formulations import Formulation, load_formulations
+from solvscreen.inputs.library import Library, load_library
+from solvscreen.inputs.schema import KINDS, load_schema
 from solvscreen.interface.inputs import validate_all
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -481,7 +475,7 @@ def test_the_concentration_limit_has_one_home():
 
     from solvscreen.core.errors import InputError
     from solvscreen.inputs.grid import GridSettings
-    from solvscreen.inputs.library import MAX_CONCENTRATION_MOL_PER_L, load_schema
+    from solvscreen.inputs.schema import MAX_CONCENTRATION_MOL_PER_L, load_schema
 
     assert load_schema("formulation")["properties"]["concentration_mol_per_L"]["maximum"] == MAX_CONCENTRATION_MOL_PER_L
     grid = load_schema("config")["properties"]["grid"]["properties"]

@@ -8,7 +8,7 @@ import pytest
 
 from solvscreen.inputs.composition import ComponentAmount, Composition
 from solvscreen.core.errors import InputError
-from solvscreen.inputs.library import load_config
+from solvscreen.inputs.config import load_config
 from solvscreen.interface.inputs import validate_all
 from solvscreen.md.box import AVOGADRO, box_counts, neat_counts
 from solvscreen.md.settings import (

@@ -81,7 +81,7 @@ TINY = dict(target_atoms=700, cutoff_nm=0.8, anneal_ps=1.0, equilibration_ps=2.0
             chunk_ps=1.0, frame_interval_ps=0.25, max_equilibration_extensions=0, platform="CPU")
 RUN = """
 import sys, json
-from solvscreen.inputs.library import load_config
+from solvscreen.inputs.config import load_config
 from solvscreen.interface.inputs import validate_all
 from solvscreen.md.runner import load_params, run_md
 from solvscreen.md.settings import preset

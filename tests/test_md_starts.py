@@ -21,9 +21,9 @@ pytest.importorskip("openmm")
 def box2m(tmp_path_factory):
     """2 M KFSI in DME, ~900 atoms: species, box composition and templates."""
     from solvscreen.inputs.composition import compose
-    from solvscreen.inputs.library import load_config
+    from solvscreen.inputs.config import load_config
     from solvscreen.interface.inputs import validate_all
-    from solvscreen.inputs.library import Formulation
+    from solvscreen.inputs.formulations import Formulation
     from solvscreen.md.params import parametrize
     from solvscreen.md.system import write_templates
 

@@ -22,7 +22,8 @@ import pytest
 from solvscreen.interface import cli
 from solvscreen.xtb.engine import Engine, EngineSettings
 from solvscreen.core.errors import InputError, ValidationErrors
-from solvscreen.inputs.library import RATIO_RANGE, load_config
+from solvscreen.inputs.schema import RATIO_RANGE
+from solvscreen.inputs.config import load_config
 from solvscreen.interface.inputs import validate_all
 from solvscreen.core.records import Record
 from solvscreen.stages.structure import load_structure, run_structure
@@ -405,7 +406,7 @@ def test_killed_job_still_yields_every_table_and_the_report(tmp_path):
 
 def test_schema_solvent_lists_are_names_tblite_accepts():
     from solvscreen.xtb.engine import ALPB_SOLVENTS
-    from solvscreen.inputs.library import load_schema
+    from solvscreen.inputs.schema import load_schema
 
     props = load_schema("config")["properties"]
     for section, key in (("engine", "solvent"), ("properties", "orbital_solvent")):
@@ -418,7 +419,7 @@ def test_a_checker_appended_to_config_checkers_runs_in_validate_all(tmp_path, mo
     solvscreen.interface.inputs.CONFIG_CHECKERS (the library itself knows no stage)."""
     from solvscreen.interface import inputs as inputs_mod
     from solvscreen.core.errors import ValidationError
-    from solvscreen.inputs.library import BASE_CONFIG_CHECKERS
+    from solvscreen.inputs.config import BASE_CONFIG_CHECKERS
 
     def check_md(config, library, formulations):
         return [ValidationError(f"md.molecules[0]: {n!r} is not a liquid", source="config")

@@ -20,7 +20,8 @@ import pytest
 
 from solvscreen.classify import ClassificationSettings, run_classification
 from solvscreen.inputs.grid import GridSettings
-from solvscreen.inputs.library import load_formulations, load_library
+from solvscreen.inputs.library import load_library
+from solvscreen.inputs.formulations import load_formulations
 from solvscreen.classify.rank import RANKING_COLUMNS, candidates_from, rank_candidates
 from solvscreen.core.records import write_csv
 from solvscreen.report import SECTIONS, ReportSettings, write_report
@@ -111,7 +112,7 @@ def test_report_with_missing_tables_says_so(tmp_path):
 SNAKEFILE = """
 import json
 from pathlib import Path
-from solvscreen.inputs.library import load_config
+from solvscreen.inputs.config import load_config
 
 configfile: "config.yaml"
 CONFIG = load_config(config)

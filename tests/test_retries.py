@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from solvscreen.interface import cli
-from solvscreen.inputs.library import load_config
+from solvscreen.inputs.config import load_config
 from solvscreen.core.records import Record
 from solvscreen.stages.harness import DIED_REPEATEDLY, NO_RECORD, record_problem, write_died_record
 from solvscreen.stages.quarantine import DEATHS, find_dead_records, read_deaths, triage_deaths

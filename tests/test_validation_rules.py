@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from solvscreen.core.errors import ValidationErrors
-from solvscreen.inputs.library import load_config, load_schema
+from solvscreen.inputs.schema import load_schema
+from solvscreen.inputs.config import load_config
 from solvscreen.interface.inputs import validate_all
 
 ROOT = Path(__file__).resolve().parents[1]

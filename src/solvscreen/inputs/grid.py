@@ -19,7 +19,8 @@ from typing import Iterable
 
 from ..core.errors import InputError
 from ..core.settings import known_keys
-from .library import MAX_CONCENTRATION_MOL_PER_L, Formulation
+from .schema import MAX_CONCENTRATION_MOL_PER_L
+from .formulations import Formulation
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class GridSettings:
 
 @dataclass(frozen=True)
 class GridFormulation(Formulation):
-    """A generated formulation: a :class:`solvscreen.inputs.library.Formulation` with grid defaults
+    """A generated formulation: a :class:`solvscreen.inputs.formulations.Formulation` with grid defaults
     and its ``family`` ("single" solvent or solvent + diluent "pair")."""
 
     source: str = "screening grid (config: grid)"

@@ -85,7 +85,7 @@ def print_table(rows: list[tuple[str, object]]) -> None:
 # ----------------------------------------------------------------------------- validation
 @command("validate")
 def cmd_validate(ns) -> int:
-    from ..inputs.library import load_config, read_config_files, summary
+    from ..inputs.config import load_config, read_config_files, summary
     from .inputs import validate_all
 
     config = load_config(read_config_files(ns.configfile), base_dir=ns.directory)
@@ -259,7 +259,7 @@ def cmd_bind(ns) -> int:
 def _stage_config(ns) -> dict:
     """Config for classify/rank/report: --configfile files (merged like Snakemake's), then the
     sections of --settings on top; validated and completed with the schema's defaults."""
-    from ..inputs.library import deep_update, load_config, read_config_files
+    from ..inputs.config import deep_update, load_config, read_config_files
 
     return load_config(deep_update(read_config_files(ns.configfile or []), _settings(ns)))
 
@@ -292,7 +292,7 @@ def _salt_ions(library, salt_name: str) -> tuple[str, str | None, str | None]:
 def cmd_classify(ns) -> int:
     from ..classify import ClassificationSettings, read_evidence, run_classification
     from ..inputs.grid import GridSettings
-    from ..inputs.library import load_formulations
+    from ..inputs.formulations import load_formulations
 
     config, library, paths = _stage_inputs(ns)
     formulations = load_formulations(ns.formulations or [config["formulations"], *config["extra_formulations"]],

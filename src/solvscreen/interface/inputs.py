@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..dft.settings import check_config as check_dft
-from ..inputs.library import BASE_CONFIG_CHECKERS, ConfigChecker, Formulation, Library, validate_inputs
+from ..inputs.library import Library
+from ..inputs.formulations import Formulation
+from ..inputs.config import BASE_CONFIG_CHECKERS, ConfigChecker, validate_inputs
 from ..md.settings import check_config as check_md
 
 __all__ = ["CONFIG_CHECKERS", "validate_all"]
@@ -23,7 +25,7 @@ CONFIG_CHECKERS: list[ConfigChecker] = [*BASE_CONFIG_CHECKERS, check_md, check_d
 
 
 def validate_all(config: Mapping) -> tuple[Library, list[Formulation]]:
-    """Validate everything a run needs (:func:`solvscreen.inputs.library.validate_inputs` with
+    """Validate everything a run needs (:func:`solvscreen.inputs.config.validate_inputs` with
     :data:`CONFIG_CHECKERS`); return the library and the formulations.
 
     Raises

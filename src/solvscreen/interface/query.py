@@ -17,7 +17,8 @@ from rdkit import Chem
 from ..complexes import SIGN_CONVENTION, BindingSettings, cation_spec
 from ..xtb.engine import EngineSettings
 from ..core.errors import InputError
-from ..inputs.library import load_schema, size_problem
+from ..inputs.schema import load_schema
+from ..inputs.library import size_problem
 from ..core.records import Record
 from ..stages.binding import run_binding, run_ion_pair
 from ..stages.properties import run_properties

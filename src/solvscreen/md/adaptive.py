@@ -48,7 +48,7 @@ def reference_id(formulation, library, solvent: str) -> str:
 
 def reference_formulation(formulation, library, solvent: str):
     """The same salt and concentration in ``solvent`` alone."""
-    from ..inputs.library import Formulation
+    from ..inputs.formulations import Formulation
 
     name = library.resolve(solvent).name
     return Formulation(id=reference_id(formulation, library, solvent), salt=formulation.salt,

@@ -22,7 +22,7 @@ SETTINGS_HELP = ("JSON with an 'md' section (preset, charge_scale, platform, thr
 def _config(ns) -> dict:
     import yaml
 
-    from ..inputs.library import load_config
+    from ..inputs.config import load_config
 
     config: dict = {}
     for path in ns.configfile or []:
@@ -34,7 +34,8 @@ def _config(ns) -> dict:
 
 
 def _library_and_formulations(ns, config):
-    from ..inputs.library import load_formulations, load_library
+    from ..inputs.library import load_library
+    from ..inputs.formulations import load_formulations
 
     library = load_library(ns.library or [config["library"], *config["extra_libraries"]])
     forms = load_formulations(ns.formulations or [config["formulations"], *config["extra_formulations"]], library)
