@@ -486,7 +486,7 @@ def test_schema_defaults_are_the_dataclass_defaults():
     """The config schema documents the defaults; the settings classes must agree with it."""
     from solvscreen.inputs.composition import CompositionSettings
     from solvscreen.classify.rank import RankingSettings
-    from solvscreen.report import ReportSettings
+    from solvscreen.report.page import ReportSettings
 
     cfg = load_config({})
     assert ClassificationSettings.from_dict(cfg["classification"]) == ClassificationSettings()

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from solvscreen.classify.core import ClassificationSettings, Reason, md_role
+from solvscreen.classify.result import ClassificationSettings, Reason
+from solvscreen.classify.roles import md_role
 from solvscreen.classify.md_anion import md_anion_predicate
 from solvscreen.classify.rules import MD_KNOWN_FAILURES, THRESHOLDS, known_failure
 

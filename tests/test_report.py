@@ -24,7 +24,7 @@ from solvscreen.inputs.library import load_library
 from solvscreen.inputs.formulations import load_formulations
 from solvscreen.classify.rank import RANKING_COLUMNS, candidates_from, rank_candidates
 from solvscreen.core.records import write_csv
-from solvscreen.report import SECTIONS, ReportSettings, write_report
+from solvscreen.report.page import SECTIONS, ReportSettings, write_report
 from solvscreen.core.result_tables import ResultTables
 from test_classify import FORMULATIONS, LIBRARY, write_synthetic_results
 

@@ -15,7 +15,8 @@ import math
 from typing import Callable, Iterable
 
 from ..core.errors import InputError, SolvscreenError
-from .core import ClassificationSettings, classify_formulation
+from .core import classify_formulation
+from .result import ClassificationSettings
 from .evidence import Evidence, donor_count
 from .rules import GFN2_DEFAULT_DILUENT_BIND_MAX
 
@@ -197,7 +198,7 @@ def weak_vs_strong(formulations: Iterable, molecule: Callable, evidence: Evidenc
 def molecule_roles(library, evidence: Evidence, settings: ClassificationSettings, d_max: float,
                    cation: str = "K+") -> dict:
     """Role of every computed liquid on its own, from descriptors (for the report and ranking)."""
-    from .core import descriptor_role
+    from .roles import descriptor_role
 
     out = {}
     for m in library:

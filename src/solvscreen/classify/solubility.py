@@ -10,10 +10,10 @@ from __future__ import annotations
 
 
 def too_little_solvent(comp, roles, settings) -> dict | None:
-    """The fields of the :class:`~solvscreen.classify.core.Reason` saying that the salt cannot
+    """The fields of the :class:`~solvscreen.classify.result.Reason` saying that the salt cannot
     dissolve, or ``None``.
 
-    ``roles``: the components' :class:`~solvscreen.classify.core.Role` objects. Every component
+    ``roles``: the components' :class:`~solvscreen.classify.roles.Role` objects. Every component
     that is not a diluent counts as solvating (additives and undecided roles included), so the
     rule only fires when even the most generous reading leaves too little solvent. ``None`` as
     well when every component is a diluent: the classifier states that case itself.

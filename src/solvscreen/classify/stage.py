@@ -4,7 +4,8 @@ report, and the output files (classification.csv, classification.json, calibrati
 from __future__ import annotations
 
 from .calibration import calibrate_and_report, molecule_roles
-from .core import Classification, ClassificationSettings, classify_formulation
+from .core import classify_formulation
+from .result import Classification, ClassificationSettings
 from .evidence import Evidence
 from .rules import CLASS_RULES, THRESHOLDS
 

@@ -1,5 +1,5 @@
 """Building blocks of the HTML report: escaping, numbers, tables, sections, inline SVG
-(RDKit structure drawings, matplotlib figures). Shared by :mod:`solvscreen.report` and the
+(RDKit structure drawings, matplotlib figures). Shared by :mod:`solvscreen.report.page` and the
 stage packages' report sections (:mod:`solvscreen.md.report`, :mod:`solvscreen.dft.report`).
 """
 
