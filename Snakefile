@@ -12,6 +12,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 from solvscreen.core.errors import InputError
+from solvscreen.core.registry import STAGES
 from solvscreen.inputs.config import load_config, read_config_files
 from solvscreen.interface.inputs import validate_all
 from solvscreen.inputs.plan import make_plan
@@ -44,10 +45,10 @@ TARGETS = []
 include: "workflows/rules/common.smk"
 include: "workflows/rules/descriptors.smk"
 include: "workflows/rules/binding.smk"
-include: "workflows/rules/solvation.smk"
 include: "workflows/rules/classify.smk"
-include: "workflows/rules/md.smk"
-include: "workflows/rules/dft.smk"
+# the stage packages' rule files, from the stage registry (solvscreen.core.registry.STAGES)
+for _stage in STAGES:
+    include: _stage.rules
 
 
 publish_rule_attempts()

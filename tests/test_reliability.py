@@ -414,17 +414,23 @@ def test_schema_solvent_lists_are_names_tblite_accepts():
         assert names and set(names) <= set(ALPB_SOLVENTS), (section, key)
 
 
-def test_a_checker_appended_to_config_checkers_runs_in_validate_all(tmp_path, monkeypatch):
-    """How a stage package (MD, DFT) adds its section's checks: one entry in
-    solvscreen.interface.inputs.CONFIG_CHECKERS (the library itself knows no stage)."""
-    from solvscreen.interface import inputs as inputs_mod
-    from solvscreen.core.errors import ValidationError
-    from solvscreen.inputs.config import BASE_CONFIG_CHECKERS
+def test_a_registered_stage_checker_runs_in_validate_all(tmp_path, monkeypatch):
+    """How a stage package (MD, DFT) adds its section's checks: its entry in the stage registry
+    names its check_config (the library itself knows no stage)."""
+    import sys
+    import types
 
-    def check_md(config, library, formulations):
-        return [ValidationError(f"md.molecules[0]: {n!r} is not a liquid", source="config")
+    from solvscreen.core import registry
+    from solvscreen.core.errors import ValidationError
+
+    mod = types.ModuleType("toy_checks")
+
+    def check_config(config, library, formulations):
+        return [ValidationError(f"toy.molecules[0]: {n!r} is not a liquid", source="config")
                 for n in ["FSI"] if not library.resolve(n).is_liquid]
 
-    assert inputs_mod.CONFIG_CHECKERS[:len(BASE_CONFIG_CHECKERS)] == BASE_CONFIG_CHECKERS
-    monkeypatch.setattr(inputs_mod, "CONFIG_CHECKERS", [*inputs_mod.CONFIG_CHECKERS, check_md])
-    assert _errors(_library(tmp_path)) == ["config: md.molecules[0]: 'FSI' is not a liquid"]
+    mod.check_config = check_config
+    monkeypatch.setitem(sys.modules, "toy_checks", mod)
+    monkeypatch.setattr(registry, "STAGES", (*registry.STAGES, registry.StageSpec(
+        "toy", "toy_checks", "rules.smk", check_config="toy_checks:check_config")))
+    assert _errors(_library(tmp_path)) == ["config: toy.molecules[0]: 'FSI' is not a liquid"]

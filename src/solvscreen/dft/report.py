@@ -11,7 +11,7 @@ from pathlib import Path
 from ..core.records import parse_number as _f
 from ..core.result_tables import read_rows
 
-__all__ = ["dft_section", "flipped_pairs", "orderings"]
+__all__ = ["report_section", "dft_section", "flipped_pairs", "orderings"]
 
 
 def orderings(rows: list[dict]) -> list[dict]:
@@ -59,6 +59,13 @@ def parity_plot(ordered: list[dict], calibration: dict | None) -> str:
     ax.set_ylabel(f"E_bind {ordered[0].get('level')}/{ordered[0].get('basis')} (kcal/mol)")
     ax.legend(fontsize=7, loc="upper left")
     return fig_svg(fig)
+
+
+def report_section(tables: dict, thresholds: dict) -> str:
+    """The report's DFT section (registered in solvscreen.core.registry): "" without dft_binding.csv."""
+    del thresholds
+    path = tables.get("dft_binding")
+    return dft_section(path) if path and Path(path).is_file() else ""
 
 
 def dft_section(dft_csv: str | Path) -> str:

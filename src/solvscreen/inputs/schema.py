@@ -24,6 +24,7 @@ import jsonschema
 import yaml
 
 from ..core.errors import ValidationError
+from ..core import registry
 from ..core.records import parse_number
 
 
@@ -65,8 +66,21 @@ _FALSE = {"no", "n", "false", "0"}
 # ============================================================================ schemas
 @lru_cache(maxsize=None)
 def load_schema(name: str) -> dict:
-    """A packaged JSON schema (``config``, ``molecule`` or ``formulation``) as a dict."""
-    text = resources.files("solvscreen").joinpath("schemas", f"{name}.schema.yaml").read_text(encoding="utf-8")
+    """A packaged JSON schema (``config``, ``molecule`` or ``formulation``) as a dict. The config
+    schema gets each registered stage's section (``<package>/config.schema.yaml``, from
+    :data:`solvscreen.core.registry.STAGES`)."""
+    schema = _read_yaml(resources.files("solvscreen").joinpath("schemas", f"{name}.schema.yaml"))
+    if name == "config":
+        for spec in registry.STAGES:
+            if spec.config_section:
+                fragment = _read_yaml(resources.files(spec.package).joinpath("config.schema.yaml"))
+                schema["properties"][spec.config_section] = fragment[spec.config_section]
+    return schema
+
+
+def _read_yaml(path) -> dict:
+    """A schema file with the constants it names as ``${NAME}`` filled in."""
+    text = path.read_text(encoding="utf-8")
     for key, value in SCHEMA_CONSTANTS.items():
         text = text.replace("${" + key + "}", f"{value:g}")
     return yaml.safe_load(text)

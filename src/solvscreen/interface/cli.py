@@ -17,14 +17,15 @@ import os
 import sys
 
 from . import question_commands, stage_commands, table_commands
+from ..core import registry
 from .commands import COMMANDS, command
 
 log = logging.getLogger("solvscreen")
 
-# Command modules: each has ``add_parsers(sub, command)``. This package's own, then the stage
-# packages' (imported by name: a stage package missing from a build leaves its commands out).
+# Command modules: each has ``add_parsers(sub, command)``. This package's own, then each
+# registered stage package's (solvscreen.core.registry; a stage package missing from a build
+# leaves its commands out).
 _COMMAND_MODULES = (stage_commands, question_commands, table_commands)
-_SUBCOMMAND_MODULES = ("solvscreen.md.cli", "solvscreen.dft.cli", "solvscreen.solvation.cli")
 
 
 @command("validate")
@@ -41,7 +42,7 @@ def cmd_validate(ns) -> int:
 def _add_module_parsers(sub) -> None:
     for mod in _COMMAND_MODULES:
         mod.add_parsers(sub, command)
-    for modname in _SUBCOMMAND_MODULES:
+    for modname in (s.cli for s in registry.STAGES if s.cli):
         try:
             mod = importlib.import_module(modname)
         except ModuleNotFoundError as exc:  # that stage package is not part of this build

@@ -1,36 +1,37 @@
 """Everything a run needs, validated in one call: the config, the molecule library, the
 formulations, and every section's checks, the stage packages' included.
 
-This is the composition point above :mod:`solvscreen.inputs.library` (which knows no stage) and the
-stage packages (which use the library's types): a stage package with a config section adds
-its ``check_config(config, library, formulations) -> list[ValidationError]`` to
-:data:`CONFIG_CHECKERS` here, and nothing else changes.
+This is the composition point above :mod:`solvscreen.inputs` (which knows no stage) and the
+stage packages (which use its types): each registered stage's ``check_config(config,
+library, formulations) -> list[ValidationError]`` (:data:`solvscreen.core.registry.STAGES`)
+joins :func:`config_checkers` here.
 """
 
 from __future__ import annotations
 
 from typing import Mapping
 
-from ..dft.settings import check_config as check_dft
-from ..inputs.library import Library
-from ..inputs.formulations import Formulation
+from ..core import registry
 from ..inputs.config import BASE_CONFIG_CHECKERS, ConfigChecker, validate_inputs
-from ..md.settings import check_config as check_md
+from ..inputs.formulations import Formulation
+from ..inputs.library import Library
 
-__all__ = ["CONFIG_CHECKERS", "validate_all"]
+__all__ = ["config_checkers", "validate_all"]
 
-#: Every check :func:`validate_all` runs: size guard and cross-references (library), then the
-#: MD and DFT sections.
-CONFIG_CHECKERS: list[ConfigChecker] = [*BASE_CONFIG_CHECKERS, check_md, check_dft]
+
+def config_checkers() -> list[ConfigChecker]:
+    """Every check :func:`validate_all` runs: size guard and cross-references (the library's),
+    then each registered stage's section check (MD, DFT)."""
+    return [*BASE_CONFIG_CHECKERS, *(registry.resolve(s.check_config) for s in registry.STAGES if s.check_config)]
 
 
 def validate_all(config: Mapping) -> tuple[Library, list[Formulation]]:
     """Validate everything a run needs (:func:`solvscreen.inputs.config.validate_inputs` with
-    :data:`CONFIG_CHECKERS`); return the library and the formulations.
+    :func:`config_checkers`); return the library and the formulations.
 
     Raises
     ------
     ValidationErrors
         All problems found, across all files.
     """
-    return validate_inputs(config, CONFIG_CHECKERS)
+    return validate_inputs(config, config_checkers())

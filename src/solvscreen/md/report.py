@@ -72,6 +72,15 @@ def rdf_plot(results: Path, rows: list[dict], max_panels: int = 6) -> str:
     return fig_svg(fig)
 
 
+def report_section(tables: dict, thresholds: dict) -> str:
+    """The report's MD section (registered in solvscreen.core.registry): "" without solvation.csv."""
+    from ..core.htmlparts import section
+
+    del thresholds
+    html = solvation_section(tables.get("solvation"), tables.get("coordination"))
+    return section("solvation", "Solvation structure (MD)", html) if html else ""
+
+
 def solvation_section(solvation: str | Path | None, coordination: str | Path | None = None) -> str:
     """HTML body of the solvation section from the MD stage's ``solvation.csv`` (and
     ``coordination.csv``; the RDFs from ``md/<formulation>/rdf.csv`` beside them), or "" when

@@ -368,27 +368,19 @@ def write_report(out: str | Path, *, descriptors=None, binding=None, shells=None
                  cation: str = "K+", anion: str | None = "FSI", orbital_levels: str = "alpb",
                  solvating_power=None, dft_binding=None, solvation=None, coordination=None) -> str:
     """Write the report from the tables given, each a declared input (nothing is looked up
-    beside another table): ``solvation``/``coordination`` (MD stage) and ``dft_binding`` (DFT
-    stage) add their sections when given."""
+    beside another table). Each registered stage (:data:`solvscreen.core.registry.STAGES`) adds
+    its section from its tables when they are given: ``solvation``/``coordination`` (MD),
+    ``dft_binding`` (DFT), ``solvating_power`` (solvation)."""
     from ..core.records import write_text_atomic
+    from ..core import registry
 
     tables = ResultTables.load(descriptors, binding, shells, solvating_power)
     cal = json.loads(Path(calibration).read_text()) if calibration and Path(calibration).is_file() else None
-    sections = []
-    if solvation:  # the MD stage's section (solvscreen.md.report)
-        from ..md.report import solvation_section
-
-        md_html = solvation_section(solvation, coordination)
-        sections.append(_section("solvation", "Solvation structure (MD)", md_html) if md_html else "")
-    if dft_binding and Path(dft_binding).is_file():  # the DFT stage's section (solvscreen.dft.report)
-        from ..dft.report import dft_section
-
-        sections.append(dft_section(dft_binding))
-    if tables.solvating_power:  # the solvation stage's section (solvscreen.solvation.report)
-        from ..solvation.report import solvating_section
-
-        refs = ((cal or {}).get("thresholds") or {}).get("solvating_power_references") or "DME,DGM,EC,PC"
-        sections.append(solvating_section(tables.solvating_power, refs))
+    stage_tables = {"solvation": solvation, "coordination": coordination, "dft_binding": dft_binding,
+                    "solvating_power": solvating_power}
+    thresholds = (cal or {}).get("thresholds") or {}
+    sections = [registry.resolve(s.report_section)(stage_tables, thresholds) for s in registry.STAGES
+                if s.report_section]
     page = build_report(tables, read_rows(classification), read_rows(ranking), cal, settings,
                         (cal or {}).get("thresholds"), cation, anion, orbital_levels, sections)
     write_text_atomic(out, page)

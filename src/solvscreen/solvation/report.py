@@ -5,8 +5,18 @@ conventional reference solvents, and the stepwise table."""
 from __future__ import annotations
 
 from ..core.records import parse_number as _f
+from ..core.result_tables import read_rows
 
-__all__ = ["solvating_section"]
+__all__ = ["report_section", "solvating_section"]
+
+
+def report_section(tables: dict, thresholds: dict) -> str:
+    """The report's solvating-power section (registered in solvscreen.core.registry): "" without
+    rows in solvating_power.csv; the reference solvents are the classification's."""
+    rows = read_rows(tables.get("solvating_power"))
+    if not rows:
+        return ""
+    return solvating_section(rows, thresholds.get("solvating_power_references") or "DME,DGM,EC,PC")
 
 
 def solvating_section(rows: list[dict], references: str = "DME,DGM,EC,PC") -> str:
