@@ -111,3 +111,18 @@ def test_missing_backend_exits_3(monkeypatch, capsys):
     monkeypatch.setattr(engine_mod, "backend_available", lambda b: False if b == "xtb-python" else real(b))
     assert cli.main(["props", "COCCOC", "--backend", "xtb-python"]) == 3
     assert "not installed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [
+    ["solvation", "--ligand-structure", "L.json", "--binding", "B.json", "--cation-structure", "K.json",
+     "--anion-structure", "A.json", "--ion-pair", "P.json", "--liquid", "{}", "--out", "o.json"],
+    ["dft", "--binding", "B.json", "--ligand-structure", "L.json", "--out", "o.json"],
+    ["md-run", "--formulation", "LCE-DME", "--params", "DME=x.json", "--out", "o.json"],
+])
+def test_every_stage_command_reads_settings_one_way(args, capsys):
+    """--settings is read by one function (core.settings.settings_from_json) in every command:
+    bad JSON is an input error (exit 2) naming the flag, before any file is read."""
+    assert cli.main([*args, "--settings", "{not json"]) == 2
+    assert "--settings is not valid JSON" in capsys.readouterr().err
+    assert cli.main([*args, "--settings", "[1, 2]"]) == 2
+    assert "--settings must be a JSON object" in capsys.readouterr().err

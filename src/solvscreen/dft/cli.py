@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+
+from ..core.settings import settings_from_json
 
 log = logging.getLogger("solvscreen.dft")
 
@@ -33,8 +34,8 @@ def add_parsers(sub, command) -> None:
         from .settings import DFTSettings
         from .stage import run_dft
 
-        s = json.loads(ns.settings) if ns.settings else {}
-        settings = DFTSettings.from_dict(s.get("dft", s) if isinstance(s, dict) else s)
+        s = settings_from_json(ns.settings)
+        settings = DFTSettings.from_dict(s.get("dft", s))
         threads = ns.threads or int(os.environ.get("OMP_NUM_THREADS", "1") or 1)
         logging.getLogger("geometric").setLevel(logging.WARNING)
         rec = run_dft(ns.binding, ns.ligand_structure, ns.out, settings, threads=threads)
@@ -46,8 +47,8 @@ def add_parsers(sub, command) -> None:
         from .settings import DFTSettings
         from .stage import run_dft_orbitals
 
-        s = json.loads(ns.settings) if ns.settings else {}
-        settings = DFTSettings.from_dict(s.get("dft", s) if isinstance(s, dict) else s)
+        s = settings_from_json(ns.settings)
+        settings = DFTSettings.from_dict(s.get("dft", s))
         threads = ns.threads or int(os.environ.get("OMP_NUM_THREADS", "1") or 1)
         rec = run_dft_orbitals(ns.structure, ns.out, settings, threads=threads)
         r = rec.results

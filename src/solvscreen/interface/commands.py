@@ -8,9 +8,10 @@ handler with ``command(name)`` (:mod:`.cli` builds the parser from those modules
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from typing import Callable
+
+from ..core.settings import settings_from_json
 
 log = logging.getLogger("solvscreen")
 
@@ -28,18 +29,7 @@ def command(name: str):
 
 
 def _settings(ns: argparse.Namespace) -> dict:
-    from ..core.errors import InputError
-
-    text = getattr(ns, "settings", None)
-    if not text:
-        return {}
-    try:
-        settings = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--settings is not valid JSON: {exc}") from exc
-    if not isinstance(settings, dict):
-        raise InputError("--settings must be a JSON object of config sections")
-    return settings
+    return settings_from_json(getattr(ns, "settings", None))
 
 
 def engine_settings_from(d: dict | None):

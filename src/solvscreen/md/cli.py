@@ -9,9 +9,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
+
+from ..core.settings import settings_from_json
 
 log = logging.getLogger("solvscreen")
 
@@ -20,17 +21,10 @@ SETTINGS_HELP = ("JSON with an 'md' section (preset, charge_scale, platform, thr
 
 
 def _config(ns) -> dict:
-    import yaml
+    """--configfile files (merged as Snakemake merges them), then the sections of --settings."""
+    from ..inputs.config import deep_update, load_config, read_config_files
 
-    from ..inputs.config import load_config
-
-    config: dict = {}
-    for path in ns.configfile or []:
-        config.update(yaml.safe_load(Path(path).read_text()) or {})
-    s = json.loads(ns.settings) if ns.settings else {}
-    for k, v in s.items():
-        config[k] = v
-    return load_config(config)
+    return load_config(deep_update(read_config_files(ns.configfile or []), settings_from_json(ns.settings)))
 
 
 def _library_and_formulations(ns, config):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
+from ..core.settings import settings_from_json
+
 log = logging.getLogger("solvscreen.solvation")
 
 
@@ -32,7 +34,7 @@ def add_parsers(sub, command) -> None:
         from .settings import SolvationSettings
         from .stage import run_solvation
 
-        s = json.loads(ns.settings) if ns.settings else {}
+        s = settings_from_json(ns.settings)
         rec = run_solvation(ns.ligand_structure, ns.binding, ns.cation_structure, ns.anion_structure, ns.ion_pair,
                             ns.out, json.loads(ns.liquid), EngineSettings(**(s.get("engine") or {})),
                             BindingSettings.from_dict(s.get("binding")), SolvationSettings.from_dict(s.get("solvation")))
