@@ -124,3 +124,26 @@ def test_a_new_stage_is_one_package_and_one_registry_entry(tmp_path, monkeypatch
         assert '<section id="toy">' in html
     finally:
         load_schema.cache_clear()
+
+
+def test_settings_sections_share_one_from_dict_and_to_dict():
+    """Settings dataclasses of config sections derive from core.settings.ConfigSection: each names
+    a section of the config schema, builds from it with its defaults, refuses an unknown key
+    naming the section, and round-trips through to_dict."""
+    import pytest
+
+    from solvscreen.classify.result import ClassificationSettings
+    from solvscreen.complexes.settings import BindingSettings
+    from solvscreen.core.errors import InputError
+    from solvscreen.inputs.config import load_config
+    from solvscreen.inputs.grid import GridSettings
+    from solvscreen.report.page import ReportSettings
+    from solvscreen.solvation.settings import SolvationSettings
+
+    config = load_config({})
+    for cls in (ClassificationSettings, BindingSettings, GridSettings, ReportSettings, SolvationSettings):
+        assert cls.SECTION in config, cls
+        s = cls.from_dict(config[cls.SECTION])
+        assert cls.from_dict(s.to_dict()) == s
+        with pytest.raises(InputError, match=f"^{cls.SECTION}: unknown setting"):
+            cls.from_dict({"no_such_key": 1})

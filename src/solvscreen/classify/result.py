@@ -10,15 +10,17 @@ from dataclasses import asdict, dataclass, field
 
 from ..inputs.composition import CompositionSettings, ratio_label
 from ..core.errors import InputError
-from ..core.settings import known_keys
+from ..core.settings import ConfigSection
 from .rules import THRESHOLDS
 
 OPS = ("<", "<=", ">", ">=", "in", "")
 
 
 @dataclass(frozen=True)
-class ClassificationSettings:
+class ClassificationSettings(ConfigSection):
     """Config section ``classification``: the thresholds of :data:`rules.THRESHOLDS`."""
+
+    SECTION = "classification"
 
     md_diluent_shell_share_ratio_max: float = THRESHOLDS["md_diluent_shell_share_ratio_max"].default
     md_anion_cn_min: float = THRESHOLDS["md_anion_cn_min"].default
@@ -54,14 +56,10 @@ class ClassificationSettings:
                 raise InputError(f"classification.{key} must be in [0, 1)")
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "ClassificationSettings":
-        d = known_keys(cls, d, "classification")
+    def _prepare(cls, d: dict) -> dict:
         if "composition" in d:
             d["composition"] = CompositionSettings(**(d["composition"] or {}))
-        return cls(**d)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+        return d
 
     def thresholds(self) -> dict:
         return {k: getattr(self, k) for k in THRESHOLDS}

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ..core.errors import InputError
-from ..core.settings import known_keys
+from ..core.settings import ConfigSection
 from .cations import CationSpec
 
 
 @dataclass(frozen=True)
-class BindingSettings:
+class BindingSettings(ConfigSection):
     """How complexes, ion pairs and shells are searched. The source of truth for defaults."""
+
+    SECTION = "binding"
 
     seed: int = 20240917
     # ligand conformers
@@ -52,10 +54,6 @@ class BindingSettings:
         if isinstance(cn, dict):
             cn = tuple(sorted(cn.items()))
         object.__setattr__(self, "shell_target_cn", tuple((str(k), int(v)) for k, v in cn))
-
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "BindingSettings":
-        return cls(**known_keys(cls, d, "binding"))
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -14,17 +14,21 @@ pairs to try; the classifier decides the roles from descriptors.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Iterable
 
 from ..core.errors import InputError
-from ..core.settings import known_keys
+from ..core.settings import ConfigSection
 from .schema import MAX_CONCENTRATION_MOL_PER_L
 from .formulations import Formulation
 
 
 @dataclass(frozen=True)
-class GridSettings:
+class GridSettings(ConfigSection):
+    """Config section ``grid``: the generated screening formulations."""
+
+    SECTION = "grid"
+
     enabled: bool = True
     salts: tuple[str, ...] = ("KFSI",)
     solvents: tuple[str, ...] | str = "all"  # names/aliases, or "all" (every computed solvent)
@@ -45,8 +49,7 @@ class GridSettings:
                 raise InputError(f"grid.pair_ratios: {list(r)} is not a pair of positive volume parts")
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "GridSettings":
-        d = known_keys(cls, d, "grid")
+    def _prepare(cls, d: dict) -> dict:
         for key in ("salts", "concentrations_mol_per_L", "pair_concentrations_mol_per_L"):
             if key in d:
                 d[key] = tuple(d[key])
@@ -55,10 +58,7 @@ class GridSettings:
                 d[key] = tuple(d[key])
         if "pair_ratios" in d:
             d["pair_ratios"] = tuple(tuple(float(x) for x in r) for r in d["pair_ratios"])
-        return cls(**d)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+        return d
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
-from ..core.settings import known_keys
+from ..core.settings import ConfigSection
 from ..core.htmlparts import esc, num, section as _section, structure_svg, table
 from ..core.result_tables import ResultTables, read_rows
 from .plots import CLASS_COLOURS, binding_plot, class_map_plot, ladder_plot
@@ -29,20 +29,16 @@ SECTIONS = ("overview", "structures", "orbitals", "binding", "classmap", "rankin
 
 
 @dataclass(frozen=True)
-class ReportSettings:
+class ReportSettings(ConfigSection):
     """Config section ``report``."""
+
+    SECTION = "report"
 
     title: str = "solvscreen: electrolyte screening for potassium-metal batteries"
     structure_size_px: int = 170
     show_grid: bool = True  # grid formulations on the class map and in a collapsed table
     max_table_rows: int = 500
 
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "ReportSettings":
-        return cls(**known_keys(cls, d, "report"))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 # ----------------------------------------------------------------------------- sections

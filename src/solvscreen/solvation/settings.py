@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..core.errors import InputError
-from ..core.settings import known_keys
+from ..core.settings import ConfigSection
 
 
 @dataclass(frozen=True)
-class SolvationSettings:
+class SolvationSettings(ConfigSection):
     """The source of truth for the solvation stage's defaults (README, "Solvating power")."""
+
+    SECTION = "solvation"
 
     anion: str = "FSI"  # the anion that competes for the last site (a library anion)
     temperature_K: float = 298.15
@@ -45,9 +47,3 @@ class SolvationSettings:
         if self.temperature_K <= 0 or self.nu0_cm <= 0:
             raise InputError("solvation.temperature_K and nu0_cm must be > 0")
 
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "SolvationSettings":
-        return cls(**known_keys(cls, d, "solvation"))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
