@@ -279,10 +279,11 @@ def test_solvating_power_decides_lce_vs_wse_relative_to_the_references(lib, sp_e
     r = next(r for r in cl.reasons if r.quantity == "solvating_power_kcal_per_mol")
     assert r.op == "<" and r.threshold == 6.0 and r.holds()
     cl = classify(lib, sp_ev, "KFSI", 1.0, [("TFP", 1.0)])  # 4.0 + 2.8 >= 6.0: undecided
-    assert cl.label == "LCE|WSE" and "solvating power within its uncertainty" in cl.decide_by
+    assert cl.label == "LCE|WSE" and "TFP's solvating power 4.0 ± 2.8 kcal/mol is within its uncertainty" in cl.decide_by
     # a blend whose roles rest on GFN2 binding: a strong component does not close the anion predicate
     blend = classify(lib, sp_ev, "KFSI", 1.0, [("DEE", 1.0), ("DGM", 1.0)])
     assert blend.label == "LCE|WSE" and any(r.subject == "blend" for r in blend.reasons)
+    assert "DGM's solvating power says conventional, but the blend's roles rest on 1:1 GFN2-xTB" in blend.decide_by
     check_all_reasons([cl])
 
 
@@ -294,6 +295,7 @@ def test_a_fluorinated_solvent_is_never_confidently_conventional_from_solvating_
     assert cl.label == "LCE|WSE" and cl.confidence == "low", cl.reasons_text()
     r = next(r for r in cl.reasons if r.quantity == "solvating_power_kcal_per_mol")
     assert r.op == ">=" and r.value == 12.0 and r.holds() and "fluorinated" in r.text
+    assert "but TFP is fluorinated and GFN2-xTB does not weaken K+ binding" in cl.decide_by
     assert classify(lib, ev12, "KFSI", 1.0, [("DMSO", 1.0)]).label == "LCE"  # 12.0, no C-F bond
     check_all_reasons([cl])
 

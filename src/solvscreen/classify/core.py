@@ -133,6 +133,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     sp_decisions: dict[tuple, tuple] = {}
     all_dil_skipped = False
     open_anion = open_donors = False  # did descriptors leave the anion / the donor count open?
+    anion_why: list[str] = []  # why the anion predicate stayed open, one phrase per cause
     for combo in itertools.product((False, True), repeat=len(undecided)):
         dil = fixed_dil + [n for n, d in zip(undecided, combo) if d]
         solv = [n for n in comp.names if n not in dil]
@@ -159,10 +160,14 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
                 rich_options = [md_anion] if md_anion is not None else [False, True]
             else:  # composition and solvating power (classify.solvating)
                 weak = sp_decisions[key][0]
-                if weak is False and blend_gfn2:  # an unrecognized antisolvent could still be a diluent
+                overridden = weak is False and blend_gfn2
+                if overridden:  # an unrecognized antisolvent could still be a diluent
                     weak = None
                 rich_options, opened = anion_options(few, hce, bool(dil), weak)
                 open_anion = open_anion or opened
+                why = _anion_open_why(sp_decisions[key], few, overridden) if opened else ""
+                if why and why not in anion_why:
+                    anion_why.append(why)
             for rich in rich_options:
                 k = decide(rich, bool(dil), hce)
                 outcomes.setdefault(k, []).append("+".join(dil) or "no diluent")
@@ -216,9 +221,8 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             decide_by.append("whether the solvent donor atoms per salt fill the K+ shell (within the "
                              "salt-density uncertainty of the K+ coordination number)")
         if open_anion:
-            decide_by.append("whether the anion enters the K+ shell at this composition (solvating power within "
-                             "its uncertainty of the conventional solvents', or missing, or in conflict with "
-                             "the donor count, or resting on a fluorinated solvent: see the solvating-power reason)")
+            decide_by.append("whether the anion enters the K+ shell at this composition ("
+                             + "; ".join(anion_why) + ": see the solvating-power reason)")
         if md_anion is None and anion_cn is not None:
             decide_by.append("whether the anion CN per K+ is above or below its threshold (MD value within "
                              "its uncertainty)")
@@ -232,6 +236,27 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         cl.assumptions.append("some component roles from descriptors: no MD coordination row for "
                               + ", ".join(r.name for r in roles if r.evidence not in ("md", "composition")))
     return cl
+
+
+def _anion_open_why(decision: tuple, few: bool, blend_override: bool) -> str:
+    """Why the solvating-power evidence leaves the anion predicate open, in one phrase with its
+    numbers (the decision is :func:`solvscreen.classify.solvating.solvating_decision`'s)."""
+    weak, best, u, text = decision
+    if blend_override:
+        return (f"{best.name}'s solvating power says conventional, but the blend's roles rest on 1:1 GFN2-xTB "
+                "binding, which does not recognize non-fluorinated antisolvents as diluents")
+    if best is None:
+        return text  # no reference, or no solvating power for a component
+    if weak is None and "fluorinated" in text:
+        return (f"{best.name}'s solvating power {best.value:.1f} kcal/mol is at or above the weakest reference's, "
+                f"but {best.name} is fluorinated and GFN2-xTB does not weaken K+ binding by fluorination")
+    if weak is None:
+        return (f"{best.name}'s solvating power {best.value:.1f} ± {u:.1f} kcal/mol is within its uncertainty "
+                "of the weakest reference's")
+    if few and weak is False:
+        return (f"too few solvent donor atoms per salt to fill the K+ shell, while {best.name}'s solvating power "
+                "says conventional")
+    return text
 
 
 def donors_per_salt(comp: Composition, solv: list[str], dent: dict) -> float:
