@@ -45,10 +45,12 @@ def conformer_settings_from(d: dict | None):
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
-    from ..xtb.engine import BACKENDS
+    from ..xtb.engine import backend_registry
 
-    p.add_argument("--method", default="GFN2-xTB", choices=["GFN2-xTB", "GFN1-xTB"])
-    p.add_argument("--backend", default="tblite", choices=BACKENDS)
+    registry = backend_registry()
+    methods = sorted({m for b in registry.values() for m in b.methods} - {"IPEA1-xTB"})
+    p.add_argument("--method", default="GFN2-xTB", choices=methods)
+    p.add_argument("--backend", default="tblite", choices=tuple(registry))
     p.add_argument("--solvent", default=None, help="ALPB implicit solvent name, e.g. thf (default: gas phase)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--max-atoms", type=int, default=None, help="size guard, atoms with H (default: config's, 150)")

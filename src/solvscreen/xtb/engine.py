@@ -1,10 +1,25 @@
-"""Backend-neutral GFN-xTB engine over ``tblite`` (default) and ``xtb-python``.
+"""The engine: one interface over several backends, GFN-xTB through ``tblite`` (default) and
+``xtb-python`` built in, any other method (an ML potential, another semiempirical code) as a
+plug-in backend.
 
 One interface, several backends (the QCEngine pattern): :class:`EngineSettings`
-says *what* to compute (method, solvent model, electronic temperature), an
+says *what* to compute (backend, method, solvent model, electronic temperature), an
 :class:`Engine` runs it on a backend and counts what it did (single points,
-gradient evaluations, seconds inside xTB), and :class:`Structure`-level results
-come back as :class:`SinglePoint` in chemists' units (Å, eV, Debye, Eh).
+gradient evaluations, seconds inside the backend), and results come back as
+:class:`SinglePoint` in chemists' units (Å, eV, Debye, Eh).
+
+Adding a backend
+----------------
+A backend is a :class:`Backend` entry (name, the methods it runs, what it can compute:
+``orbitals``, ``alpb``, ``max_z``) whose ``calculator`` follows :class:`Calculator`: built for
+one system (``settings, numbers, positions_bohr, charge, uhf, attempt``), it returns from
+``compute(positions_bohr, gradient)`` the energy (Eh), the gradient (Eh/bohr), the orbital
+energies (Eh) and occupations (empty arrays without orbitals), the atomic charges and the
+dipole (e·bohr), and sets ``kelvin``. A package outside this one registers it with an entry
+point in the group ``solvscreen.engines`` naming the :class:`Backend` object (or calls
+:func:`register_backend`); nothing here changes. Stages that need orbitals (the properties
+stage: HOMO/LUMO, IP/EA) refuse a backend without them with a clear failure; geometry,
+binding and solvation stages need only energies and gradients.
 
 SCF non-convergence is retried the way a chemist would: more iterations with
 stronger damping, then a higher electronic temperature. The temperature that was
@@ -46,11 +61,13 @@ ALPB_SOLVENTS = ("acetone", "acetonitrile", "aniline", "benzaldehyde", "benzene"
 
 @dataclass(frozen=True)
 class Backend:
-    """One xTB backend, registered once in :data:`BACKEND_REGISTRY` with what it can compute.
+    """One backend, registered once in :data:`BACKEND_REGISTRY` with what it can compute.
 
     ``module`` is imported to tell whether it is installed (:meth:`found`), ``distribution``
-    gives its version, ``methods`` the parametrizations it runs, ``alpb`` whether it offers
-    ALPB implicit solvent, ``calculator`` the class binding it to one system.
+    gives its version, ``methods`` the methods (parametrizations, models) it runs, ``alpb``
+    whether it offers ALPB implicit solvent, ``orbitals`` whether its results carry orbital
+    energies and occupations (HOMO/LUMO), ``max_z`` the largest atomic number it is
+    parametrized for, ``calculator`` the class binding it to one system (:class:`Calculator`).
     """
 
     name: str
@@ -59,7 +76,9 @@ class Backend:
     methods: tuple[str, ...]
     alpb: bool
     install_hint: str
-    calculator: Callable[..., "_Backend"]
+    calculator: Callable[..., "Calculator"]
+    orbitals: bool = True
+    max_z: int = MAX_Z
 
     def found(self) -> bool:
         """True when the backend's Python package imports."""
@@ -92,17 +111,19 @@ class EngineSettings:
     max_iterations: int = 250
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKEND_REGISTRY:
-            raise InputError(f"unknown xTB backend {self.backend!r}; choose one of {BACKENDS}")
-        if self.method not in METHODS:
-            raise InputError(f"unknown method {self.method!r}; choose one of {METHODS}")
-        info = BACKEND_REGISTRY[self.backend]
+        registry = backend_registry()
+        if self.backend not in registry:
+            raise InputError(f"unknown engine backend {self.backend!r}; choose one of {tuple(registry)}")
+        all_methods = sorted({m for b in registry.values() for m in b.methods})
+        if self.method not in all_methods:
+            raise InputError(f"unknown method {self.method!r}; choose one of {all_methods}")
+        info = registry[self.backend]
         if self.method not in info.methods:
-            with_it = [b.name for b in BACKEND_REGISTRY.values() if self.method in b.methods]
+            with_it = [b.name for b in registry.values() if self.method in b.methods]
             raise InputError(f"{self.method} is only available through the {' or '.join(with_it)} backend")
         if self.solvent and not info.alpb:
             raise InputError("implicit solvent (ALPB) is only available through the "
-                             f"{' or '.join(b.name for b in BACKEND_REGISTRY.values() if b.alpb)} backend; "
+                             f"{' or '.join(b.name for b in registry.values() if b.alpb)} backend; "
                              f"{self.backend} does not offer it")
         if self.solvent and str(self.solvent).lower() not in ALPB_SOLVENTS:
             raise InputError(f"unknown ALPB solvent {self.solvent!r}; the solvents tblite knows are "
@@ -198,18 +219,18 @@ def set_threads(threads: int) -> None:
 
 def backend_available(backend: str) -> bool:
     """True when ``backend`` is registered and its Python package imports."""
-    info = BACKEND_REGISTRY.get(backend)
+    info = backend_registry().get(backend)
     return info is not None and info.found()
 
 
 def backend_version(backend: str) -> str:
-    return BACKEND_REGISTRY[backend].version()
+    return backend_registry()[backend].version()
 
 
-def check_elements(numbers: np.ndarray) -> None:
-    bad = sorted({int(z) for z in numbers if z < 1 or z > MAX_Z})
+def check_elements(numbers: np.ndarray, max_z: int = MAX_Z, method: str = "GFN-xTB") -> None:
+    bad = sorted({int(z) for z in numbers if z < 1 or z > max_z})
     if bad:
-        raise InputError(f"elements with Z={bad} are outside GFN-xTB's parametrization (Z=1..{MAX_Z})")
+        raise InputError(f"elements with Z={bad} are outside {method}'s parametrization (Z=1..{max_z})")
 
 
 def _is_setup_error(exc: Exception) -> bool:
@@ -218,11 +239,22 @@ def _is_setup_error(exc: Exception) -> bool:
     return "not compatible" in text or "number of electrons" in text or "invalid" in text
 
 
-class _Backend:
-    """A live calculator bound to one system (atoms, charge, spin); reused across geometries."""
+class Calculator:
+    """The contract of a backend's calculator: bound to one system (atoms, charge, spin) by
+    ``__init__(settings, numbers, positions_bohr, charge, uhf, attempt)`` (``attempt``: the
+    rung of the SCF retry ladder, which a method without an SCF may ignore) and reused across
+    geometries. :meth:`compute` returns ``(energy_Eh, gradient_Eh_per_bohr or None,
+    orbital_energies_Eh, occupations, charges_e, dipole_e_bohr)``; a backend without orbitals
+    returns empty arrays for them (``Backend.orbitals = False``). ``kelvin`` is the electronic
+    temperature used (0 where the method has none)."""
+
+    kelvin: float = 0.0
 
     def compute(self, positions_bohr: np.ndarray, gradient: bool) -> tuple:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+_Backend = Calculator  # the built-in backends' base
 
 
 class _TBLiteBackend(_Backend):
@@ -303,8 +335,8 @@ class _XTBPythonBackend(_Backend):
 
 
 #: Every backend, registered once: the settings check, the CLI choices, ``found()`` and the
-#: version in provenance all read this table. A new engine is one entry here (plus its
-#: ``_Backend`` subclass, and the config schema's ``engine.backend`` enum, which a test compares).
+#: version in provenance all read this table (through :func:`backend_registry`, which adds the
+#: plug-in backends of the entry-point group ``solvscreen.engines``).
 BACKEND_REGISTRY: dict[str, Backend] = {
     b.name: b
     for b in (
@@ -316,7 +348,38 @@ BACKEND_REGISTRY: dict[str, Backend] = {
                 install_hint="pip install xtb; wheels exist for Python <= 3.11", calculator=_XTBPythonBackend),
     )
 }
-BACKENDS = tuple(BACKEND_REGISTRY)
+BACKENDS = tuple(BACKEND_REGISTRY)  # the built-in backends
+ENTRY_POINT_GROUP = "solvscreen.engines"
+_PLUGINS_LOADED = False
+
+
+def register_backend(backend: Backend) -> None:
+    """Add a backend (a plug-in's :class:`Backend`); a name already registered is an error."""
+    if not isinstance(backend, Backend):
+        raise InputError(f"an engine plug-in must register a solvscreen.xtb.engine.Backend, not {type(backend).__name__}")
+    if backend.name in BACKEND_REGISTRY and BACKEND_REGISTRY[backend.name] is not backend:
+        raise InputError(f"engine backend {backend.name!r} is registered twice")
+    BACKEND_REGISTRY[backend.name] = backend
+
+
+def backend_registry() -> dict[str, Backend]:
+    """The built-in backends and those of the installed plug-ins (entry-point group
+    ``solvscreen.engines``, each naming a :class:`Backend`), loaded on first use."""
+    global _PLUGINS_LOADED
+    if not _PLUGINS_LOADED:
+        _PLUGINS_LOADED = True
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                backend = ep.load()
+            except Exception as exc:  # a broken plug-in costs its own backend, not the run
+                import logging
+
+                logging.getLogger("solvscreen.engine").warning("engine plug-in %s could not be loaded: %s", ep.value, exc)
+                continue
+            register_backend(backend)
+    return BACKEND_REGISTRY
 
 
 class System:
@@ -329,7 +392,8 @@ class System:
     def __init__(self, engine: "Engine", numbers, charge: int = 0, uhf: int = 0):
         self.engine = engine
         self.numbers = np.asarray(numbers, dtype=int)
-        check_elements(self.numbers)
+        info = backend_registry()[engine.settings.backend]
+        check_elements(self.numbers, info.max_z, engine.settings.method)
         self.charge = int(charge)
         self.uhf = int(uhf)
         self._backend: _Backend | None = None
@@ -344,7 +408,7 @@ class System:
             t0 = time.perf_counter()
             try:
                 if self._backend is None or attempt != self._attempt:
-                    self._backend = BACKEND_REGISTRY[self.engine.settings.backend].calculator(
+                    self._backend = backend_registry()[self.engine.settings.backend].calculator(
                         self.engine.settings, self.numbers, positions_bohr, self.charge, self.uhf, attempt
                     )
                     self._attempt = attempt
@@ -397,12 +461,17 @@ class Engine:
 
     def __post_init__(self) -> None:
         if not backend_available(self.settings.backend):
-            raise EngineUnavailable(f"xTB backend {self.settings.backend!r} is not installed "
-                                    f"({BACKEND_REGISTRY[self.settings.backend].install_hint})")
+            raise EngineUnavailable(f"engine backend {self.settings.backend!r} is not installed "
+                                    f"({backend_registry()[self.settings.backend].install_hint})")
 
     @property
     def version(self) -> str:
         return backend_version(self.settings.backend)
+
+    @property
+    def capabilities(self) -> Backend:
+        """What this engine's backend can compute (``orbitals``, ``alpb``, ``max_z``, ``methods``)."""
+        return backend_registry()[self.settings.backend]
 
     def provenance(self) -> dict:
         return {"engine": self.settings.backend, "engine_version": self.version, **self.settings.to_dict()}

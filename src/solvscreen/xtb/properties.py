@@ -122,7 +122,11 @@ class PropertiesResult(StageResult):
 
 def electronic_properties(engine: Engine, numbers, positions_A, charge: int, uhf: int,
                           sp: SinglePoint | None = None, orbital_solvent: str | None = "thf") -> PropertiesResult:
-    """All per-molecule electronic descriptors at one geometry."""
+    """All per-molecule electronic descriptors at one geometry (needs a backend with orbitals)."""
+    if not engine.capabilities.orbitals:
+        raise CalculationFailed(f"the {engine.settings.backend} engine ({engine.settings.method}) gives no orbitals: "
+                                "HOMO/LUMO and IP/EA need an orbital method (a GFN-xTB backend)",
+                                error_type="capability")
     if sp is None:
         sp = engine.singlepoint(numbers, positions_A, charge, uhf)
     props = PropertiesResult(
