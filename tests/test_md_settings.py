@@ -147,3 +147,21 @@ def test_neat_box_has_the_library_density():
     box = neat_counts("S", 10, 100.0, 0.8, 1000)
     assert box.species[0].count == 100
     assert 100 * 100.0 / AVOGADRO / (box.volume_A3 * 1e-24) == pytest.approx(0.8)
+
+
+def test_md_settings_are_built_once_per_section(monkeypatch):
+    """The config check, the rules and the SLURM resources share one MDSettings per md section:
+    the preset is validated once, and the resources follow the run's overrides."""
+    from solvscreen.md import settings as md_settings
+
+    calls = []
+    real = md_settings.preset
+    monkeypatch.setattr(md_settings, "preset", lambda name, **o: calls.append(name) or real(name, **o))
+    md_settings._settings.cache_clear()
+    section = {"preset": "screening", "threads": 2, "overrides": {"production_ps": 5000}}
+    a = md_settings.settings_from_config(section)
+    b = md_settings.settings_from_config(dict(section, formulations=["LCE-DME"]))
+    assert a is b and calls == ["screening"] and a.threads == 2
+    longer = md_settings.slurm_resources(a)["runtime"]
+    assert longer > md_settings.slurm_resources("screening")["runtime"]  # the override's longer cap counts
+    md_settings._settings.cache_clear()

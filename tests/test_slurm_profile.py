@@ -86,7 +86,7 @@ def test_md_jobs_take_runtime_and_gpu_from_the_preset():
         assert re.search(r"runtime=lambda wc, attempt: MD_RESOURCES\[\"runtime\"\] \* attempt", body), body
         assert 'gpu=MD_RESOURCES["gpu"]' in body, body
         assert "gpu" not in PROFILE["set-resources"][rule]  # the profile must not override the preset
-    assert "MD_RESOURCES = slurm_resources(CONFIG[\"md\"][\"preset\"])" in (ROOT / "workflows/rules/md.smk").read_text()
+    assert "MD_RESOURCES = slurm_resources(MD_SETTINGS)" in (ROOT / "workflows/rules/md.smk").read_text()
     minutes = [runtime_minutes(p) for p in PRESETS]
     assert minutes == sorted(minutes) and minutes[0] >= 30  # longer presets ask for more time
     assert [slurm_resources(p)["gpu"] for p in PRESETS] == [0, 0, 1]  # production is the GPU preset

@@ -17,7 +17,7 @@ MD_UNDECIDED = CONFIG["md"].get("formulations") == "undecided"
 _MD_BY_ID = {f.id: f for f in FORMULATIONS}
 MD_CONDA_ENV = "../envs/solvscreen-md.yaml"
 MD_SETTINGS = settings_from_config(CONFIG["md"])
-MD_RESOURCES = slurm_resources(CONFIG["md"]["preset"])
+MD_RESOURCES = slurm_resources(MD_SETTINGS)
 _HCE_MIN = ClassificationSettings.from_dict(CONFIG["classification"]).hce_min_concentration_mol_per_L
 
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from functools import lru_cache
 from dataclasses import asdict, dataclass
 
 from ..core.errors import InputError, ValidationError
@@ -225,13 +226,20 @@ def _coerce(key: str, value, default):
 
 
 def settings_from_config(md: dict | None) -> MDSettings:
-    """MDSettings from the config's ``md`` section (preset + charge_scale/platform/threads/overrides)."""
+    """MDSettings from the config's ``md`` section (preset + charge_scale/platform/threads/overrides),
+    built and validated once per process for one section (the config check, the rules and the
+    SLURM resources share it)."""
     md = dict(md or {})
     over = dict(md.get("overrides") or {})
     for key in ("charge_scale", "platform", "threads"):
         if md.get(key) is not None:
             over[key] = md[key]
-    return preset(md.get("preset", "smoke"), **over)
+    return _settings(md.get("preset", "smoke"), json.dumps(over, sort_keys=True, default=str))
+
+
+@lru_cache(maxsize=32)
+def _settings(name: str, overrides_json: str) -> MDSettings:
+    return preset(name, **json.loads(overrides_json))
 
 
 def selected_formulations(md: dict | None, formulation_ids: list[str]) -> list[str]:
@@ -308,14 +316,15 @@ def undecided_formulations(classification_csv) -> list[str]:
 # at the preset's planning speed ``expected_ns_per_day`` per start, run one after the other),
 # times 2, at least 30 min. A job that hits the limit is resubmitted (retries) and resumes
 # from its checkpoint. ``gpu``: the job asks for one GPU.
-def runtime_minutes(name: str) -> int:
-    s = preset(name)
+def runtime_minutes(settings: "MDSettings | str") -> int:
+    s = preset(settings) if isinstance(settings, str) else settings
     ns = (s.anneal_ps + s.equilibration_ps * (1 + 0.5 * s.max_equilibration_extensions) + s.production_ps) \
         * len(s.runs) / 1000.0
     return int(max(30, round(2 * ns / s.expected_ns_per_day * 24 * 60)))
 
 
-def slurm_resources(name: str) -> dict:
-    """SLURM resources of one MD job of preset ``name`` (runtime in minutes, gpu count)."""
-    s = preset(name)
-    return {"runtime": runtime_minutes(name), "gpu": 1 if s.gpu else 0, "mem_mb": 4000}
+def slurm_resources(settings: "MDSettings | str") -> dict:
+    """SLURM resources of one MD job (runtime in minutes, gpu count) from the run's MD settings
+    (its preset with the config's overrides), or from a preset name."""
+    s = preset(settings) if isinstance(settings, str) else settings
+    return {"runtime": runtime_minutes(s), "gpu": 1 if s.gpu else 0, "mem_mb": 4000}
