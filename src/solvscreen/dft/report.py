@@ -1,6 +1,6 @@
 """The DFT section of the HTML report: parity plot GFN2 vs DFT, the binding order at both
-levels, and flags where the order changes (called from solvscreen.report when
-results/dft_binding.csv exists)."""
+levels, and flags where the order changes (registered in solvscreen.core.registry; written by
+solvscreen.report.page when results/dft_binding.csv exists)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The solvating-power section of the HTML report (called from solvscreen.report when the run
-has solvating_power.csv): bars of the solvating power with its uncertainty, the band of the
+"""The solvating-power section of the HTML report (registered in solvscreen.core.registry;
+written by solvscreen.report.page when the run has solvating_power.csv): bars of the solvating power with its uncertainty, the band of the
 conventional reference solvents, and the stepwise table."""
 
 from __future__ import annotations
