@@ -10,7 +10,7 @@ SIGINT interrupts Snakemake while it runs scancel, leaving the jobs running.
 
 Proves:
 - the tiny test library (tests/workflow/) computed through SLURM gives the same tables
-  (descriptors, binding, shells) as a local run, and every xTB job ran inside a SLURM
+  (descriptors, binding, solvating power) as a local run, and every xTB job ran inside a SLURM
   job: the job ids Snakemake logs are in squeue, in the job-completion log (COMPLETED,
   this run's job name, partition debug) and in the SLURM log directory, whose logs show
   the jobs they ran;
@@ -272,7 +272,7 @@ def test_every_xtb_job_ran_in_a_slurm_job_grouped(runs, cluster):
 
     # grouping: one job per group of molecules, not one per xTB job
     groups = sorted(log.parent.name for _, _, log in subs)
-    assert groups == ["group_xtb_binding_binding_shell", "group_xtb_molecule_ion_pair_properties_structure"]
+    assert groups == ["group_xtb_binding_binding_solvation", "group_xtb_molecule_ion_pair_properties_structure"]
     print(f"\n[slurm] {len(ids)} submissions for {len(MOLECULES)} molecules "
           f"({len(ids) / len(MOLECULES):.2f} per molecule)")
 
