@@ -128,6 +128,11 @@ def test_rank_and_report_declare_the_md_and_dft_tables_they_read(tmp_path):
     for flag, table in (("--dft-binding", "dft_binding.csv"), ("--solvation", "solvation.csv"),
                         ("--coordination", "coordination.csv")):
         assert f"{flag} {results / table}" in report, report
+    # and what the DFT section reads beside dft_binding.csv is a declared input of the report rule
+    out = p.stdout + p.stderr
+    block = out[out.index("rule report:"):]
+    block = block[:block.index("\n\n")] if "\n\n" in block else block
+    assert str(results / "dft_calibration.json") in block, block
     # and off by default: no optional table is passed (nothing left over from an earlier run is read)
     p = subprocess.run(cmd[:-2], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]

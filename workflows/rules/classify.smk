@@ -78,6 +78,8 @@ rule report:
     input:
         **STAGE_TABLES,
         **CLASSIFY_EVIDENCE,
+        # the DFT section also reads dft_calibration.json (beside dft_binding.csv, same job)
+        **({"dft_calibration": f"{RESULTS}/dft_calibration.json"} if DFT_ON else {}),
         library=LIBRARY_FILES,
         classification=f"{RESULTS}/classification.csv",
         calibration=f"{RESULTS}/calibration.json",
