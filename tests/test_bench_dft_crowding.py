@@ -3,19 +3,7 @@ requested mean cation-donor distance, its internal geometry and the free molecul
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_dft_crowding", ROOT / "bench" / "bench_dft_crowding.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _water(o, toward_k):
@@ -27,8 +15,8 @@ def _water(o, toward_k):
     return [o, o + 0.96 * (0.6 * u + 0.8 * p), o + 0.96 * (0.6 * u - 0.8 * p)]
 
 
-def test_each_bound_ligand_moves_rigidly_to_the_shell_radius():
-    mod = _bench()
+def test_each_bound_ligand_moves_rigidly_to_the_shell_radius(bench_module):
+    mod = bench_module("bench_dft_crowding")
     k = np.array([0.1, -0.2, 0.3])
     dirs = [np.array(v, float) for v in ([1, 0, 0], [0, 1, 0], [-1, -1, 0], [0, 0.3, -1])]
     radii = [2.30, 2.41, 2.55, 2.72]  # a GFN2-like compressed shell of different depths
