@@ -99,6 +99,47 @@ def expand_shell(numbers, positions, radius_A: float):
     return out
 
 
+def _fragments(numbers, positions):
+    """Atom indices of each bound ligand (connected fragment other than the cation)."""
+    from scipy.sparse.csgraph import connected_components
+
+    z, x = np.asarray(numbers), np.asarray(positions, float)
+    k = int(np.flatnonzero(np.isin(z, (3, 11, 19)))[0])
+    others = np.array([i for i in range(len(z)) if i != k])
+    d = np.linalg.norm(x[others][:, None] - x[others][None], axis=-1)
+    _, lab = connected_components(d < 1.9)
+    return k, [others[lab == f] for f in np.unique(lab)]
+
+
+def _counterpoise(z, x, q, basis: str, threads: int) -> dict:
+    """Boys-Bernardi counterpoise correction of the last ligand's binding in one cluster: the
+    last bound ligand B (by atom order) against the rest A (cation + other ligands), SCF only
+    (omegaB97X without dispersion: dispersion does not depend on the basis)."""
+    from pyscf import gto
+    from pyscf.data.elements import ELEMENTS
+
+    from solvscreen.dft.level import build_mf, choose_backend, level_from_preset, run_scf
+
+    level = level_from_preset("calibration", basis=basis, method="wb97x", threads=threads)
+    backend = choose_backend(level.backend)
+    _, frags = _fragments(z, x)
+    b = set(int(i) for i in frags[-1])
+    a = [i for i in range(len(z)) if i not in b]
+
+    def energy(real, ghost, charge):
+        atoms = [(ELEMENTS[int(z[i])], tuple(x[i])) for i in real]
+        atoms += [(f"ghost-{ELEMENTS[int(z[i])]}", tuple(x[i])) for i in ghost]
+        mol = gto.M(atom=atoms, unit="Angstrom", basis=basis, charge=charge, spin=0, verbose=0)
+        return run_scf(build_mf(mol, level, backend), level)[1].energy_Eh
+
+    t = time.perf_counter()
+    e = {"A_own": energy(a, [], q), "A_full": energy(a, sorted(b), q),
+         "B_own": energy(sorted(b), [], 0), "B_full": energy(sorted(b), a, 0)}
+    bsse = (e["A_own"] - e["A_full"] + e["B_own"] - e["B_full"]) * HARTREE_TO_KCAL
+    return {"bsse_kcal_per_mol": bsse, "energies_Eh": e, "n_ligand_atoms": len(b),
+            "wall_s": round(time.perf_counter() - t, 1), "level": "wB97X (no dispersion)", "basis": basis}
+
+
 def _cached(cache: Path, key: str, compute) -> dict:
     p = cache / f"{key}.json"
     if p.exists():
@@ -137,6 +178,8 @@ def main(argv=None) -> int:
     ap.add_argument("--basis", default="def2-TZVP")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shell-radius", type=float, help="move bound ligands to this mean cation-donor distance (A)")
+    ap.add_argument("--counterpoise", action="store_true",
+                    help="Boys-Bernardi correction of the last step's new ligand (4 more SCFs per ligand)")
     ap.add_argument("--cache", type=Path, default=Path("bench_dft_crowding_cache"))
     ap.add_argument("--json", type=Path, help="write the table here as JSON")
     ns = ap.parse_args(argv)
@@ -158,6 +201,16 @@ def main(argv=None) -> int:
             e[name] = (g["energy_Eh"], d["energy_Eh"])
             print(f"# {lig} {name}: {len(z)} atoms, {d['n_basis_functions']} basis functions, DFT {d['wall_s']} s",
                   file=sys.stderr, flush=True)
+        cp = {}
+        if ns.counterpoise:
+            n_cp = max(ns.steps)
+            z, x, q = geoms[f"n{n_cp}"]
+            if ns.shell_radius:
+                x = expand_shell(z, x, ns.shell_radius)
+            tag = f"{lig}_r{ns.shell_radius:g}" if ns.shell_radius else lig
+            cp[n_cp] = _cached(ns.cache, f"{tag}_n{n_cp}_cp_{ns.basis}",
+                               lambda: _counterpoise(z, x, q, ns.basis, ns.threads))["bsse_kcal_per_mol"]
+            print(f"# {lig} n{n_cp}: counterpoise correction +{cp[n_cp]:.2f} kcal/mol", file=sys.stderr, flush=True)
         stage_dg = {int(s["n"]): float(s["dG_kcal_per_mol"]) for s in rec["results"]["steps"]}
         for n in ns.steps:
             de = [(e[f"n{n}"][i] - e[f"n{n - 1}"][i] - e["L"][i]) * HARTREE_TO_KCAL for i in (0, 1)]
@@ -165,7 +218,8 @@ def main(argv=None) -> int:
             rows.append({"ligand": lig, "n": n, "dE_GFN2_gas_kcal_per_mol": round(de[0], 2),
                          "dE_DFT_gas_kcal_per_mol": round(de[1], 2), "delta_kcal_per_mol": round(delta, 2),
                          "dG_stage_kcal_per_mol": round(stage_dg[n], 2),
-                         "dG_DFT_on_GFN2_kcal_per_mol": round(stage_dg[n] + delta, 2)})
+                         "dG_DFT_on_GFN2_kcal_per_mol": round(stage_dg[n] + delta, 2),
+                         "counterpoise_kcal_per_mol": round(cp[n], 2) if n in cp else ""})
 
     cols = list(rows[0])
     print(" | ".join(cols))
@@ -181,7 +235,9 @@ def main(argv=None) -> int:
                     print(f"# step {n}: dG({b}) - dG({a}) = {s:+.2f} kcal/mol (stage, GFN2), {c:+.2f} "
                           f"(DFT//GFN2, {ns.basis}); positive: {b}'s step is less favourable")
     print(f"# level: omegaB97X-D4/{ns.basis}, density fitting, gas phase, on the solvation stage's GFN2-xTB "
-          f"geometries{f' with bound ligands moved to a {ns.shell_radius:g} A shell radius' if ns.shell_radius else ''}; dG_DFT_on_GFN2 = stage dG_n + (dE_n(DFT) - dE_n(GFN2)); no counterpoise correction")
+          f"geometries{f' with bound ligands moved to a {ns.shell_radius:g} A shell radius' if ns.shell_radius else ''}; dG_DFT_on_GFN2 = stage dG_n + (dE_n(DFT) - dE_n(GFN2)); "
+          + ("counterpoise_kcal_per_mol: Boys-Bernardi BSSE of that step's new ligand (add it to that step's dE and dG)"
+             if ns.counterpoise else "no counterpoise correction"))
     if ns.json:
         ns.json.write_text(json.dumps({"basis": ns.basis, "rows": rows}, indent=1))
     return 0
