@@ -40,7 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-HARTREE_TO_KCAL = 627.509474
+from solvscreen.complexes import HARD_DONORS
+from solvscreen.core.units import HARTREE_TO_KCAL_PER_MOL as HARTREE_TO_KCAL
 
 
 def _geometries(results: Path, cation: str, ligand: str, steps: list[int]) -> tuple[dict, dict]:
@@ -67,24 +68,32 @@ def _geometries(results: Path, cation: str, ligand: str, steps: list[int]) -> tu
     return geoms, rec
 
 
-DONORS = {7, 8, 16, 17}  # N, O, S, Cl: the solvation stage's shell donors
+def _fragments(numbers, positions):
+    """The cation's index and the atom indices of each bound ligand (connected fragment other
+    than the cation)."""
+    from scipy.sparse.csgraph import connected_components
+
+    z, x = np.asarray(numbers), np.asarray(positions, float)
+    k = int(np.flatnonzero(np.isin(z, (3, 11, 19)))[0])
+    others = np.array([i for i in range(len(z)) if i != k])
+    d = np.linalg.norm(x[others][:, None] - x[others][None], axis=-1)
+    _, lab = connected_components(d < 1.9)
+    return k, [others[lab == f] for f in np.unique(lab)]
 
 
 def expand_shell(numbers, positions, radius_A: float):
-    """Each bound ligand (connected fragment other than the cation) translated rigidly along
-    cation -> its donor centroid until its mean cation-donor distance within 3.2 A is ``radius_A``."""
-    from scipy.sparse.csgraph import connected_components
+    """Each bound ligand translated rigidly along cation -> its donor centroid until its mean
+    cation-donor distance (O, N, S, Cl within 3.2 A: the solvation stage's shell donors) is
+    ``radius_A``."""
+    from pyscf.data.elements import ELEMENTS
 
     z, x = np.asarray(numbers), np.array(positions, float)
-    k = int(np.flatnonzero(np.isin(z, (3, 11, 19)))[0])
-    others = [i for i in range(len(z)) if i != k]
-    d = np.linalg.norm(x[others][:, None] - x[others][None], axis=-1)
-    _, lab = connected_components(d < 1.9)
+    donor_z = [ELEMENTS.index(e) for e in HARD_DONORS]
+    k, frags = _fragments(z, x)
     out = x.copy()
-    for f in np.unique(lab):
-        idx = np.array(others)[lab == f]
+    for idx in frags:
         r = np.linalg.norm(x[idx] - x[k], axis=1)
-        don = idx[np.isin(z[idx], list(DONORS)) & (r < 3.2)]
+        don = idx[np.isin(z[idx], donor_z) & (r < 3.2)]
         if not len(don):
             continue
         c = x[don].mean(axis=0) - x[k]
@@ -97,18 +106,6 @@ def expand_shell(numbers, positions, radius_A: float):
             lo, hi = (mid, hi) if mean_r(mid) < radius_A else (lo, mid)
         out[idx] += 0.5 * (lo + hi) * u
     return out
-
-
-def _fragments(numbers, positions):
-    """Atom indices of each bound ligand (connected fragment other than the cation)."""
-    from scipy.sparse.csgraph import connected_components
-
-    z, x = np.asarray(numbers), np.asarray(positions, float)
-    k = int(np.flatnonzero(np.isin(z, (3, 11, 19)))[0])
-    others = np.array([i for i in range(len(z)) if i != k])
-    d = np.linalg.norm(x[others][:, None] - x[others][None], axis=-1)
-    _, lab = connected_components(d < 1.9)
-    return k, [others[lab == f] for f in np.unique(lab)]
 
 
 def _counterpoise(z, x, q, basis: str, threads: int) -> dict:
@@ -189,7 +186,7 @@ def main(argv=None) -> int:
     rows = []
     for lig in ns.ligands:
         geoms, rec = _geometries(ns.results, ns.cation, lig, ns.steps)
-        e = {}
+        e, dft_geoms = {}, {}
         for name, (z, x, q) in geoms.items():
             tag = lig if name != "n0" else ns.cation
             # GFN2-xTB at its own geometries; DFT at the same or at the expanded shell
@@ -199,15 +196,13 @@ def main(argv=None) -> int:
                 tag = f"{lig}_r{ns.shell_radius:g}"
             d = _cached(ns.cache, f"{tag}_{name}_{ns.basis}", lambda: _dft(z, x, q, ns.basis, ns.threads))
             e[name] = (g["energy_Eh"], d["energy_Eh"])
+            dft_geoms[name] = (z, x, q, tag)
             print(f"# {lig} {name}: {len(z)} atoms, {d['n_basis_functions']} basis functions, DFT {d['wall_s']} s",
                   file=sys.stderr, flush=True)
         cp = {}
         if ns.counterpoise:
             n_cp = max(ns.steps)
-            z, x, q = geoms[f"n{n_cp}"]
-            if ns.shell_radius:
-                x = expand_shell(z, x, ns.shell_radius)
-            tag = f"{lig}_r{ns.shell_radius:g}" if ns.shell_radius else lig
+            z, x, q, tag = dft_geoms[f"n{n_cp}"]
             cp[n_cp] = _cached(ns.cache, f"{tag}_n{n_cp}_cp_{ns.basis}",
                                lambda: _counterpoise(z, x, q, ns.basis, ns.threads))["bsse_kcal_per_mol"]
             print(f"# {lig} n{n_cp}: counterpoise correction +{cp[n_cp]:.2f} kcal/mol", file=sys.stderr, flush=True)
