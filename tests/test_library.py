@@ -408,6 +408,17 @@ def test_workflow_default_config_is_valid():
     assert len(library) > 0
 
 
+def test_numbers_given_as_text_are_read_where_the_schema_asks_for_numbers():
+    # Snakemake's --config 'md={"threads": 2}' hands nested values over as text
+    cfg = load_config({"threads": "2", "md": {"threads": "+2", "charge_scale": "0.8", "preset": "smoke"}})
+    assert cfg["threads"] == 2 and cfg["md"]["threads"] == 2 and cfg["md"]["charge_scale"] == 0.8
+    assert isinstance(cfg["md"]["threads"], int)
+    for bad in ("2.5", "nan", "inf", "2 cores"):
+        with pytest.raises(ValidationErrors, match="md.threads"):
+            load_config({"md": {"threads": bad}})
+    assert load_config({"engine": {"method": "2"}})["engine"]["method"] == "2"  # text where text is asked stays text
+
+
 @pytest.mark.parametrize("raw, words", [
     ({"threads": "two"}, ["threads", "'two' is not of type 'integer'"]),
     ({"threads": 0}, ["threads", "minimum"]),

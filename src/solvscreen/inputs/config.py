@@ -48,6 +48,47 @@ def _config_errors(err: jsonschema.ValidationError) -> list[ValidationError]:
     return [ValidationError(f"{_key_path(path)}: {reason}", source="config")]
 
 
+_TEXT_VALUES = {
+    "integer": lambda t: int(t) if t.strip().lstrip("+-").isdigit() else None,
+    "number": lambda t: _finite_float(t),
+    "boolean": lambda t: {"true": True, "false": False}.get(t.strip().lower()),
+}
+
+
+def _finite_float(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def _read_text_values(cfg: dict, validator) -> None:
+    """Read numbers and booleans given as text where the schema asks for them, in place.
+
+    Snakemake's ``--config 'md={"threads": 2}'`` hands values nested in a mapping over as
+    text (``'2'``); a text that is exactly an integer, a finite number or true/false, at a
+    key whose schema type is that, is read as one. Any other text stays, and fails validation.
+    """
+    for _ in range(100):  # one value per pass; a config has far fewer
+        for err in validator.iter_errors(cfg):
+            if err.validator != "type" or not isinstance(err.instance, str) or not err.absolute_path:
+                continue
+            types = [err.validator_value] if isinstance(err.validator_value, str) else list(err.validator_value)
+            value = next((v for v in (_TEXT_VALUES[t](err.instance) for t in types if t in _TEXT_VALUES)
+                          if v is not None), None)
+            if value is None:
+                continue
+            *parents, last = err.absolute_path
+            node = cfg
+            for key in parents:
+                node = node[key]
+            node[last] = value
+            break
+        else:
+            return
+
+
 def _resolve_path(base_dir: PathLike, value: str) -> str:
     p = Path(value).expanduser()
     return str(p if p.is_absolute() else Path(base_dir) / p)
@@ -83,6 +124,7 @@ def load_config(config: Mapping | None, base_dir: PathLike = ".") -> dict:
             f"the config must be a mapping of keys to values, not {type(config).__name__}", source="config")])
     cfg = copy.deepcopy(dict(config))
     validator = _DefaultFillingValidator(load_schema("config"))
+    _read_text_values(cfg, validator)
     errors = [e for err in sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
               for e in _config_errors(err)]
     if errors:
