@@ -12,6 +12,8 @@ reference record each names (``RESULTS/md_ref/<REF>.json``). Prints a markdown t
   (both starts, ±2 SE), the reference's interval and the judged interval (the difference for
   the reference criterion), the threshold;
 * why the run stopped and after how many ps per start;
+* the start-by-start difference from the reference at the reference's production time
+  (aggregated minus aggregated, dispersed minus dispersed, ±2 combined SE): for reading only;
 * the MD verdict (``anion-rich`` / ``not anion-rich`` when decided);
 * the class the classifier gives with that evidence (``--classification``: a
   classification.csv of a run that read these MD tables) and whether it is right, two-class
@@ -59,6 +61,36 @@ def _outcome(label: str, literature: str) -> str:
     return "right" if classes[0] == literature else "wrong"
 
 
+def matched_difference(dec: dict, ref_dec: dict | None) -> dict | None:
+    """Start-by-start difference (formulation - reference) at the reference's production time.
+
+    The two runs share a protocol, so their aggregated starts (and their dispersed ones) carry a
+    similar memory of the packing; comparing like with like at the same time cancels part of it,
+    which the bracketing difference interval (own span minus reference span) does not. Shown for
+    reading, not used by any rule. None without a reference record or a matching chunk.
+    """
+    if not ref_dec or not ref_dec.get("starts"):
+        return None
+    t = ref_dec.get("production_ps")
+    chunk = next((c for c in dec.get("trace") or [] if abs(c["production_ps"] - t) < 1e-6), None)
+    if chunk is None:
+        return None
+    ref = {s["kind"]: s for s in ref_dec["starts"]}
+    out = {"t_ps": t}
+    for s in chunk["starts"]:
+        if s["kind"] in ref:
+            r = ref[s["kind"]]
+            out[s["kind"]] = (s["mean"] - r["mean"], 2.0 * (s["err"] ** 2 + r["err"] ** 2) ** 0.5)
+    return out
+
+
+def _matched(m: dict | None) -> str:
+    if not m:
+        return "–"
+    parts = [f"{k[:4]} {v[0]:+.2f} ± {v[1]:.2f}" for k, v in m.items() if k != "t_ps"]
+    return ", ".join(parts) + f" (at {m['t_ps']:g} ps)"
+
+
 def rows(results: list[Path], classification: dict[str, dict], literature: dict[str, str]) -> tuple[list[dict], float]:
     out, ref_hours = [], {}
     for res in results:
@@ -72,11 +104,12 @@ def rows(results: list[Path], classification: dict[str, dict], literature: dict[
                 continue
             ref = dec.get("reference") or {}
             ref_name = ref.get("formulation")
-            ref_cpu = None
+            ref_cpu, ref_dec = None, None
             if ref_name:
                 ref_path = res / "md_ref" / f"{ref_name}.json"
                 if ref_path.is_file():
-                    ref_cpu = (_load(ref_path).get("results") or {}).get("cpu_hours")
+                    ref_res = _load(ref_path).get("results") or {}
+                    ref_cpu, ref_dec = ref_res.get("cpu_hours"), ref_res.get("decision")
                 ref_cpu = ref_cpu if ref_cpu is not None else ref.get("cpu_hours")
                 ref_hours[(str(res), ref_name)] = ref_cpu or 0.0
             fid = r.get("formulation", rec.get("name"))
@@ -87,6 +120,7 @@ def rows(results: list[Path], classification: dict[str, dict], literature: dict[
                 "criterion": dec.get("criterion"), "threshold": dec.get("threshold"),
                 "interval": dec.get("interval"), "reference": ref_name, "reference_interval": ref.get("interval"),
                 "reference_ps": ref.get("production_ps"), "judged": dec.get("judged_interval"),
+                "matched": matched_difference(dec, ref_dec),
                 "stop": dec.get("status"), "production_ps": dec.get("production_ps"),
                 "verdict": _verdict(dec), "label": label,
                 "outcome": _outcome(label, literature.get(fid, "")),
@@ -99,18 +133,18 @@ def rows(results: list[Path], classification: dict[str, dict], literature: dict[
 
 def table(rs: list[dict], ref_total: float) -> str:
     head = ("| formulation | preset | literature | criterion | anion CN per K+ | reference | judged vs threshold | stop "
-            "(ps per start) | MD verdict | class | outcome | CPU-h (own + reference) |")
+            "(ps per start) | matched starts, own - reference | MD verdict | class | outcome | CPU-h (own + reference) |")
     lines = [head, "|" + " --- |" * head.count(" | ") + " --- |"]
     own_total = 0.0
     for r in rs:
         if r["status"] != "ok":
-            lines.append(f"| {r['formulation']} | | | | {r['status']}: {r['failure']} | | | | | | | |")
+            lines.append(f"| {r['formulation']} | | | | {r['status']}: {r['failure']} | | | | | | | | |")
             continue
         own_total += r["cpu_hours"] or 0.0
         ref = "–" if not r["reference"] else f"{r['reference']} {_iv(r['reference_interval'])} ({r['reference_ps']:g} ps)"
         lines.append(
             f"| {r['formulation']} | {r['preset']} | {r['literature'] or '–'} | {r['criterion']} | {_iv(r['interval'])} | {ref} | "
-            f"{_iv(r['judged'])} vs {r['threshold']:g} | {r['stop']} ({r['production_ps']:g}) | {r['verdict']} | "
+            f"{_iv(r['judged'])} vs {r['threshold']:g} | {r['stop']} ({r['production_ps']:g}) | {_matched(r['matched'])} | {r['verdict']} | "
             f"{(r['label'] or '–').replace('|', chr(92) + '|')} | {r['outcome']} | {_f(r['cpu_hours'])}"
             + (f" + {_f(r['reference_cpu_hours'])}" if r["reference"] else "") + " |")
     lines.append(f"\n{len([r for r in rs if r['status'] == 'ok'])} formulations; MD CPU-hours: {own_total:.2f} "

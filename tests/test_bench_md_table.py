@@ -40,3 +40,17 @@ def test_table_outcomes_and_shared_reference(tmp_path, bench_module):
     assert ref_total == 0.25  # shared by A and B, counted once
     text = mod.table(rs, ref_total)
     assert "LCE\\|WSE" in text and "= 1.75" in text  # 3 x 0.5 + 0.25
+
+
+def test_matched_difference_compares_like_starts_at_the_reference_time(bench_module):
+    mod = bench_module("md_screening_table")
+    start = lambda kind, mean, err: {"kind": kind, "seed": 1, "mean": mean, "err": err}
+    dec = {"trace": [{"production_ps": 50.0, "starts": [start("aggregated", 9.0, 0.1), start("dispersed", 9.0, 0.1)]},
+                     {"production_ps": 100.0, "starts": [start("aggregated", 3.1, 0.03), start("dispersed", 2.0, 0.04)]}]}
+    ref = {"production_ps": 100.0, "starts": [start("aggregated", 3.3, 0.04), start("dispersed", 1.7, 0.03)]}
+    m = mod.matched_difference(dec, ref)
+    assert m["t_ps"] == 100.0
+    assert abs(m["aggregated"][0] + 0.2) < 1e-9 and abs(m["aggregated"][1] - 0.1) < 1e-9  # 2 * hypot(0.03, 0.04)
+    assert abs(m["dispersed"][0] - 0.3) < 1e-9
+    assert mod.matched_difference(dec, {"production_ps": 75.0, "starts": ref["starts"]}) is None  # no chunk then
+    assert mod.matched_difference(dec, None) is None
