@@ -19,7 +19,9 @@ reference record each names (``RESULTS/md_ref/<REF>.json``). Prints a markdown t
   classification.csv of a run that read these MD tables) and whether it is right, two-class
   or wrong against the literature class;
 * CPU-hours of the formulation's MD and of its reference (a reference shared by several
-  formulations is counted once in the total).
+  formulations is counted once in the total): MD integration of both starts, all phases;
+  the wall hours of the record's last job (a resumed run's last invocation only) also hold
+  the Packmol tries.
 
 Nothing is recomputed: every number is the record's.
 """
@@ -125,6 +127,7 @@ def rows(results: list[Path], classification: dict[str, dict], literature: dict[
                 "verdict": _verdict(dec), "label": label,
                 "outcome": _outcome(label, literature.get(fid, "")),
                 "cpu_hours": dec.get("cpu_hours", r.get("cpu_hours")), "reference_cpu_hours": ref_cpu,
+                "job_wall_hours": r.get("job_wall_hours"),
                 "preset": r.get("preset") + (f" + {r['settings']['anneal_ps']:g} ps anneal"
                                              if (r.get("settings") or {}).get("anneal_ps") else ""),
             })
@@ -133,12 +136,12 @@ def rows(results: list[Path], classification: dict[str, dict], literature: dict[
 
 def table(rs: list[dict], ref_total: float) -> str:
     head = ("| formulation | preset | literature | criterion | anion CN per K+ | reference | judged vs threshold | stop "
-            "(ps per start) | matched starts, own - reference | MD verdict | class | outcome | CPU-h (own + reference) |")
+            "(ps per start) | matched starts, own - reference | MD verdict | class | outcome | CPU-h (own + reference) | wall h, last job |")
     lines = [head, "|" + " --- |" * head.count(" | ") + " --- |"]
     own_total = 0.0
     for r in rs:
         if r["status"] != "ok":
-            lines.append(f"| {r['formulation']} | | | | {r['status']}: {r['failure']} | | | | | | | | |")
+            lines.append(f"| {r['formulation']} | | | | {r['status']}: {r['failure']} | | | | | | | | | |")
             continue
         own_total += r["cpu_hours"] or 0.0
         ref = "–" if not r["reference"] else f"{r['reference']} {_iv(r['reference_interval'])} ({r['reference_ps']:g} ps)"
@@ -146,7 +149,7 @@ def table(rs: list[dict], ref_total: float) -> str:
             f"| {r['formulation']} | {r['preset']} | {r['literature'] or '–'} | {r['criterion']} | {_iv(r['interval'])} | {ref} | "
             f"{_iv(r['judged'])} vs {r['threshold']:g} | {r['stop']} ({r['production_ps']:g}) | {_matched(r['matched'])} | {r['verdict']} | "
             f"{(r['label'] or '–').replace('|', chr(92) + '|')} | {r['outcome']} | {_f(r['cpu_hours'])}"
-            + (f" + {_f(r['reference_cpu_hours'])}" if r["reference"] else "") + " |")
+            + (f" + {_f(r['reference_cpu_hours'])}" if r["reference"] else "") + f" | {_f(r['job_wall_hours'])} |")
     lines.append(f"\n{len([r for r in rs if r['status'] == 'ok'])} formulations; MD CPU-hours: {own_total:.2f} "
                  f"for the formulations + {ref_total:.2f} for their references (each counted once) = "
                  f"{own_total + ref_total:.2f}")
