@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -138,3 +139,29 @@ def test_rank_and_report_declare_the_md_and_dft_tables_they_read(tmp_path):
     assert p.returncode == 0, p.stderr[-3000:]
     report = next(s for s in _shell_commands(p) if s.startswith("solvscreen report "))
     assert "--dft-binding" not in report and "--solvation" not in report, report
+
+
+def test_md_jobs_read_only_the_settings_they_use(tmp_path):
+    """Snakemake reruns a job whose params change: an MD job's --settings hold the md section
+    without its formulation list and only the classification settings the run reads, so listing
+    one more formulation, or changing a classification setting MD does not use, leaves finished
+    MD jobs alone; changing the MD stop rule's threshold does not."""
+    results = tmp_path / "r"
+    results.mkdir(parents=True)
+
+    def md_run_settings(md_ids, classification):
+        cmd = [SNAKEMAKE, str(results / "md" / "LCE-DME.json"), "--snakefile", str(ROOT / "Snakefile"),
+               "--directory", str(tmp_path), "--cores", "1", "-n", "-p", "--configfile", str(WORKFLOW / "config.yaml"),
+               "--config", f"results={results}", f"library={WORKFLOW / 'library.csv'}",
+               f"formulations={WORKFLOW / 'formulations.csv'}", f"md={json.dumps({'formulations': md_ids})}",
+               f"classification={json.dumps(classification)}"]
+        p = subprocess.run(cmd, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr[-3000:]
+        run = next(s for s in _shell_commands(p) if s.startswith("solvscreen --threads") and " md-run " in s)
+        return json.loads(shlex.split(run[run.index("--settings"):])[1])
+
+    base = md_run_settings(["LCE-DME"], {})
+    assert "formulations" not in base["md"] and base["md"]["preset"] == "smoke"
+    assert set(base["classification"]) == {"composition", "md_anion_cn_min", "md_reference_anion_cn_excess_min"}
+    assert md_run_settings(["LCE-DME", "DME-DMC"], {"gfn2_uncertainty_kcal_per_mol": 5.0}) == base
+    assert md_run_settings(["LCE-DME"], {"md_anion_cn_min": 1.2})["classification"]["md_anion_cn_min"] == 1.2

@@ -9,7 +9,7 @@
 # reference (same salt and concentration in DME) once per salt and concentration (md_reference).
 from solvscreen.classify import ClassificationSettings
 from solvscreen.md.adaptive import needs_reference, reference_id
-from solvscreen.md.settings import settings_from_config, selected_formulations, slurm_resources, undecided_formulations
+from solvscreen.md.settings import MD_CLASSIFICATION_KEYS, settings_from_config, selected_formulations, slurm_resources, undecided_formulations
 
 
 MD_FORMULATIONS = selected_formulations(CONFIG["md"], [f.id for f in FORMULATIONS])
@@ -31,6 +31,18 @@ for _f in FORMULATIONS:
 
 wildcard_constraints:
     formulation=r"[^/.]+",
+
+
+def md_run_settings():
+    """The config an MD job reads (its --settings): the md section without its formulation list,
+    and of the classification section only what the run uses (the box composition and the stop
+    rule's thresholds). Snakemake reruns a job whose params change, so adding a formulation to
+    md.formulations, or changing a classification setting the MD does not read, leaves
+    finished MD jobs alone."""
+    cls = CONFIG["classification"]
+    return json.dumps({"md": {k: v for k, v in CONFIG["md"].items() if k != "formulations"},
+                       "classification": {k: cls[k] for k in MD_CLASSIFICATION_KEYS if k in cls}},
+                      sort_keys=True, separators=(",", ":"))
 
 
 rule md_params:
@@ -69,7 +81,7 @@ rule md_reference:
     log:
         f"{RESULTS}/logs/md_ref/{{ref}}.log",
     params:
-        settings=settings_json("md", "classification"),
+        settings=md_run_settings(),
         source=lambda wc: _MD_REF_SOURCE[wc.ref],
         pairs=lambda wc, input: " ".join(f"{n}={p}" for n, p in zip(md_reference_species(wc.ref), input)),
         library=LIBRARY_FILES,
@@ -100,7 +112,7 @@ rule md_run:
     log:
         f"{RESULTS}/logs/md/{{formulation}}.log",
     params:
-        settings=settings_json("md", "classification"),
+        settings=md_run_settings(),
         pairs=lambda wc, input: " ".join(f"{n}={p}" for n, p in zip(md_species(wc.formulation), input.params)),
         reference=lambda wc, input: f"--reference-record {shlex.quote(input.reference[0])}" if input.reference else "",
         library=LIBRARY_FILES,

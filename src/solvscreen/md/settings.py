@@ -178,6 +178,10 @@ _PRESET_VALUES: dict[str, dict] = {
 }
 
 CONFIG_KEYS = ("preset", "formulations", "charge_scale", "platform", "threads", "overrides")
+#: The classification settings an MD run reads: the box composition (``composition``) and the
+#: stop rule's thresholds (``runner.decision_setup``). The workflow passes only these to MD jobs,
+#: so that a change elsewhere in the classification section does not rerun finished MD jobs.
+MD_CLASSIFICATION_KEYS = ("composition", "md_anion_cn_min", "md_reference_anion_cn_excess_min")
 
 
 def preset(name: str, **overrides) -> MDSettings:
