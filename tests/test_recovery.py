@@ -94,7 +94,7 @@ def test_readme_what_happens_table_names_tests_that_exist():
     text = (ROOT / "README.md").read_text()
     table = text[text.index("### What happens when"):text.index("## Methods and caveats")]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "tests/" in line]
-    assert len(rows) == 6  # killed, dying run after run, interrupted, corrupt record, bad input, a second run
+    assert len(rows) == 7  # killed, dying run after run, interrupted, corrupt record, bad input, config change, a second run
     for row in rows:
         for name in row.split("`"):
             if name.startswith("tests/"):
