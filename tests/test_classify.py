@@ -402,6 +402,28 @@ def test_md_value_within_its_error_names_two_classes(lib, tmp_path):
     assert cl.evidence == "descriptors"
 
 
+def test_an_md_value_that_does_not_decide_leaves_the_descriptors_verdict(lib, tmp_path):
+    """MD whose anion-CN interval contains its threshold adds nothing: composition and solvating
+    power decide as without MD (SYNTHETIC solvating powers: DEE clearly below the references, DME
+    one of them); where they leave it open too, both are named in what would decide."""
+    res = write_synthetic_results(tmp_path / "r", solvating=SOLVATING)
+    sol, coo = write_md_tables(tmp_path / "md", solvation=[("X", 1.1, 0.3, 0.5, 0.2), ("Y", 1.1, 0.3, 0.5, 0.2),
+                                                            ("Z", 1.1, 0.3, 0.5, 0.2)],
+                               coordination=[("X", "DME", 1.0, 1.0), ("Y", "DEE", 1.0, 1.0), ("Z", "TFP", 1.0, 1.0)],
+                               err=0.02)
+    ev = read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", solvating_power=res /
+                       "solvating_power.csv", solvation=sol, coordination=coo)
+    x = classify(lib, ev, "KFSI", 1.0, [("DME", 1.0)], fid="X")
+    y = classify(lib, ev, "KFSI", 1.0, [("DEE", 1.0)], fid="Y")
+    z = classify(lib, ev, "KFSI", 1.0, [("TFP", 1.0)], fid="Z")  # TFP 4.0 within the uncertainty of DME's 6.0
+    assert (x.label, y.label, z.label) == ("LCE", "WSE", "LCE|WSE"), (x.reasons_text(), y.reasons_text())
+    for cl in (x, y, z):
+        assert cl.features["anion_cn"] == 1.1 and any(r.subject == "md_undecided" for r in cl.reasons)
+    assert "MD anion CN per K+ is within its uncertainty of its threshold" in z.decide_by
+    assert "solvating power 4.0" in z.decide_by
+    check_all_reasons([x, y, z])
+
+
 def test_dft_binding_is_preferred_and_named(lib, tmp_path):
     res = write_synthetic_results(tmp_path / "r")
     dft = tmp_path / "dft_binding.csv"

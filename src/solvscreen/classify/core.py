@@ -108,6 +108,9 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     if pred is not None:
         md_anion = pred[0]
         reasons.append(pred[1])
+        if md_anion is None:  # an MD value that does not decide adds nothing: the descriptors decide as without it
+            reasons.append(Reason("note", "md_undecided", "MD leaves the anion predicate open, so composition and "
+                                  "solvating power decide it, as without MD (their reasons below)"))
     elif md_row is not None:
         cl.assumptions.append(f"MD record of {fid} has no anion_cn: anion-richness from composition only")
 
@@ -156,9 +159,9 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
                 comp_reasons[key].append(r)
         for few in x_options:
             hce = hce_c and few and not dil
-            if md_anion is not None or anion_cn is not None:
-                rich_options = [md_anion] if md_anion is not None else [False, True]
-            else:  # composition and solvating power (classify.solvating)
+            if md_anion is not None:
+                rich_options = [md_anion]
+            else:  # no MD, or MD that does not decide: composition and solvating power (classify.solvating)
                 weak = sp_decisions[key][0]
                 overridden = weak is False and blend_gfn2
                 if overridden:  # an unrecognized antisolvent could still be a diluent
@@ -194,7 +197,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         "concentration_mol_per_L": c, "diluents": fixed_dil, "undecided": undecided,
         "solvating": [r.name for r in roles if r.diluent is False],
         "x_local": x0, "x_all": 1.0 / comp.salt_to_all_solvent, "donors_per_salt": donors0, "denticity": dent,
-        "anion_cn": anion_cn, "anion_cn_err": anion_err if anion_cn is not None else None,
+        "anion_cn": anion_cn, "anion_cn_err": anion_err if anion_cn is not None else None, "md_anion": md_anion,
         "role_evidence": {r.name: r.evidence for r in roles},
         "binding_evidence": {r.name: r.reason.evidence for r in roles if r.reason.quantity == "-E_bind_kcal_per_mol"},
     }
@@ -222,10 +225,9 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
                              "salt-density uncertainty of the K+ coordination number)")
         if open_anion:
             decide_by.append("whether the anion enters the K+ shell at this composition ("
-                             + "; ".join(anion_why) + ": see the solvating-power reason)")
-        if md_anion is None and anion_cn is not None:
-            decide_by.append("whether the anion CN per K+ is above or below its threshold (MD value within "
-                             "its uncertainty)")
+                             + "; ".join(anion_why) + ": see the solvating-power reason"
+                             + ("; and the MD anion CN per K+ is within its uncertainty of its threshold"
+                                if anion_cn is not None else "") + ")")
         cl.decide_by = "; ".join(decide_by) + ": " + (
             _md_cmd(fid) if anion_cn is None or "md" not in cl.features["role_evidence"].values()
             else "a longer MD run or more seeds")
@@ -318,7 +320,9 @@ def _label_reason(cl: Classification, outcomes: dict) -> Reason:
     for k in cl.classes:
         dil = "/".join(sorted(set(d for d in outcomes[k] if d != "no diluent"))) or "-"
         parts.append(f"{k}: " + WHY[k].format(dil=dil))
-    head = f"{cl.label} ({cl.evidence} evidence, confidence {cl.confidence})"
+    md_open = cl.evidence == "md" and cl.features.get("md_anion") is None
+    head = (f"{cl.label} ({cl.evidence} evidence{', anion predicate from descriptors' if md_open else ''}, "
+            f"confidence {cl.confidence})")
     text = head + ": " + "; ".join(parts)
     if cl.decide_by:
         text += f". Would decide: {cl.decide_by}"
