@@ -20,6 +20,7 @@ import jsonschema
 import yaml
 
 from ..core.errors import InputError, ValidationError, ValidationErrors
+from ..core.records import parse_number
 from .schema import KINDS, LIQUID_KINDS, PathLike, _DefaultFillingValidator, _as_paths, load_schema
 from .library import Library, _load_library, size_problem
 from .formulations import Formulation, _load_formulations
@@ -50,17 +51,9 @@ def _config_errors(err: jsonschema.ValidationError) -> list[ValidationError]:
 
 _TEXT_VALUES = {
     "integer": lambda t: int(t) if t.strip().lstrip("+-").isdigit() else None,
-    "number": lambda t: _finite_float(t),
+    "number": parse_number,  # finite only
     "boolean": lambda t: {"true": True, "false": False}.get(t.strip().lower()),
 }
-
-
-def _finite_float(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if value == value and abs(value) != float("inf") else None
 
 
 def _read_text_values(cfg: dict, validator) -> None:
@@ -69,24 +62,21 @@ def _read_text_values(cfg: dict, validator) -> None:
     Snakemake's ``--config 'md={"threads": 2}'`` hands values nested in a mapping over as
     text (``'2'``); a text that is exactly an integer, a finite number or true/false, at a
     key whose schema type is that, is read as one. Any other text stays, and fails validation.
+    Each such value is a leaf, so one pass over the schema errors finds them all.
     """
-    for _ in range(100):  # one value per pass; a config has far fewer
-        for err in validator.iter_errors(cfg):
-            if err.validator != "type" or not isinstance(err.instance, str) or not err.absolute_path:
-                continue
-            types = [err.validator_value] if isinstance(err.validator_value, str) else list(err.validator_value)
-            value = next((v for v in (_TEXT_VALUES[t](err.instance) for t in types if t in _TEXT_VALUES)
-                          if v is not None), None)
-            if value is None:
-                continue
-            *parents, last = err.absolute_path
-            node = cfg
-            for key in parents:
-                node = node[key]
-            node[last] = value
-            break
-        else:
-            return
+    for err in list(validator.iter_errors(cfg)):
+        if err.validator != "type" or not isinstance(err.instance, str) or not err.absolute_path:
+            continue
+        types = [err.validator_value] if isinstance(err.validator_value, str) else list(err.validator_value)
+        value = next((v for v in (_TEXT_VALUES[t](err.instance) for t in types if t in _TEXT_VALUES)
+                      if v is not None), None)
+        if value is None:
+            continue
+        *parents, last = err.absolute_path
+        node = cfg
+        for key in parents:
+            node = node[key]
+        node[last] = value
 
 
 def _resolve_path(base_dir: PathLike, value: str) -> str:
