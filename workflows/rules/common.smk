@@ -9,9 +9,10 @@ from pathlib import Path
 CONDA_ENV = "../envs/solvscreen.yaml"
 
 
-def settings_json(*sections):
-    """The named config sections as one compact JSON string (a CLI --settings value)."""
-    return json.dumps({s: CONFIG[s] for s in sections}, sort_keys=True, separators=(",", ":"))
+def settings_json(*sections, **parts):
+    """The named config sections, and any ``parts`` given as name=mapping (a section cut down to
+    what a rule reads), as one compact JSON string (a CLI --settings value)."""
+    return json.dumps({**{s: CONFIG[s] for s in sections}, **parts}, sort_keys=True, separators=(",", ":"))
 
 
 def molecule(name):

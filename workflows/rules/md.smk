@@ -33,16 +33,15 @@ wildcard_constraints:
     formulation=r"[^/.]+",
 
 
-def md_run_settings():
-    """The config an MD job reads (its --settings): the md section without its formulation list,
-    and of the classification section only what the run uses (the box composition and the stop
-    rule's thresholds). Snakemake reruns a job whose params change, so adding a formulation to
-    md.formulations, or changing a classification setting the MD does not read, leaves
-    finished MD jobs alone."""
-    cls = CONFIG["classification"]
-    return json.dumps({"md": {k: v for k, v in CONFIG["md"].items() if k != "formulations"},
-                       "classification": {k: cls[k] for k in MD_CLASSIFICATION_KEYS if k in cls}},
-                      sort_keys=True, separators=(",", ":"))
+# The config an MD job reads (its --settings): the md section without its formulation list, and
+# of the classification section only what the run uses (the box composition and the stop rule's
+# thresholds). Snakemake reruns a job whose params change, so adding a formulation to
+# md.formulations, or changing a classification setting the MD does not read, leaves finished
+# MD jobs alone.
+MD_RUN_SETTINGS = settings_json(
+    md={k: v for k, v in CONFIG["md"].items() if k != "formulations"},
+    classification={k: CONFIG["classification"][k] for k in MD_CLASSIFICATION_KEYS if k in CONFIG["classification"]},
+)
 
 
 rule md_params:
@@ -81,7 +80,7 @@ rule md_reference:
     log:
         f"{RESULTS}/logs/md_ref/{{ref}}.log",
     params:
-        settings=md_run_settings(),
+        settings=MD_RUN_SETTINGS,
         source=lambda wc: _MD_REF_SOURCE[wc.ref],
         pairs=lambda wc, input: " ".join(f"{n}={p}" for n, p in zip(md_reference_species(wc.ref), input)),
         library=LIBRARY_FILES,
@@ -112,7 +111,7 @@ rule md_run:
     log:
         f"{RESULTS}/logs/md/{{formulation}}.log",
     params:
-        settings=md_run_settings(),
+        settings=MD_RUN_SETTINGS,
         pairs=lambda wc, input: " ".join(f"{n}={p}" for n, p in zip(md_species(wc.formulation), input.params)),
         reference=lambda wc, input: f"--reference-record {shlex.quote(input.reference[0])}" if input.reference else "",
         library=LIBRARY_FILES,
