@@ -243,9 +243,10 @@ SOLVATING_POWER_FLUORINATED_LIMIT = (
     "GFN2-xTB/ALPB does not weaken K+ binding by fluorination the way the review's weakly solvating "
     "fluorinated solvents require: 1:1 ΔG TFP -28.2 vs DME -27.0, FEC -18.9 vs EC -20.7 kcal/mol "
     "(measured_facts.md, 'Solvating power'); GFN2-xTB also binds K+ to fluoroethers nearly as strongly as "
-    "to glymes (the fluorine role rule above); the default run's solvating powers put TFP (15.4) above DME "
-    "(7.0) and FEC (11.6) level with EC (11.9). Set after seeing the calibration row WSE-TFP come out "
-    "confidently LCE; no generalization row has a fluorinated solvent")
+    "to glymes (the fluorine role rule above); the default run's solvating powers put TFP above DME and FEC "
+    "level with EC (README, 'Solvating power'; its values moved by up to 0.5 kcal/mol between two machines). "
+    "Set after seeing the calibration row WSE-TFP come out confidently LCE; no generalization row has a "
+    "fluorinated solvent")
 
 
 def has_carbon_fluorine(smiles: str) -> bool:
