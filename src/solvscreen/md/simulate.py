@@ -26,8 +26,9 @@ and rebuilds the neighbour list, so the two trajectories part after the restart)
 Platform: ``auto`` tries CUDA, then OpenCL, then CPU (each must open a context); the one
 used, and why the others were skipped, is recorded. ``threads`` sets the CPU platform's
 thread count. CPU and CUDA run with ``DeterministicForces``: the same seed on the same
-platform gives the same trajectory (OpenCL has no such switch: there the same seed gives
-statistically, not bitwise, equal runs).
+platform and machine gives the same trajectory (OpenCL has no such switch: there the same seed
+gives statistically, not bitwise, equal runs); another machine may take other floating-point
+paths, and its trajectory then parts from the first (README, measured).
 """
 
 from __future__ import annotations
