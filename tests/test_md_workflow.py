@@ -165,3 +165,37 @@ def test_md_jobs_read_only_the_settings_they_use(tmp_path):
     assert set(base["classification"]) == {"composition", "md_anion_cn_min", "md_reference_anion_cn_excess_min"}
     assert md_run_settings(["LCE-DME", "DME-DMC"], {"gfn2_uncertainty_kcal_per_mol": 5.0}) == base
     assert md_run_settings(["LCE-DME"], {"md_anion_cn_min": 1.2})["classification"]["md_anion_cn_min"] == 1.2
+
+
+TINY_PMF = {"solvents": ["DMC"], "salts": ["KFSI"], "reference": "DME", "preset": "smoke",
+            "overrides": {"box_edge_A": 21.0, "r_max_A": 6.0, "window_spacing_A": 1.5, "pull_ps": 2.0,
+                          "equilibration_ps": 1.0, "round_ps": 2.0, "max_production_ps": 2.0, "n_bootstrap": 20}}
+
+
+@pytest.mark.skipif(any(shutil.which(x) is None for x in ("antechamber", "tleap", "packmol")),
+                    reason="md extra not installed")
+def test_a_short_pmf_run_through_the_rules(tmp_path):
+    """md.pmf: one md_pmf job per (solvent, salt), the reference solvent added, pmf.csv with the
+    difference from it; a second run does nothing."""
+    results = tmp_path / "r"
+    md = {"platform": "CPU", "pmf": TINY_PMF}
+    p = _smk(results, "pmf.csv", md)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
+    rows = {r["solvent"]: r for r in csv.DictReader((results / "pmf.csv").open())}
+    assert set(rows) == {"DMC", "DME"} and all(r["status"] == "ok" for r in rows.values()), rows
+    dmc = rows["DMC"]
+    assert dmc["reference_solvent"] == "DME"
+    assert float(dmc["ddg_lo_kcal_per_mol"]) <= float(dmc["ddg_vs_reference_kcal_per_mol"]) <= float(dmc["ddg_hi_kcal_per_mol"])
+    assert dmc["converged"] == "False"  # 2 ps per window cannot converge, and the table says so
+    rec = json.loads((results / "md_pmf" / "DMC--KFSI.json").read_text())
+    assert rec["stage"] == "md_pmf" and rec["status"] == "ok"
+    assert not (results / "md_pmf" / ".DMC--KFSI.work").exists()  # checkpoints removed once recorded
+    p = _smk(results, "pmf.csv", md, "-n")
+    assert p.returncode == 0 and "md_pmf" not in p.stdout.replace("md_pmf_table", ""), p.stdout[-2000:]
+
+
+def test_a_bad_pmf_config_stops_at_parse_time(tmp_path):
+    p = _smk(tmp_path / "r", "descriptors.csv", {"pmf": {"solvents": ["NOPE", "FSI"]}}, "-n")
+    assert p.returncode != 0
+    out = p.stdout + p.stderr
+    assert "md.pmf.solvents[0]" in out and "NOPE" in out and "md.pmf.solvents[1]: FSI is of kind anion" in out

@@ -17,6 +17,10 @@ MD_UNDECIDED = CONFIG["md"].get("formulations") == "undecided"
 _MD_BY_ID = {f.id: f for f in FORMULATIONS}
 MD_CONDA_ENV = "../envs/solvscreen-md.yaml"
 MD_SETTINGS = settings_from_config(CONFIG["md"])
+# MD jobs on CUDA share each GPU md.jobs_per_gpu at a time (solvscreen.md.gpu); where a job runs,
+# not what it computes, so it travels in the environment and is no job's param
+os.environ["SOLVSCREEN_JOBS_PER_GPU"] = str(CONFIG["md"].get("jobs_per_gpu", 1))
+workflow.register_envvars("SOLVSCREEN_JOBS_PER_GPU")
 MD_RESOURCES = slurm_resources(MD_SETTINGS)
 _HCE_MIN = ClassificationSettings.from_dict(CONFIG["classification"]).hce_min_concentration_mol_per_L
 
@@ -39,7 +43,7 @@ wildcard_constraints:
 # md.formulations, or changing a classification setting the MD does not read, leaves finished
 # MD jobs alone.
 MD_RUN_SETTINGS = settings_json(
-    md={k: v for k, v in CONFIG["md"].items() if k != "formulations"},
+    md={k: v for k, v in CONFIG["md"].items() if k not in ("formulations", "pmf", "jobs_per_gpu")},
     classification={k: CONFIG["classification"][k] for k in MD_CLASSIFICATION_KEYS if k in CONFIG["classification"]},
 )
 
@@ -175,3 +179,66 @@ rule md_table:
 
 if MD_FORMULATIONS or MD_UNDECIDED:
     TARGETS.extend([f"{RESULTS}/solvation.csv", f"{RESULTS}/coordination.csv"])
+
+
+# K+-anion PMF of one ion pair per (solvent, salt) in the neat solvent (md.pmf; off by default):
+# umbrella sampling + WHAM -> results/pmf.csv (docs/md_free_energy.md).
+from solvscreen.md.pmf_stage import pmf_config, pmf_pairs, record_name
+
+MD_PMF_PAIRS = pmf_pairs(CONFIG["md"])
+MD_PMF_REFERENCE = pmf_config(CONFIG["md"])["reference"]
+# a PMF job reads md.pmf and the platform/threads/charge scale, nothing else of the config
+MD_PMF_SETTINGS = settings_json(md={k: v for k, v in CONFIG["md"].items()
+                                    if k in ("pmf", "platform", "threads", "charge_scale")})
+
+
+rule md_pmf:
+    wildcard_constraints:
+        solvent=r"[^/.]+",
+        salt=r"[^/.-]+",
+    output:
+        record=f"{RESULTS}/md_pmf/{{solvent}}--{{salt}}.json",
+        dir=directory(f"{RESULTS}/md_pmf/{{solvent}}--{{salt}}"),
+    log:
+        f"{RESULTS}/logs/md_pmf/{{solvent}}--{{salt}}.log",
+    params:
+        settings=MD_PMF_SETTINGS,
+        library=LIBRARY_FILES,
+        formulations=FORMULATION_FILES,
+        cache=f"{RESULTS}/md_pmf/.params_cache",
+    threads: CONFIG["md"]["threads"]
+    conda:
+        MD_CONDA_ENV
+    resources:
+        retries_left=retries_left,
+        mem_mb=2000,
+        runtime=lambda wc, attempt: 240 * attempt,
+        gpu=MD_RESOURCES["gpu"],
+        gpu_slot=MD_RESOURCES["gpu"],
+    shell:
+        stage_shell(
+            "solvscreen --threads {threads} md-pmf --solvent {wildcards.solvent:q} --salt {wildcards.salt:q}"
+            " --library {params.library:q} --formulations {params.formulations:q} --cache {params.cache:q}"
+            " --settings {params.settings:q} --out {output.record:q}",
+            "md_pmf", name="{wildcards.solvent:q}--{wildcards.salt:q}",
+        )
+
+
+rule md_pmf_table:
+    input:
+        [f"{RESULTS}/md_pmf/{record_name(s, k)}.json" for s, k in MD_PMF_PAIRS],
+    output:
+        f"{RESULTS}/pmf.csv",
+    log:
+        f"{RESULTS}/logs/md_pmf_table.log",
+    params:
+        reference=MD_PMF_REFERENCE or "",
+    localrule: True
+    conda:
+        MD_CONDA_ENV
+    shell:
+        "solvscreen md-pmf-table --records {input:q} --reference {params.reference:q} --out {output:q} > {log:q} 2>&1"
+
+
+if MD_PMF_PAIRS:
+    TARGETS.append(f"{RESULTS}/pmf.csv")

@@ -105,6 +105,22 @@ def add_parsers(sub, command) -> None:
 
     sub.add_parser("md-presets", help="print the MD presets")
 
+    p = sub.add_parser("md-pmf", help="K+-anion PMF of one salt in one neat solvent (umbrella sampling + WHAM)")
+    p.add_argument("--solvent", required=True)
+    p.add_argument("--salt", required=True)
+    p.add_argument("--cache", default=None, help="GAFF2 parameter cache directory (default: none)")
+    p.add_argument("--configfile", nargs="*", default=[], help="config files (default: schema defaults)")
+    p.add_argument("--settings", help="JSON with an 'md' section (its 'pmf' subsection, platform, threads)")
+    p.add_argument("--library", nargs="+", help="candidate tables (default: the config's)")
+    p.add_argument("--formulations", nargs="+", help="formulation tables (default: the config's)")
+    p.add_argument("--out", required=True, help="record path (.json)")
+    p.add_argument("--work-dir", default=None, help="window checkpoints (default: beside the record)")
+
+    p = sub.add_parser("md-pmf-table", help="collect md_pmf records into pmf.csv")
+    p.add_argument("--records", nargs="*", default=[])
+    p.add_argument("--reference", default="DME")
+    p.add_argument("--out", required=True)
+
     @command("md-params")
     def cmd_md_params(ns) -> int:
         from .runner import run_params
@@ -141,6 +157,28 @@ def add_parsers(sub, command) -> None:
         rec = run_md(f, library, params, settings, ns.out, work_dir=ns.work_dir, composition_settings=cls.composition,
                      decision=decision)
         log.info("%s: md %s%s", f.id, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
+        return 0
+
+    @command("md-pmf")
+    def cmd_md_pmf(ns) -> int:
+        from .pmf_stage import run_pmf
+
+        config = _config(ns)
+        library, _ = _library_and_formulations(ns, config)
+        md = dict(config.get("md") or {})
+        if ns.threads:
+            md["threads"] = ns.threads
+        rec = run_pmf(library.resolve(ns.solvent), library.resolve(ns.salt), library, md, ns.out,
+                      work_dir=ns.work_dir, cache_dir=ns.cache)
+        log.info("%s: md_pmf %s%s", rec.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
+        return 0
+
+    @command("md-pmf-table")
+    def cmd_md_pmf_table(ns) -> int:
+        from .pmf_stage import aggregate_pmf
+
+        rows = aggregate_pmf(ns.records, ns.out, reference=ns.reference or None)
+        log.info("pmf.csv: %d pairs", len(rows))
         return 0
 
     @command("md-neat")

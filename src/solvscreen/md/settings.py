@@ -177,7 +177,7 @@ _PRESET_VALUES: dict[str, dict] = {
                        reference_solvent="DME", expected_ns_per_day=200.0, gpu=True),
 }
 
-CONFIG_KEYS = ("preset", "formulations", "charge_scale", "platform", "threads", "overrides")
+CONFIG_KEYS = ("preset", "formulations", "charge_scale", "platform", "threads", "overrides", "pmf", "jobs_per_gpu")
 #: The classification settings an MD run reads: the box composition (``composition``) and the
 #: stop rule's thresholds (``runner.decision_setup``). The workflow passes only these to MD jobs,
 #: so that a change elsewhere in the classification section does not rerun finished MD jobs.
@@ -278,7 +278,7 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
                                       source="config"))
     else:
         try:
-            settings_from_config({k: v for k, v in md.items() if k in CONFIG_KEYS})
+            settings_from_config({k: v for k, v in md.items() if k in CONFIG_KEYS and k not in ("pmf", "jobs_per_gpu")})
         except (InputError, TypeError, ValueError) as exc:
             errors.append(ValidationError(f"md: {exc}", source="config"))
     by_id = {f.id: f for f in formulations}
@@ -304,6 +304,12 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
             errors.append(ValidationError(
                 f"{where}: formulation {fid}: cation {salt.cation!r} of {salt.name} has no Joung-Cheatham "
                 f"parameters (MD knows {', '.join(JC_CATIONS)})", source="config"))
+    from .pmf_stage import check_pmf_config
+
+    errors += check_pmf_config(md, library)
+    jpg = md.get("jobs_per_gpu", 1)
+    if not isinstance(jpg, int) or isinstance(jpg, bool) or jpg < 1:
+        errors.append(ValidationError(f"md.jobs_per_gpu: {jpg!r} must be an integer >= 1", source="config"))
     return errors
 
 

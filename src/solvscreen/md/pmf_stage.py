@@ -1,0 +1,198 @@
+"""Stage ``md_pmf``: the K+-anion PMF of one (solvent, salt) pair as a record, and its table.
+
+* :func:`pmf_config` -- the config's ``md.pmf`` section, checked;
+* :func:`pmf_pairs` -- the (solvent, salt) pairs it asks for, each salt's reference solvent included;
+* :func:`run_pmf` -- one pair through the harness (record ``md_pmf/<solvent>--<salt>.json``;
+  a killed job resumes its windows from ``md_pmf/.<solvent>--<salt>.work/``);
+* :func:`aggregate_pmf` -- records -> ``pmf.csv`` (one row per pair, dG_assoc minus the
+  reference solvent's, with an interval).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+from pathlib import Path
+
+from ..core.errors import InputError, ValidationError
+from ..core.records import write_csv
+from ..stages.harness import read_record, run_stage
+from .pmf import Component, PMF_PRESETS, pmf_settings, run_pair
+
+log = logging.getLogger("solvscreen.md")
+
+PMF_DEFAULTS = {"solvents": [], "salts": ["KFSI"], "reference": "DME", "preset": "screening", "overrides": {}}
+STANDARD_STATE = "1 mol/L; w(r) zero over [r_max - 1 A, r_max] (see docs/md_free_energy.md)"
+
+PMF_COLUMNS = (
+    "solvent", "salt", "status", "failure_reason", "preset", "n_windows", "production_ps_per_window",
+    "r_cip_A", "w_cip_kcal_per_mol", "w_cip_lo_kcal_per_mol", "w_cip_hi_kcal_per_mol", "barrier_kcal_per_mol",
+    "k_a_L_per_mol", "k_a_lo_L_per_mol", "k_a_hi_L_per_mol",
+    "dg_assoc_kcal_per_mol", "dg_assoc_lo_kcal_per_mol", "dg_assoc_hi_kcal_per_mol",
+    "dg_assoc_first_half_kcal_per_mol", "dg_assoc_second_half_kcal_per_mol", "converged", "convergence_reason",
+    "paired_fraction_1M", "paired_fraction_1M_lo", "paired_fraction_1M_hi",
+    "reference_solvent", "ddg_vs_reference_kcal_per_mol", "ddg_lo_kcal_per_mol", "ddg_hi_kcal_per_mol",
+    "ordering_vs_reference", "ns_total", "cpu_hours", "platform", "standard_state",
+)
+
+
+def pmf_config(md: dict | None) -> dict:
+    """The ``md.pmf`` section with its defaults (raises InputError on a bad preset or override)."""
+    sec = {**PMF_DEFAULTS, **((md or {}).get("pmf") or {})}
+    if sec["preset"] not in PMF_PRESETS:
+        raise InputError(f"md.pmf.preset: unknown preset {sec['preset']!r}; presets: {', '.join(PMF_PRESETS)}")
+    pmf_settings(sec["preset"], **_threads(md, sec["overrides"]))  # refuses unknown or bad overrides
+    return sec
+
+
+def _threads(md: dict | None, overrides: dict) -> dict:
+    over = dict(overrides or {})
+    for key in ("platform", "threads", "charge_scale"):
+        if (md or {}).get(key) is not None and key not in over:
+            over[key] = md[key]
+    return over
+
+
+def settings_for(md: dict | None):
+    sec = pmf_config(md)
+    return pmf_settings(sec["preset"], **_threads(md, sec["overrides"]))
+
+
+def pmf_pairs(md: dict | None) -> list[tuple[str, str]]:
+    """(solvent, salt) for every listed solvent and salt, plus each salt's reference solvent."""
+    sec = pmf_config(md)
+    solvents = list(sec["solvents"] or [])
+    if not solvents:
+        return []
+    if sec["reference"] and sec["reference"] not in solvents:
+        solvents.append(sec["reference"])
+    return [(s, salt) for salt in sec["salts"] for s in solvents]
+
+
+def check_pmf_config(md: dict | None, library) -> list[ValidationError]:
+    """Problems of ``md.pmf`` naming their key path: presets, overrides, library names and kinds."""
+    errors = []
+    raw = (md or {}).get("pmf") or {}
+    unknown = sorted(set(raw) - set(PMF_DEFAULTS))
+    for k in unknown:
+        errors.append(ValidationError(f"md.pmf.{k}: unknown key; allowed: {', '.join(PMF_DEFAULTS)}", source="config"))
+    try:
+        sec = pmf_config(md)
+    except (InputError, TypeError, ValueError) as exc:
+        return errors + [ValidationError(f"md.pmf: {exc}", source="config")]
+    for key, kinds in (("solvents", ("solvent", "diluent")), ("salts", ("salt",))):
+        for i, n in enumerate(sec[key] or []):
+            try:
+                m = library.resolve(n)
+            except Exception:  # noqa: BLE001 - the library's own "unknown name" message
+                errors.append(ValidationError(f"md.pmf.{key}[{i}]: {n!r} is not in the library", source="config"))
+                continue
+            if m.kind not in kinds:
+                errors.append(ValidationError(f"md.pmf.{key}[{i}]: {n} is of kind {m.kind}, not {' or '.join(kinds)}",
+                                              source="config"))
+            elif key == "solvents" and not m.density_g_per_mL:
+                errors.append(ValidationError(f"md.pmf.solvents[{i}]: {n} has no density in the library "
+                                              "(the PMF box is sized from it)", source="config"))
+    if sec["solvents"] and sec["reference"]:
+        try:
+            library.resolve(sec["reference"])
+        except Exception:  # noqa: BLE001
+            errors.append(ValidationError(f"md.pmf.reference: {sec['reference']!r} is not in the library", source="config"))
+    return errors
+
+
+def record_name(solvent: str, salt: str) -> str:
+    return f"{solvent}--{salt}"
+
+
+def run_pmf(solvent, salt, library, md: dict | None, out: str | Path, *, work_dir: str | Path | None = None,
+            cache_dir: str | Path | None = None):
+    """One (solvent, salt) pair through the harness; the record holds the whole PMF."""
+    from .runner import CHARGE_METHOD, FORCEFIELD, _versions
+
+    settings = settings_for(md)
+    out = Path(out)
+    name = record_name(solvent.name, salt.name)
+    work_dir = Path(work_dir) if work_dir else out.parent / f".{name}.work"
+    cation, anion = library.resolve(salt.cation), library.resolve(salt.anion)
+
+    def compute(ctx):
+        ctx.provenance(forcefield=FORCEFIELD, charge_method=CHARGE_METHOD, **_versions())
+        rec = run_pair(Component(solvent.name, solvent.smiles, solvent.density_g_per_mL),
+                       Component(anion.name, anion.smiles), Component(cation.name, cation.smiles), settings,
+                       work_dir, cache_dir=cache_dir, progress=lambda m: log.info("%s: %s", name, m))
+        ctx.provenance(platform=rec["platform"])
+        rec.update(salt=salt.name, preset=pmf_config(md)["preset"], standard_state=STANDARD_STATE)
+        return rec
+
+    rec = run_stage("md_pmf", name, out, compute, inputs={"solvent": solvent.name, "salt": salt.name,
+                                                          "solvent_smiles": solvent.smiles},
+                    settings=settings.to_dict())
+    if rec.ok and work_dir.exists():
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return rec
+
+
+def _row(r: dict) -> dict:
+    p = r["pmf"]
+    o, iv = p["observables"], p["intervals"]
+    fr = p["paired_fraction"].get("1", [None, None, None])
+    return {"solvent": r["solvent"], "salt": r["salt"], "status": "ok", "failure_reason": "",
+            "preset": r.get("preset"), "n_windows": r["n_windows"],
+            "production_ps_per_window": r["production_ps_per_window"], "r_cip_A": o["r_cip_A"],
+            "w_cip_kcal_per_mol": o["w_cip_kcal_per_mol"], "w_cip_lo_kcal_per_mol": iv["w_cip_kcal_per_mol"][0],
+            "w_cip_hi_kcal_per_mol": iv["w_cip_kcal_per_mol"][1], "barrier_kcal_per_mol": o["barrier_kcal_per_mol"],
+            "k_a_L_per_mol": o["k_a_L_per_mol"], "k_a_lo_L_per_mol": iv["k_a_L_per_mol"][0],
+            "k_a_hi_L_per_mol": iv["k_a_L_per_mol"][1], "dg_assoc_kcal_per_mol": o["dg_assoc_kcal_per_mol"],
+            "dg_assoc_lo_kcal_per_mol": iv["dg_assoc_kcal_per_mol"][0],
+            "dg_assoc_hi_kcal_per_mol": iv["dg_assoc_kcal_per_mol"][1],
+            "dg_assoc_first_half_kcal_per_mol": p["halves"]["first"],
+            "dg_assoc_second_half_kcal_per_mol": p["halves"]["second"],
+            "converged": p["converged"], "convergence_reason": p["convergence_reason"],
+            "paired_fraction_1M": fr[1], "paired_fraction_1M_lo": fr[0], "paired_fraction_1M_hi": fr[2],
+            "ns_total": r["ns_total"], "cpu_hours": r["cpu_hours"], "platform": r["platform"],
+            "standard_state": r.get("standard_state", STANDARD_STATE)}
+
+
+def difference(own: dict, ref: dict) -> tuple[float, float, float]:
+    """dG_assoc(own) - dG_assoc(ref) with an interval: independent runs, so the half-widths of
+    the two bootstrap intervals add in quadrature (an approximately normal sum)."""
+    d = own["dg_assoc_kcal_per_mol"] - ref["dg_assoc_kcal_per_mol"]
+    h = math.hypot((own["dg_assoc_hi_kcal_per_mol"] - own["dg_assoc_lo_kcal_per_mol"]) / 2,
+                   (ref["dg_assoc_hi_kcal_per_mol"] - ref["dg_assoc_lo_kcal_per_mol"]) / 2)
+    return d, d - h, d + h
+
+
+def ordering(lo: float, hi: float, ref: str) -> str:
+    """In words: a more negative dG_assoc = the anion takes the K+ shell more easily = the
+    solvent holds K+ more weakly than the reference."""
+    if hi < 0:
+        return f"weaker solvent than {ref} (anion pairs more)"
+    if lo > 0:
+        return f"stronger solvent than {ref} (anion pairs less)"
+    return f"not resolved from {ref}"
+
+
+def aggregate_pmf(record_paths: list[str | Path], out_csv: str | Path, reference: str | None = "DME") -> list[dict]:
+    """``pmf.csv``: one row per (solvent, salt); dG_assoc minus the reference solvent's (same salt)."""
+    rows = []
+    for path in record_paths:
+        rec = read_record(path, stage="md_pmf", name=Path(path).stem)
+        if not rec.ok:
+            solvent, _, salt = Path(path).stem.partition("--")
+            rows.append({"solvent": solvent, "salt": salt, "status": "failed",
+                         "failure_reason": (rec.failure or {}).get("reason", "")})
+            continue
+        rows.append(_row(rec.results))
+    refs = {r["salt"]: r for r in rows if r["status"] == "ok" and r["solvent"] == reference}
+    for r in rows:
+        ref = refs.get(r.get("salt"))
+        if r["status"] != "ok" or ref is None or r["solvent"] == reference or None in (
+                r["dg_assoc_lo_kcal_per_mol"], ref["dg_assoc_lo_kcal_per_mol"]):
+            continue
+        d, lo, hi = difference(r, ref)
+        r.update(reference_solvent=reference, ddg_vs_reference_kcal_per_mol=d, ddg_lo_kcal_per_mol=lo,
+                 ddg_hi_kcal_per_mol=hi, ordering_vs_reference=ordering(lo, hi, reference))
+    write_csv(out_csv, rows, list(PMF_COLUMNS))
+    return rows
