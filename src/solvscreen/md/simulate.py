@@ -58,6 +58,10 @@ def choose_platform(requested: str = "auto", threads: int = 1):
 
     order = ["CUDA", "OpenCL", "CPU"] if requested == "auto" else [requested]
     notes = []
+    if "CUDA" in order:
+        from .gpu import ensure_cuda_plugin
+
+        notes += ensure_cuda_plugin()
     for name in order:
         try:
             plat = openmm.Platform.getPlatformByName(name)
@@ -70,6 +74,11 @@ def choose_platform(requested: str = "auto", threads: int = 1):
         props = {"Threads": str(threads), "DeterministicForces": "true"} if name == "CPU" else {}
         if name == "CUDA":
             props = {"Precision": "mixed", "DeterministicForces": "true"}
+            from .gpu import acquire_slot
+
+            slot = acquire_slot()  # md.jobs_per_gpu jobs share one device (solvscreen.md.gpu)
+            props["DeviceIndex"] = str(slot.device_index)
+            notes.append(f"CUDA: GPU slot {slot.slot} of {slot.n_slots}, device {slot.device_index}")
         elif name == "OpenCL":
             props = {"Precision": "mixed"}
         try:
