@@ -652,8 +652,8 @@ def test_invariants_on_the_default_run(real_run, lib):
             hce = hce or cls == ["HCE"]
 
 
-def test_readme_lists_every_threshold_with_its_default():
-    text = (ROOT / "README.md").read_text()
+def test_docs_list_every_threshold_with_its_default():
+    text = (ROOT / "docs" / "classification.md").read_text()
     for key, t in THRESHOLDS.items():
         assert f"| `{key}` | {t.default} |" in text, key
 
@@ -668,7 +668,7 @@ def test_a_run_without_calibration_rows_uses_the_stated_default(lib, ev, tmp_pat
 
 @pytest.mark.slow
 def test_one_to_one_binding_does_not_separate_weak_from_strong_solvents(real_run):
-    """Why 1:1 binding is no rule for WSE vs LCE (README): on the real run the Table 2 weak
+    """Why 1:1 binding is no rule for WSE vs LCE (docs/classification.md): on the real run the Table 2 weak
     solvents' 1:1 binding energies overlap the strong ones' (the solvating power is reported
     beside it, whatever it shows)."""
     d = real_run["calibration"]["weak_vs_strong"]
@@ -698,7 +698,7 @@ def test_an_md_table_without_its_columns_is_an_input_error(tmp_path):
 
 def test_a_fluorine_only_binding_mode_does_not_make_a_solvent(lib, tmp_path):
     """GFN2-xTB binds K+ to fluoroethers through F atoms nearly as strongly as to glymes; a
-    role resting only on such contacts stays undecided (README, known limits)."""
+    role resting only on such contacts stays undecided (docs/classification.md, known limits)."""
     res = write_synthetic_results(tmp_path / "r", extra={"OTE": (35, 20, -70, -13.2, 0.3, 6.7)})
     rows = list(csv.DictReader((res / "binding.csv").open()))
     for r in rows:
