@@ -71,6 +71,20 @@ def test_bind_rejects_what_the_library_rejects(capsys, args):
     assert "radical" in err or "one molecule expected" in err
 
 
+def test_bind_through_fluorine_carries_a_caveat_and_prints_no_geometry(capsys):
+    """2,2,2-trifluoroethyl methyl ether binds K+ through F contacts in GFN2-xTB: the answer says
+    what such an energy is not, and no XYZ block is printed unless --xyz asks for a file."""
+    assert cli.main(["--threads", "1", "bind", "FC(F)(F)COC", "--n-embed", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = dict(line.split(None, 1) for line in out.split("\n\n")[0].splitlines())
+    halogens = [d for d in rows["donor_atoms"].split(", ") if d.startswith("F")]
+    assert halogens, rows["donor_atoms"]
+    note = " ".join(out.split("\n\n", 1)[1].split())
+    assert note.startswith(f"note: {len(halogens)} of the {rows['denticity'].strip()} donor atoms")
+    assert "overstates how strongly a weak donor holds the cation" in note and "solvating power" in note
+    assert "geometry" not in out and "E_bind=" not in out  # the XYZ comment line of the complex
+
+
 def test_library_and_cli_share_the_rules(tmp_path):
     """Each rejected SMILES of the single questions is rejected by the library validator too."""
     from solvscreen.core.errors import ValidationErrors
