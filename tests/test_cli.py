@@ -140,3 +140,27 @@ def test_every_stage_command_reads_settings_one_way(args, capsys):
     assert "--settings is not valid JSON" in capsys.readouterr().err
     assert cli.main([*args, "--settings", "[1, 2]"]) == 2
     assert "--settings must be a JSON object" in capsys.readouterr().err
+
+
+def test_help_lists_the_user_commands_and_leaves_the_workflows_out(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    commands = out.split("  COMMAND\n", 1)[1].split("\n\n")[0].splitlines()
+    listed = {line.split()[0] for line in commands if line.startswith("    ") and line[4] != " "}
+    assert listed == set(cli.USER_COMMANDS)
+    assert "died" not in listed and not any(c.startswith("aggregate-") for c in listed)
+    # the workflow's commands are still there, and say what they do
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["died", "--help"])
+    assert exit_.value.code == 0 and "failure record for a job that died" in capsys.readouterr().out
+
+
+def test_validate_from_another_directory_uses_the_packaged_library(tmp_path):
+    """Outside the checkout the default library and formulations are the package's copies."""
+    proc = subprocess.run([*_solvscreen_cmd(), "validate"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("library: ") and " DME " in proc.stdout
+    assert list(tmp_path.iterdir()) == []
