@@ -14,7 +14,7 @@ Per step n (M+(L)n-1 + L -> M+(L)n):
 
 i.e. the usual composite: electronic energy from the better method, solvation, thermal and
 standard-state terms from the stage. GFN2-xTB puts K+ ~0.3 A too close to O (K-O 2.30-2.40 A;
-DFT 1:1 minimum 2.63-2.66 A: the README's DFT section), and a crowded cluster is less
+DFT 1:1 minimum 2.63-2.66 A: docs/dft.md), and a crowded cluster is less
 compressed than an open one, so a DFT single point on GFN2 geometries charges each cluster a
 different compression penalty. ``--shell-radius R`` moves every bound ligand as a rigid body
 along the line from the cation to its donor atoms' centroid until its mean cation-donor

@@ -1,7 +1,7 @@
 """How much do the ranking's electronic objectives move between low-lying conformers?
 
 The ranking treats a difference smaller than this as unresolved (its epsilon for the
-reductive- and oxidative-stability objectives, README "Ranking"). For each molecule: the
+reductive- and oxidative-stability objectives, docs/methods.md "Ranking"). For each molecule: the
 conformer protocol of the structure stage (ETKDG ensemble, GFN2-xTB ranking, optimization of
 the lowest three), then LUMO in ALPB(THF) and the vertical IPEA1-xTB E_ox on every optimized
 conformer within ``--window`` kcal/mol of the lowest. Prints one row per molecule and the

@@ -305,10 +305,13 @@ def test_plan_lists_ion_pairs_and_exchange_anions():
     assert len(plan.ion_pairs) == len(set(plan.ion_pairs))
 
 
-def test_cli_bind_json(capsys):
+def test_cli_bind_json(capsys, tmp_path):
     from solvscreen.interface.cli import main
 
-    rc = main(["bind", "COCCOC", "--cation", "K", "--n-embed", "3", "--json"])
+    xyz = tmp_path / "complex.xyz"
+    rc = main(["bind", "COCCOC", "--cation", "K", "--n-embed", "3", "--json", "--xyz", str(xyz)])
     out = json.loads(capsys.readouterr().out)
     assert rc == 0 and out["status"] == "ok" and out["denticity"] == 2
-    assert out["E_bind_kcal_per_mol"] < 0 and out["geometry_xyz"].splitlines()[0].strip() == "17"
+    assert out["E_bind_kcal_per_mol"] < 0 and xyz.read_text().splitlines()[0].strip() == "17"  # K+ + DME
+    assert "geometry_xyz" not in out and out["geometry_file"] == str(xyz)
+    assert "caveat" not in out  # two ether O: no halogen contact

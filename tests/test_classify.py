@@ -12,6 +12,7 @@ real pipeline run from ``$SOLVSCREEN_RESULTS``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import subprocess
@@ -556,19 +557,60 @@ def test_cli_classifies_custom_molecules_from_a_configfile(custom):
     tmp, cfg, results = custom
     sol, coo = write_md_tables(tmp / "md", solvation=[("NEW-LHCE", 1.7, 0.1, 0.4, 0.5)],
                                coordination=[("NEW-LHCE", "NEWGLYME", 0.5, 0.95), ("NEW-LHCE", "NEWFLUORO", 0.5, 0.05)])
-    proc = _cli("classify", "--configfile", "workflows/config.yaml", cfg, "--print", "--solvation", sol,
-                "--coordination", coo)
+    proc = _cli("classify", "--configfile", "workflows/config.yaml", cfg, "--solvation", sol, "--coordination", coo)
     assert proc.returncode == 0, proc.stderr
     rows = {r["id"]: r for r in csv.DictReader((results / "classification.csv").open())}
     assert rows["NEW-LHCE"]["label"] == "LHCE" and rows["NEW-LHCE"]["diluents"] == "NEWFLUORO"
     assert rows["NEW-LHCE"]["evidence"] == "md"
     assert rows["NEW-HCE"]["label"] == "HCE" and rows["NEW-HCE"]["evidence"] == "descriptors"
     assert any(i.startswith("grid-KFSI-NEWGLYME+NEWFLUORO") for i in rows)  # the grid picks them up
-    assert "NEW-LHCE" in proc.stdout and "calibration accuracy" in proc.stderr
+    assert "calibration accuracy" in proc.stderr
     for cmd in ("rank", "report"):
         proc = _cli(cmd, "--configfile", "workflows/config.yaml", cfg)
         assert proc.returncode == 0, proc.stderr
     assert "NEWGLYME" in (results / "report.html").read_text()
+
+
+def _digests(directory: Path) -> dict[str, str]:
+    return {str(f.relative_to(directory)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in sorted(directory.rglob("*")) if f.is_file()}
+
+
+def test_classify_print_is_a_question_that_writes_nothing(custom):
+    """``classify --print``, run twice from another directory (no checkout there), prints the labels
+    within the terminal's width and leaves the results directory byte-identical."""
+    tmp, cfg, results = custom
+    assert _cli("classify", "--configfile", cfg).returncode == 0  # the run's own tables
+    before = _digests(results)
+    elsewhere = tmp / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "COLUMNS": "100"}
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "solvscreen.interface.cli", "classify", "--print",
+                               "--configfile", str(cfg)], cwd=elsewhere, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        assert _digests(results) == before and list(elsewhere.iterdir()) == []
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:6] == ["id", "label", "conf.", "evidence", "lit.", "would"]
+    assert max(map(len, lines)) <= 100
+    hce = next(line.split() for line in lines if line.startswith("NEW-HCE "))
+    assert hce[1:4] == ["HCE", "high", "descriptors"] and hce[4] == "-"  # no literature class for a custom row
+    lit = {r["id"]: r["reported_class"] for r in csv.DictReader((results / "classification.csv").open())}
+    for line in lines[1:]:
+        assert line.split()[4] == (lit[line.split()[0]] or "-")
+
+
+def test_classify_print_names_a_missing_results_directory_and_creates_nothing(tmp_path):
+    gone = tmp_path / "nonexistent"
+    proc = _cli("classify", "--print", "--results", gone, cwd=tmp_path)
+    assert proc.returncode == 2 and f"results directory {gone} does not exist" in proc.stderr
+    assert not gone.exists() and list(tmp_path.iterdir()) == []
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = _cli("classify", "--print", "--results", empty, cwd=tmp_path)
+    assert proc.returncode == 2 and f"{empty / 'descriptors.csv'} does not exist" in proc.stderr
+    assert list(empty.iterdir()) == []
 
 
 def test_cli_names_a_missing_optional_table(custom):
@@ -652,8 +694,8 @@ def test_invariants_on_the_default_run(real_run, lib):
             hce = hce or cls == ["HCE"]
 
 
-def test_readme_lists_every_threshold_with_its_default():
-    text = (ROOT / "README.md").read_text()
+def test_docs_list_every_threshold_with_its_default():
+    text = (ROOT / "docs" / "classification.md").read_text()
     for key, t in THRESHOLDS.items():
         assert f"| `{key}` | {t.default} |" in text, key
 
@@ -668,7 +710,7 @@ def test_a_run_without_calibration_rows_uses_the_stated_default(lib, ev, tmp_pat
 
 @pytest.mark.slow
 def test_one_to_one_binding_does_not_separate_weak_from_strong_solvents(real_run):
-    """Why 1:1 binding is no rule for WSE vs LCE (README): on the real run the Table 2 weak
+    """Why 1:1 binding is no rule for WSE vs LCE (docs/classification.md): on the real run the Table 2 weak
     solvents' 1:1 binding energies overlap the strong ones' (the solvating power is reported
     beside it, whatever it shows)."""
     d = real_run["calibration"]["weak_vs_strong"]
@@ -698,7 +740,7 @@ def test_an_md_table_without_its_columns_is_an_input_error(tmp_path):
 
 def test_a_fluorine_only_binding_mode_does_not_make_a_solvent(lib, tmp_path):
     """GFN2-xTB binds K+ to fluoroethers through F atoms nearly as strongly as to glymes; a
-    role resting only on such contacts stays undecided (README, known limits)."""
+    role resting only on such contacts stays undecided (docs/classification.md, known limits)."""
     res = write_synthetic_results(tmp_path / "r", extra={"OTE": (35, 20, -70, -13.2, 0.3, 6.7)})
     rows = list(csv.DictReader((res / "binding.csv").open()))
     for r in rows:

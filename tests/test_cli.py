@@ -71,6 +71,20 @@ def test_bind_rejects_what_the_library_rejects(capsys, args):
     assert "radical" in err or "one molecule expected" in err
 
 
+def test_bind_through_fluorine_carries_a_caveat_and_prints_no_geometry(capsys):
+    """2,2,2-trifluoroethyl methyl ether binds K+ through F contacts in GFN2-xTB: the answer says
+    what such an energy is not, and no XYZ block is printed unless --xyz asks for a file."""
+    assert cli.main(["--threads", "1", "bind", "FC(F)(F)COC", "--n-embed", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = dict(line.split(None, 1) for line in out.split("\n\n")[0].splitlines())
+    halogens = [d for d in rows["donor_atoms"].split(", ") if d.startswith("F")]
+    assert halogens, rows["donor_atoms"]
+    note = " ".join(out.split("\n\n", 1)[1].split())
+    assert note.startswith(f"note: {len(halogens)} of the {rows['denticity'].strip()} donor atoms")
+    assert "overstates how strongly a weak donor holds the cation" in note and "solvating power" in note
+    assert "geometry" not in out and "E_bind=" not in out  # the XYZ comment line of the complex
+
+
 def test_library_and_cli_share_the_rules(tmp_path):
     """Each rejected SMILES of the single questions is rejected by the library validator too."""
     from solvscreen.core.errors import ValidationErrors
@@ -126,3 +140,27 @@ def test_every_stage_command_reads_settings_one_way(args, capsys):
     assert "--settings is not valid JSON" in capsys.readouterr().err
     assert cli.main([*args, "--settings", "[1, 2]"]) == 2
     assert "--settings must be a JSON object" in capsys.readouterr().err
+
+
+def test_help_lists_the_user_commands_and_leaves_the_workflows_out(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    commands = out.split("  COMMAND\n", 1)[1].split("\n\n")[0].splitlines()
+    listed = {line.split()[0] for line in commands if line.startswith("    ") and line[4] != " "}
+    assert listed == set(cli.USER_COMMANDS)
+    assert "died" not in listed and not any(c.startswith("aggregate-") for c in listed)
+    # the workflow's commands are still there, and say what they do
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["died", "--help"])
+    assert exit_.value.code == 0 and "failure record for a job that died" in capsys.readouterr().out
+
+
+def test_validate_from_another_directory_uses_the_packaged_library(tmp_path):
+    """Outside the checkout the default library and formulations are the package's copies."""
+    proc = subprocess.run([*_solvscreen_cmd(), "validate"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("library: ") and " DME " in proc.stdout
+    assert list(tmp_path.iterdir()) == []

@@ -79,7 +79,7 @@ def add_parsers(sub, command):
 
 
 def test_a_new_stage_is_one_package_and_one_registry_entry(tmp_path, monkeypatch, capsys):
-    """The worked example of the README ("Adding a stage"): a toy stage package with a config
+    """The worked example of docs/development.md ("Adding a stage"): a toy stage package with a config
     section, a config check, a subcommand and a report section, plugged in by one registry
     entry (its rule file is the third place; the Snakefile includes the registered ones)."""
     from solvscreen.core import registry

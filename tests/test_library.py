@@ -16,7 +16,7 @@ from rdkit import Chem
 
 from solvscreen.xtb import engine
 from solvscreen.core.errors import ValidationError, ValidationErrors
-from solvscreen.inputs.config import load_config, summary
+from solvscreen.inputs.config import load_config, packaged_table, summary
 from solvscreen.inputs.formulations import Formulation, load_formulations
 from solvscreen.inputs.library import Library, load_library
 from solvscreen.inputs.schema import KINDS, load_schema
@@ -391,7 +391,12 @@ def test_config_defaults_are_filled_and_paths_resolved(tmp_path):
                              "electronic_temperature_K": 300.0, "accuracy": 1.0, "max_iterations": 250}
     assert cfg["conformers"]["n_embed"] == 12 and cfg["conformers"]["seed"] == 20240917
     assert cfg["threads"] == 1 and cfg["molecules"] == "all" and cfg["extra_libraries"] == []
-    assert cfg["library"] == str(tmp_path / "molecules" / "library.csv")
+    # a default table that base_dir lacks (outside the checkout) is the package's copy; base_dir's own wins
+    assert cfg["library"] == packaged_table("molecules/library.csv") and Path(cfg["library"]).is_file()
+    assert Path(cfg["formulations"]).read_bytes() == (ROOT / "molecules" / "formulations.csv").read_bytes()
+    (tmp_path / "molecules").mkdir()
+    (tmp_path / "molecules" / "library.csv").write_text("name,smiles\nW,O\n")
+    assert load_config(raw, base_dir=tmp_path)["library"] == str(tmp_path / "molecules" / "library.csv")
     assert cfg["results"] == str(tmp_path / "results")
     # stage sections are filled with their own documented defaults, never left missing
     for section in ("binding", "classification", "ranking", "report", "properties"):

@@ -66,7 +66,7 @@ def test_aggregated_and_dispersed_starts_bracket_the_ion_pairing(box2m):
         wd.mkdir()
         edge = pack(box, pdbs, wd / "packed.pdb", seed=1, start=start, ions=("K+", "FSI"))
         out[start] = _start_cn(wd / "packed.pdb", box, edge)
-    # 2 M KFSI measured (README, measured_facts.md): 1.45 anions per K+ in DME, 1.6-1.65 in DEE and
+    # 2 M KFSI measured (docs/md.md): 1.45 anions per K+ in DME, 1.6-1.65 in DEE and
     # DME:TTE; the starts lie on either side of that
     assert out["aggregated"][0] >= 1.7, out
     assert out["dispersed"][0] == 0.0 and out["dispersed"][1] >= 2 * DISPERSED_RADII_A[0] - 0.05, out

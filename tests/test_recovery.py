@@ -90,9 +90,9 @@ def test_dead_records_and_lost_ones_are_found_and_set_aside_with_their_files(tmp
     assert find_dead_records([str(results / "**" / "*.json")]) == []
 
 
-def test_readme_what_happens_table_names_tests_that_exist():
-    text = (ROOT / "README.md").read_text()
-    table = text[text.index("### What happens when"):text.index("## Methods and caveats")]
+def test_docs_what_happens_table_names_tests_that_exist():
+    text = (ROOT / "docs" / "failures.md").read_text()
+    table = text[text.index("## Jobs, runs and records"):text.index("## Bad input")]
     rows = [line for line in table.splitlines() if line.startswith("| ") and "tests/" in line]
     assert len(rows) == 7  # killed, dying run after run, interrupted, corrupt record, bad input, config change, a second run
     for row in rows:

@@ -1,4 +1,4 @@
-# DFT reference level for cation binding (solvscreen.dft; README, "DFT reference level").
+# DFT reference level for cation binding (solvscreen.dft; docs/dft.md).
 # Off unless config `dft.molecules` selects molecules. Per (cation, molecule): the binding
 # stage's GFN2-xTB complex is refined with PySCF (gpu4pyscf on a CUDA GPU) and E_bind
 # recomputed at one level -> results/dft/<cation>/<name>.json (+ geometries in its

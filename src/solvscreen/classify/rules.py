@@ -1,5 +1,5 @@
 """The one table of class rules: every threshold with its unit, meaning and source, and the
-class definitions that classification, the README and the report all read from here.
+class definitions that classification, docs/classification.md and the report all read from here.
 
 The rules are the review's own criteria (DESIGN.md §1.2) on the solvation structure:
 
@@ -169,7 +169,7 @@ class KnownFailure:
 
 #: GAFF2/AM1-BCC with 0.8-scaled ion charges (the MD stage's model) puts these ethers in the K+
 #: shell about as often as in the bulk, where the review's LHCEs use them as non-solvating
-#: diluents. No parameter set usable here is known to fix it (README "Molecular dynamics":
+#: diluents. No parameter set usable here is known to fix it (docs/md.md:
 #: OpenMM's CHARMM Drude files have 1,4-dioxane but no K+-ether pair terms, no DBE and no FSI-).
 MD_KNOWN_FAILURES: tuple[KnownFailure, ...] = (
     KnownFailure("CCCCOCCOCCCC", "DBE (1,2-dibutoxyethane)", "md", "solvating", "shell_share_ratio", 0.87,
@@ -200,7 +200,7 @@ def known_failure(smiles: str, evidence: str) -> KnownFailure | None:
 
 #: -E_bind threshold (kcal/mol) used where a run cannot fit it (no calibration rows) and the
 #: binding evidence is GFN2-xTB gas phase: the value the fit gives on the default library's run
-#: (README, "Classification": 15 of 18 Table 2 roles right).
+#: (docs/classification.md: 15 of 18 Table 2 roles right).
 GFN2_DEFAULT_DILUENT_BIND_MAX = 32.35
 
 
@@ -208,7 +208,7 @@ def fitted_keys() -> list[str]:
     return [k for k, t in THRESHOLDS.items() if t.fitted]
 
 
-# What each class needs (predicates), read by the decision, the README and the report.
+# What each class needs (predicates), read by the decision, docs/classification.md and the report.
 CLASS_RULES: dict[str, str] = {
     "LCE": "sheath not anion-rich (solvent-separated K+)",
     "LHCE": "anion-rich sheath and at least one diluent",
@@ -244,7 +244,7 @@ SOLVATING_POWER_FLUORINATED_LIMIT = (
     "fluorinated solvents require: 1:1 ΔG TFP -28.2 vs DME -27.0, FEC -18.9 vs EC -20.7 kcal/mol "
     "(measured_facts.md, 'Solvating power'); GFN2-xTB also binds K+ to fluoroethers nearly as strongly as "
     "to glymes (the fluorine role rule above); the default run's solvating powers put TFP above DME and FEC "
-    "level with EC (README, 'Solvating power'; its values moved by up to 0.5 kcal/mol between two machines). "
+    "level with EC (docs/solvating_power.md; its values moved by up to 0.5 kcal/mol between two machines). "
     "Set after seeing the calibration row WSE-TFP come out confidently LCE; no generalization row has a "
     "fluorinated solvent")
 

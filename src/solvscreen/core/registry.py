@@ -14,7 +14,7 @@ interface imports a stage package, and the parts that gather them read this tabl
 - the ``Snakefile`` includes each stage's rule file.
 
 Adding a stage therefore touches three places: its package, its rule file and one entry
-below (README, "Adding a stage").
+below (docs/development.md, "Adding a stage").
 """
 
 from __future__ import annotations

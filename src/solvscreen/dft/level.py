@@ -7,7 +7,7 @@ through a retry ladder and raises :class:`SCFFailed` (a
 :class:`~solvscreen.core.errors.CalculationFailed`, so the stage writes a failure record) when
 every rung fails.
 
-The recipe for K+ binding (facts measured with PySCF 2.14, see the README's DFT section):
+The recipe for K+ binding (facts measured with PySCF 2.14, see docs/dft.md):
 
 * omegaB97X with D4 dispersion: ``xc="wb97x-v"`` with its VV10 term switched off
   (``nlc=False``) and ``disp="d4:wb97x"``. The name ``wb97x-d4`` is ambiguous in PySCF 2.14

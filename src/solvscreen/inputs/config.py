@@ -12,6 +12,7 @@ each entry names the file, the row and the reason.
 from __future__ import annotations
 
 import copy
+from importlib import resources
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,26 @@ def _resolve_path(base_dir: PathLike, value: str) -> str:
     return str(p if p.is_absolute() else Path(base_dir) / p)
 
 
+#: The embedded default tables: the config's default paths (in the checkout) and the names of
+#: their copies shipped with the package (``solvscreen/data/``: links to ``molecules/`` in a
+#: checkout, the files themselves in a built wheel).
+PACKAGED_TABLES = {"molecules/library.csv": "library.csv", "molecules/formulations.csv": "formulations.csv"}
+
+
+def packaged_table(default_path: str) -> str:
+    """The package's copy of the default table ``default_path`` (a key of :data:`PACKAGED_TABLES`)."""
+    return str(resources.files("solvscreen").joinpath("data", PACKAGED_TABLES[default_path]))
+
+
+def _resolve_table(base_dir: PathLike, value: str) -> str:
+    """A table path of the config, resolved like :func:`_resolve_path`; the default library or
+    formulations table that is not there (a command run outside the checkout) is the package's copy."""
+    path = _resolve_path(base_dir, value)
+    if value in PACKAGED_TABLES and not Path(path).exists():
+        return packaged_table(value)
+    return path
+
+
 def load_config(config: Mapping | None, base_dir: PathLike = ".") -> dict:
     """Validate a workflow config against the schema and fill in its defaults.
 
@@ -95,7 +116,8 @@ def load_config(config: Mapping | None, base_dir: PathLike = ".") -> dict:
         Directory that relative paths (``library``, ``extra_libraries``, ``formulations``,
         ``extra_formulations``, ``results``) are resolved against. With the default
         ``"."`` relative paths stay relative, so calling this again on its own output
-        changes nothing.
+        changes nothing. The default library and formulations tables (``molecules/...``)
+        that are not there, as outside the checkout, are the copies shipped with the package.
 
     Returns
     -------
@@ -119,8 +141,9 @@ def load_config(config: Mapping | None, base_dir: PathLike = ".") -> dict:
               for e in _config_errors(err)]
     if errors:
         raise ValidationErrors(errors)
-    for key in ("library", "formulations", "results"):
-        cfg[key] = _resolve_path(base_dir, cfg[key])
+    for key in ("library", "formulations"):
+        cfg[key] = _resolve_table(base_dir, cfg[key])
+    cfg["results"] = _resolve_path(base_dir, cfg["results"])
     for key in ("extra_libraries", "extra_formulations"):
         cfg[key] = [_resolve_path(base_dir, p) for p in cfg[key]]
     return cfg

@@ -2,7 +2,8 @@
 
 Snakemake rules call the stage commands (``structure``, ``properties``,
 ``aggregate-descriptors``, ...); people ask single questions (``props``, ``bind``).
-Both go through the same functions.
+Both go through the same functions. ``--help`` lists the user commands (:data:`USER_COMMANDS`);
+the workflow's own commands work the same but are not listed.
 
 Exit codes: 0 success (a molecule whose calculation failed is still a success of
 the command: its record says why), 2 invalid input, 3 missing backend.
@@ -15,6 +16,7 @@ import importlib
 import logging
 import os
 import sys
+from pathlib import Path
 
 from . import question_commands, stage_commands, table_commands
 from ..core import registry
@@ -33,10 +35,36 @@ def cmd_validate(ns) -> int:
     from ..inputs.config import load_config, read_config_files, summary
     from .inputs import validate_all
 
-    config = load_config(read_config_files(ns.configfile), base_dir=ns.directory)
+    files = ns.configfile
+    if files is None:  # the checkout's config where there is one (errors in it name its file and line)
+        files = [f for f in ("workflows/config.yaml",) if Path(f).is_file()]
+    config = load_config(read_config_files(files), base_dir=ns.directory)
     library, formulations = validate_all(config)
     print(summary(library, formulations))
     return 0
+
+
+#: The commands ``solvscreen --help`` lists: questions and the cheap commands on a run's tables.
+#: The others are the workflow's (one per stage job, the aggregations, ``died``): they work when
+#: called, and ``solvscreen COMMAND --help`` describes each, but the overview leaves them out.
+USER_COMMANDS = ("props", "bind", "validate", "classify", "rank", "report", "md-presets")
+DESCRIPTION = ("Screen electrolyte components for potassium-metal batteries: questions about one molecule, "
+               "and the classification, ranking and report of a workflow run.")
+EPILOG = ("The workflow's own commands (structure, properties, binding, solvation, aggregate-*, died, md-*, "
+          "dft, ...) are not listed; `solvscreen COMMAND --help` describes any of them.")
+
+
+class _Subcommands:
+    """``add_subparsers``' object as the command modules see it: a command not in
+    :data:`USER_COMMANDS` gets its help text as its own description and stays out of the list."""
+
+    def __init__(self, sub):
+        self._sub = sub
+
+    def add_parser(self, name: str, **kwargs):
+        if name not in USER_COMMANDS and "help" in kwargs:
+            kwargs.setdefault("description", kwargs.pop("help"))
+        return self._sub.add_parser(name, **kwargs)
 
 
 def _add_module_parsers(sub) -> None:
@@ -55,15 +83,17 @@ def _add_module_parsers(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(prog="solvscreen", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="solvscreen", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"solvscreen {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.add_argument("--threads", type=int, default=None,
                         help="OpenMP threads for xTB (default: $OMP_NUM_THREADS or 1)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = _Subcommands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
 
     p = sub.add_parser("validate", help="validate config, library and formulations; compute nothing")
-    p.add_argument("--configfile", nargs="*", default=["workflows/config.yaml"])
+    p.add_argument("--configfile", nargs="*", default=None,
+                   help="config files (default: workflows/config.yaml where there is one, else the defaults, "
+                        "which are the same)")
     p.add_argument("--directory", default=".", help="base directory for relative paths in the config")
 
     _add_module_parsers(sub)

@@ -62,6 +62,13 @@ def _engine_from_flags(ns):
     return EngineSettings(backend=ns.backend, method=ns.method, solvent=ns.solvent)
 
 
+def _terminal_width() -> int:
+    """Columns of the terminal (80 when stdout is not one)."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
 def print_table(rows: list[tuple[str, object]]) -> None:
     width = max(len(k) for k, _ in rows)
     for key, value in rows:

@@ -25,6 +25,16 @@ def _stage_inputs(ns) -> tuple[dict, object, dict]:
 
     config = _stage_config(ns)
     results = Path(ns.results or config["results"])
+    for key in ("descriptors", "binding"):  # the tables every run writes: named before anything is read
+        given = getattr(ns, key, None)
+        if given and not Path(given).is_file():
+            raise InputError(f"--{key}: {given} does not exist")
+        if not given and not results.is_dir():
+            raise InputError(f"results directory {results} does not exist: give --results with the results "
+                             "directory of a run (or --descriptors and --binding)")
+        if not given and not (results / f"{key}.csv").is_file():
+            raise InputError(f"{results / f'{key}.csv'} does not exist: is {results} the results directory of a "
+                             "finished run? (or give --descriptors and --binding)")
     library = load_library(ns.library or [config["library"], *config["extra_libraries"]])
     paths = {key: getattr(ns, key, None) or str(results / f"{key}.csv")
              for key in ("descriptors", "binding", "shells", "solvating_power")}
@@ -57,10 +67,14 @@ def cmd_classify(ns) -> int:
                              solvation=paths["solvation"], coordination=paths["coordination"],
                              solvating_power=paths["solvating_power"])
     res = paths["results"]
+
+    def output(given, name):  # a question (--print) writes nothing it was not asked to write
+        return given or (None if ns.print else res / name)
+
     out = run_classification(library, formulations, evidence, settings, grid,
-                             out_csv=ns.out or res / "classification.csv",
-                             out_records=ns.records or res / "classification.json",
-                             out_calibration=ns.calibration or res / "calibration.json")
+                             out_csv=output(ns.out, "classification.csv"),
+                             out_records=output(ns.records, "classification.json"),
+                             out_calibration=output(ns.calibration, "calibration.json"))
     done = out["classifications"]
     cal = out["calibration"]
     failed = [c for c in done if not c.ok]
@@ -80,12 +94,31 @@ def cmd_classify(ns) -> int:
                 log.info("%s, %s accuracy: %d/%d right, %d two-class with the literature class, %d wrong "
                          "(%d confidently)", title, key.replace("_", "-"), a["n_right"], a["n"], a["n_two_class"],
                          a["n_wrong"], a["n_confidently_wrong"])
+    table = [c for c in done if c.origin == "table"]
+    if table and not any(c.ok for c in table):
+        log.warning("none of the %d formulations of the table could be classified from the tables in %s: "
+                    "were they computed with another library or config? Give that run's --configfile",
+                    len(table), res)
     if ns.print:
-        for c in done:
-            if c.origin == "table" or ns.print == "all":
-                print(f"{c.id:<26} {c.label or 'failed':<14} {c.confidence:<5} {c.evidence:<11} " + (
-                    c.decide_by if c.ok else c.failure_reason))
+        print_classifications([c.row() for c in done if c.origin == "table" or ns.print == "all"])
     return 0
+
+
+def print_classifications(rows: list[dict]) -> None:
+    """One line per formulation, cut to the terminal's width: id, label, confidence, evidence, the
+    literature class, then the one-line verdict where the table has one, else what would decide (or
+    why it failed)."""
+    from .commands import _terminal_width
+
+    width = _terminal_width()
+    id_width = min(max([len(r["id"]) for r in rows] + [2]), 40)
+    head = f"{'id':<{id_width}} {'label':<14} {'conf.':<5} {'evidence':<11} {'lit.':<5} "
+    print(head + ("verdict" if any(r.get("verdict") for r in rows) else "would decide / why failed"))
+    for r in rows:
+        text = r.get("verdict") or (r["decide_by"] if r["status"] == "ok" else r["failure_reason"])
+        line = (f"{r['id']:<{id_width}} {r['label'] or 'failed':<14} {r['confidence'] or '-':<5} "
+                f"{r['evidence'] or '-':<11} {r['reported_class'] or '-':<5} {' '.join(str(text or '').split())}")
+        print(line if len(line) <= width else line[:width - 1] + "…")
 
 
 @command("rank")
@@ -153,7 +186,8 @@ def add_parsers(sub, command) -> None:
     p.add_argument("--records", help="per-formulation records, JSON (default: <results>/classification.json)")
     p.add_argument("--calibration", help="calibration summary, JSON (default: <results>/calibration.json)")
     p.add_argument("--print", nargs="?", const="table", choices=["table", "all"],
-                   help="also print label, confidence, evidence and what would decide (table formulations, or all)")
+                   help="print label, confidence, evidence, literature class and what would decide (table "
+                        "formulations, or all) and write nothing, unless --out, --records or --calibration ask")
 
     p = sub.add_parser("rank", help="rank candidate solvents and diluents: score and Pareto front")
     stage_inputs(p)

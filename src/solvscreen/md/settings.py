@@ -26,7 +26,7 @@ interval clears it (decided), when even an optimistic projection cannot clear it
 the cap (undecided), or at the cap.
 
 Speed (bench/bench_md.py, measured): 1.5k atoms ~28 ns/day at 2 fs, ~47 ns/day at 4 fs
-with hydrogen mass repartitioning (one CPU thread; README "Molecular dynamics").
+with hydrogen mass repartitioning (one CPU thread; docs/md.md).
 
 Physical settings shared by all presets: GAFF2 + AM1-BCC (antechamber ``-j 5``),
 Joung-Cheatham ions (TIP3P set), ion charges scaled by ``charge_scale`` (0.8: ECC,

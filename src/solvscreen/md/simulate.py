@@ -28,7 +28,7 @@ used, and why the others were skipped, is recorded. ``threads`` sets the CPU pla
 thread count. CPU and CUDA run with ``DeterministicForces``: the same seed on the same
 platform and machine gives the same trajectory (OpenCL has no such switch: there the same seed
 gives statistically, not bitwise, equal runs); another machine may take other floating-point
-paths, and its trajectory then parts from the first (README, measured).
+paths, and its trajectory then parts from the first (docs/md.md, measured).
 """
 
 from __future__ import annotations

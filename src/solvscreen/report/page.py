@@ -339,7 +339,7 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
                  "Rank: K-metal verdict first, then the score (weighted mean of the objectives scaled to [0, 1] "
                  "within the group). Objectives larger = better. ★ = on the front: not reduced by K metal and no "
                  "other such candidate better by more than the resolution on one objective, worse by more than it "
-                 "on none, and better on balance (README, Ranking)."),
+                 "on none, and better on balance (docs/methods.md, Ranking)."),
         _section("calibration", "Calibration: predicted vs literature class", _calibration(calibration, cls_rows),
                  "Literature classes from the review's Table 2 (calibration), the generalization set (checking "
                  "only) and the review's text (other). ✓ right; ≈ two-class: the literature class is among the "

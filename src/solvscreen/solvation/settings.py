@@ -10,7 +10,7 @@ from ..core.settings import ConfigSection
 
 @dataclass(frozen=True)
 class SolvationSettings(ConfigSection):
-    """The source of truth for the solvation stage's defaults (README, "Solvating power")."""
+    """The source of truth for the solvation stage's defaults (docs/solvating_power.md)."""
 
     SECTION = "solvation"
 

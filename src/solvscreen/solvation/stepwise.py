@@ -152,7 +152,7 @@ class SolvationResult(StageResult):
 def hard_coordination(m: Minimum, cation: CationSpec, binding: BindingSettings) -> int:
     """O, N, S and Cl donor atoms within ``denticity_factor`` x the ideal distance of the cation.
     F contacts do not complete a shell: GFN2-xTB binds K+ to C-F nearly as strongly as to ether O
-    while MD finds fluoroethers depleted from the K+ shell (README, Classification)."""
+    while MD finds fluoroethers depleted from the K+ shell (docs/classification.md)."""
     k, count = 0, 0
     for f in m.members:
         xyz = m.positions_A[k:k + len(f.numbers)] - m.positions_A[-1]
