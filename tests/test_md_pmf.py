@@ -117,6 +117,10 @@ def test_a_real_umbrella_run_samples_its_windows_and_resumes(tmp_path):
     again = run_pair(dme, fsi, k, s, tmp_path / "w", cache_dir=tmp_path / "cache")
     assert again["ns_total"] < 1e-9  # everything resumed from the saved windows
     assert again["pmf"]["observables"] == pmf["observables"]
+    other = run_pair(dme, fsi, k, pmf_settings("smoke", r_max_A=6.0, window_spacing_A=1.5, round_ps=4.0,
+                                                  max_production_ps=4.0, platform="CPU", n_bootstrap=20,
+                                                  k_kcal_per_mol_A2=8.0), tmp_path / "w", cache_dir=tmp_path / "cache")
+    assert other["ns_total"] > 0  # other sampling settings: the saved windows are not reused
 
 
 def test_pmf_pairs_add_the_reference_and_take_the_undecided_components(tmp_path):
@@ -134,3 +138,10 @@ def test_pmf_pairs_add_the_reference_and_take_the_undecided_components(tmp_path)
     comps = undecided_components(csv, forms)
     assert comps == ["DEE", "DME", "TTE"]
     assert pmf_pairs({"pmf": {"solvents": "undecided"}}, comps) == [("DEE", "KFSI"), ("DME", "KFSI"), ("TTE", "KFSI")]
+
+
+def test_the_sampling_stamp_covers_what_changes_the_samples():
+    a = pmf_settings("screening")
+    assert a.sampling_stamp() == pmf_settings("screening", round_ps=20.0, threads=2, n_bootstrap=5).sampling_stamp()
+    assert a.sampling_stamp() != pmf_settings("screening", k_kcal_per_mol_A2=5.0).sampling_stamp()
+    assert a.sampling_stamp() != pmf_settings("screening", charge_scale=1.0).sampling_stamp()
