@@ -261,7 +261,10 @@ def analyse_windows(windows: list[Window], settings: PMFSettings,
     intervals = {k: list(_interval([o[k] for o in boot_obs])) for k in
                  ("w_cip_kcal_per_mol", "barrier_kcal_per_mol", "k_a_L_per_mol", "dg_assoc_kcal_per_mol", "r_cip_A")}
     curves = np.array(curves) if curves else np.full((1, len(w)), np.nan)
-    with np.errstate(all="ignore"):
+    import warnings
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # unsampled bins: all-nan columns
         w_lo = np.nanpercentile(curves, 2.5, axis=0) if len(boots) >= 10 else np.full(len(w), np.nan)
         w_hi = np.nanpercentile(curves, 97.5, axis=0) if len(boots) >= 10 else np.full(len(w), np.nan)
     halves = {}
