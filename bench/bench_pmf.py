@@ -81,7 +81,7 @@ def table(out: Path, salt: str) -> str:
     return "\n".join(rows)
 
 
-def partial(out: Path, preset: str) -> str:
+def partial(out: Path, preset: str, r_max: float | None = None) -> str:
     import numpy as np
 
     from solvscreen.md.pmf import analyse_windows
@@ -94,7 +94,7 @@ def partial(out: Path, preset: str) -> str:
         ws = []
         for i, r0 in enumerate(base.centers_A):
             f = wd / f"window_{i:02d}.samples.npy"
-            if not f.exists():
+            if not f.exists() or (r_max is not None and r0 > r_max + 1e-9):
                 break
             ws.append(Window(r0, base.k_kcal_per_mol_A2, np.load(f)))
         if len(ws) < 4:
@@ -123,9 +123,11 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--table-only", action="store_true")
     ap.add_argument("--partial", action="store_true", help="analyse the finished windows of runs in progress")
+    ap.add_argument("--r-max", type=float, default=None,
+                    help="with --partial: use windows up to this r0 only (one reference shell for every pair)")
     a = ap.parse_args(argv)
     if a.partial:
-        print(partial(a.out, a.preset))
+        print(partial(a.out, a.preset, a.r_max))
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     a.out.mkdir(parents=True, exist_ok=True)
