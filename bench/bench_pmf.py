@@ -2,6 +2,11 @@
 
     python bench/bench_pmf.py OUT_DIR DME DEE [...] [--salt KFSI] [--preset screening]
                               [--threads 1] [--table-only]
+    python bench/bench_pmf.py OUT_DIR --partial [--preset screening]
+
+``--partial`` analyses the windows a run has finished so far (OUT_DIR/work/<pair>/windows/):
+the PMF then ends at the last finished window, and the reference shell moves with it (the
+printed table says so); for reading a run in progress, not for the record.
 
 One JSON per solvent under OUT_DIR (``<solvent>-<salt>.json``; a killed run resumes from
 OUT_DIR/work/), then a table: the contact free energy, K_a (1 mol/L standard state) and
@@ -76,6 +81,39 @@ def table(out: Path, salt: str) -> str:
     return "\n".join(rows)
 
 
+def partial(out: Path, preset: str, r_max: float | None = None) -> str:
+    import numpy as np
+
+    from solvscreen.md.pmf import analyse_windows
+    from solvscreen.md.wham import Window
+
+    base = pmf_settings(preset)
+    rows = ["| pair | windows done (r0 range, A) | samples per window | r_CIP (A) | w(r_CIP) | dG_assoc kcal/mol [95 %] "
+            "| halves | reference shell (A) | verdict |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for wd in sorted((out / "work").glob("*/windows")):
+        ws = []
+        for i, r0 in enumerate(base.centers_A):
+            f = wd / f"window_{i:02d}.samples.npy"
+            if not f.exists() or (r_max is not None and r0 > r_max + 1e-9):
+                break
+            ws.append(Window(r0, base.k_kcal_per_mol_A2, np.load(f)))
+        if len(ws) < 4:
+            rows.append(f"| {wd.parent.name} | {len(ws)} | – | – | – | – | – | – | too few windows |")
+            continue
+        from dataclasses import replace
+
+        s = replace(base, r_max_A=ws[-1].r0_A)
+        res = analyse_windows(ws, s)
+        o, iv = res.observables, res.intervals
+        lo, hi = iv["dg_assoc_kcal_per_mol"]
+        rows.append(f"| {wd.parent.name} | {len(ws)} ({ws[0].r0_A:g}-{ws[-1].r0_A:g}) | {res.samples_per_window} "
+                    f"| {fmt(o['r_cip_A'])} | {fmt(o['w_cip_kcal_per_mol'])} | {fmt(o['dg_assoc_kcal_per_mol'])} "
+                    f"[{fmt(lo)}, {fmt(hi)}] | {fmt(res.halves['first'])} / {fmt(res.halves['second'])} "
+                    f"| {s.r_max_A - s.reference_width_A:g}-{s.r_max_A:g} "
+                    f"| {'converged' if res.converged else 'not converged: ' + res.convergence_reason} |")
+    return "\n".join(rows)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
@@ -84,7 +122,13 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", default="screening")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--partial", action="store_true", help="analyse the finished windows of runs in progress")
+    ap.add_argument("--r-max", type=float, default=None,
+                    help="with --partial: use windows up to this r0 only (one reference shell for every pair)")
     a = ap.parse_args(argv)
+    if a.partial:
+        print(partial(a.out, a.preset, a.r_max))
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     a.out.mkdir(parents=True, exist_ok=True)
     if not a.table_only:

@@ -117,3 +117,31 @@ def test_a_real_umbrella_run_samples_its_windows_and_resumes(tmp_path):
     again = run_pair(dme, fsi, k, s, tmp_path / "w", cache_dir=tmp_path / "cache")
     assert again["ns_total"] < 1e-9  # everything resumed from the saved windows
     assert again["pmf"]["observables"] == pmf["observables"]
+    other = run_pair(dme, fsi, k, pmf_settings("smoke", r_max_A=6.0, window_spacing_A=1.5, round_ps=4.0,
+                                                  max_production_ps=4.0, platform="CPU", n_bootstrap=20,
+                                                  k_kcal_per_mol_A2=8.0), tmp_path / "w", cache_dir=tmp_path / "cache")
+    assert other["ns_total"] > 0  # other sampling settings: the saved windows are not reused
+
+
+def test_pmf_pairs_add_the_reference_and_take_the_undecided_components(tmp_path):
+    from solvscreen.inputs.formulations import Formulation
+    from solvscreen.md.pmf_stage import pmf_pairs, undecided_components
+
+    md = {"pmf": {"solvents": ["DEE"], "salts": ["KFSI", "KTFSI"]}}
+    assert pmf_pairs(md) == [("DEE", "KFSI"), ("DME", "KFSI"), ("DEE", "KTFSI"), ("DME", "KTFSI")]
+    assert pmf_pairs({}) == []
+    csv = tmp_path / "classification.csv"
+    csv.write_text("id,label,origin\nA,LCE|WSE,table\nB,HCE,table\nC,LCE|LHCE,table\n")
+    forms = [Formulation(id="A", salt="KFSI", concentration_mol_per_L=1.0, components=(("DEE", 1.0),)),
+             Formulation(id="B", salt="KFSI", concentration_mol_per_L=4.0, components=(("DMC", 1.0),)),
+             Formulation(id="C", salt="KFSI", concentration_mol_per_L=1.0, components=(("DME", 1.0), ("TTE", 1.0)))]
+    comps = undecided_components(csv, forms)
+    assert comps == ["DEE", "DME", "TTE"]
+    assert pmf_pairs({"pmf": {"solvents": "undecided"}}, comps) == [("DEE", "KFSI"), ("DME", "KFSI"), ("TTE", "KFSI")]
+
+
+def test_the_sampling_stamp_covers_what_changes_the_samples():
+    a = pmf_settings("screening")
+    assert a.sampling_stamp() == pmf_settings("screening", round_ps=20.0, threads=2, n_bootstrap=5).sampling_stamp()
+    assert a.sampling_stamp() != pmf_settings("screening", k_kcal_per_mol_A2=5.0).sampling_stamp()
+    assert a.sampling_stamp() != pmf_settings("screening", charge_scale=1.0).sampling_stamp()

@@ -183,9 +183,18 @@ if MD_FORMULATIONS or MD_UNDECIDED:
 
 # K+-anion PMF of one ion pair per (solvent, salt) in the neat solvent (md.pmf; off by default):
 # umbrella sampling + WHAM -> results/pmf.csv (docs/md_free_energy.md).
-from solvscreen.md.pmf_stage import pmf_config, pmf_pairs, record_name
+from solvscreen.md.pmf_stage import pmf_config, pmf_pairs, record_name, undecided_components
 
 MD_PMF_PAIRS = pmf_pairs(CONFIG["md"])
+MD_PMF_UNDECIDED = pmf_config(CONFIG["md"])["solvents"] == "undecided"
+
+
+def md_pmf_table_inputs(wildcards):
+    pairs = MD_PMF_PAIRS
+    if MD_PMF_UNDECIDED:  # the components of what the descriptor-only classification leaves open
+        comps = undecided_components(checkpoints.md_select.get().output.csv, FORMULATIONS)
+        pairs = pmf_pairs(CONFIG["md"], comps)
+    return [f"{RESULTS}/md_pmf/{record_name(s, k)}.json" for s, k in pairs]
 MD_PMF_REFERENCE = pmf_config(CONFIG["md"])["reference"]
 # a PMF job reads md.pmf and the platform/threads/charge scale, nothing else of the config
 MD_PMF_SETTINGS = settings_json(md={k: v for k, v in CONFIG["md"].items()
@@ -226,7 +235,7 @@ rule md_pmf:
 
 rule md_pmf_table:
     input:
-        [f"{RESULTS}/md_pmf/{record_name(s, k)}.json" for s, k in MD_PMF_PAIRS],
+        md_pmf_table_inputs,
     output:
         f"{RESULTS}/pmf.csv",
     log:
@@ -240,5 +249,5 @@ rule md_pmf_table:
         "solvscreen md-pmf-table --records {input:q} --reference {params.reference:q} --out {output:q} > {log:q} 2>&1"
 
 
-if MD_PMF_PAIRS:
+if MD_PMF_PAIRS or MD_PMF_UNDECIDED:
     TARGETS.append(f"{RESULTS}/pmf.csv")

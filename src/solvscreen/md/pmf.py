@@ -109,6 +109,15 @@ class PMFSettings:
         if self.max_production_ps < self.round_ps:
             raise InputError("md_pmf: max_production_ps must be >= round_ps")
 
+    #: settings that change what a window samples: a work directory made with other values is not resumed
+    SAMPLING_KEYS = ("box_edge_A", "r_min_A", "r_max_A", "window_spacing_A", "k_kcal_per_mol_A2", "pull_ps",
+                     "equilibration_ps", "sample_interval_ps", "temperature_K", "pressure_bar",
+                     "barostat_interval_steps", "friction_per_ps", "timestep_fs", "hydrogen_mass_amu", "cutoff_nm",
+                     "charge_scale", "seed")
+
+    def sampling_stamp(self) -> str:
+        return json.dumps({k: getattr(self, k) for k in self.SAMPLING_KEYS}, sort_keys=True)
+
     @property
     def centers_A(self) -> list[float]:
         n = int(round((self.r_max_A - self.r_min_A) / self.window_spacing_A))
@@ -252,7 +261,10 @@ def analyse_windows(windows: list[Window], settings: PMFSettings,
     intervals = {k: list(_interval([o[k] for o in boot_obs])) for k in
                  ("w_cip_kcal_per_mol", "barrier_kcal_per_mol", "k_a_L_per_mol", "dg_assoc_kcal_per_mol", "r_cip_A")}
     curves = np.array(curves) if curves else np.full((1, len(w)), np.nan)
-    with np.errstate(all="ignore"):
+    import warnings
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # unsampled bins: all-nan columns
         w_lo = np.nanpercentile(curves, 2.5, axis=0) if len(boots) >= 10 else np.full(len(w), np.nan)
         w_hi = np.nanpercentile(curves, 97.5, axis=0) if len(boots) >= 10 else np.full(len(w), np.nan)
     halves = {}
@@ -355,6 +367,13 @@ class UmbrellaRun:
         s = self.settings
         wd = self.workdir
         wd.mkdir(parents=True, exist_ok=True)
+        stamp = wd / "sampling.json"  # what the saved windows were sampled with
+        if stamp.exists() and stamp.read_text() != s.sampling_stamp():
+            self._say("work directory holds windows sampled with other settings: starting afresh")
+            for p in wd.glob("*"):
+                p.unlink()
+        if not stamp.exists():
+            stamp.write_text(s.sampling_stamp())
         t0 = time.perf_counter()
         if getattr(self, "_ctx", None) is None:
             self._ctx = self._context()

@@ -59,10 +59,16 @@ def settings_for(md: dict | None):
     return pmf_settings(sec["preset"], **_threads(md, sec["overrides"]))
 
 
-def pmf_pairs(md: dict | None) -> list[tuple[str, str]]:
-    """(solvent, salt) for every listed solvent and salt, plus each salt's reference solvent."""
+def pmf_pairs(md: dict | None, undecided_components: list[str] | None = None) -> list[tuple[str, str]]:
+    """(solvent, salt) for every listed solvent and salt, plus each salt's reference solvent.
+
+    ``solvents: undecided``: the liquid components of the formulations that the descriptor-only
+    classification leaves open (``undecided_components``; none until that table exists)."""
     sec = pmf_config(md)
-    solvents = list(sec["solvents"] or [])
+    solvents = sec["solvents"]
+    if solvents == "undecided":
+        solvents = list(undecided_components or [])
+    solvents = list(solvents or [])
     if not solvents:
         return []
     if sec["reference"] and sec["reference"] not in solvents:
@@ -81,8 +87,12 @@ def check_pmf_config(md: dict | None, library) -> list[ValidationError]:
         sec = pmf_config(md)
     except (InputError, TypeError, ValueError) as exc:
         return errors + [ValidationError(f"md.pmf: {exc}", source="config")]
+    if isinstance(sec["solvents"], str) and sec["solvents"] != "undecided":
+        errors.append(ValidationError(f"md.pmf.solvents: {sec['solvents']!r}: a list of names or 'undecided'",
+                                      source="config"))
     for key, kinds in (("solvents", ("solvent", "diluent")), ("salts", ("salt",))):
-        for i, n in enumerate(sec[key] or []):
+        names = sec[key] if isinstance(sec[key], list) else []
+        for i, n in enumerate(names):
             try:
                 m = library.resolve(n)
             except Exception:  # noqa: BLE001 - the library's own "unknown name" message
@@ -94,12 +104,25 @@ def check_pmf_config(md: dict | None, library) -> list[ValidationError]:
             elif key == "solvents" and not m.density_g_per_mL:
                 errors.append(ValidationError(f"md.pmf.solvents[{i}]: {n} has no density in the library "
                                               "(the PMF box is sized from it)", source="config"))
-    if sec["solvents"] and sec["reference"]:
+    if sec["solvents"] and sec["reference"] and sec["reference"] != "undecided":
         try:
             library.resolve(sec["reference"])
         except Exception:  # noqa: BLE001
             errors.append(ValidationError(f"md.pmf.reference: {sec['reference']!r} is not in the library", source="config"))
     return errors
+
+
+def undecided_components(classification_csv, formulations) -> list[str]:
+    """Liquid components (library names, in order of appearance) of the formulations that a
+    descriptor-only classification table leaves with more than one class."""
+    from .settings import undecided_formulations
+
+    ids = set(undecided_formulations(classification_csv))
+    out: list[str] = []
+    for f in formulations:
+        if f.id in ids:
+            out += [n for n in f.component_names if n not in out]
+    return out
 
 
 def record_name(solvent: str, salt: str) -> str:
