@@ -27,6 +27,11 @@ log = logging.getLogger("solvscreen")
 # leaves its commands out).
 _COMMAND_MODULES = (stage_commands, question_commands, table_commands)
 
+# The design package's command (`solvscreen design PARENT`: derivatives of a parent solvent).
+from ..design import cli as design_cli  # noqa: E402
+
+_COMMAND_MODULES += (design_cli,)
+
 
 @command("validate")
 def cmd_validate(ns) -> int:
