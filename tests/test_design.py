@@ -170,3 +170,22 @@ def test_cli_prints_the_set_and_computes_nothing(capsys, tmp_path):
     assert cli.main(["design", "no-such-solvent"]) == 2
     with open(ROOT / "molecules" / "library.csv", newline="") as fh:
         assert "DME" in {r["name"] for r in csv.DictReader(fh)}
+
+
+def test_a_run_config_without_parents_changes_nothing_and_with_parents_adds_the_derivatives(tmp_path, library):
+    from solvscreen.core.errors import ValidationError
+    from solvscreen.design.library import design_for_run
+    from solvscreen.inputs.config import load_config
+
+    base = {"library": str(ROOT / "molecules" / "library.csv"), "results": str(tmp_path / "results")}
+    assert design_for_run(load_config(base), library) is None  # the default: no design
+    config = load_config({**base, "molecules": ["DME", "K+"],
+                          "design": {"parents": ["DME"], "strategies": ["branch"], "max_steps": 1}})
+    run = design_for_run(config, library)
+    assert run.names == ["DME-LEEANU", "DME-RLPGNH"]
+    assert [run.library.resolve(n).smiles for n in run.names] == ["COCC(C)OC", "COC(C)C(C)OC"]
+    assert run.config["extra_libraries"][-1] == run.library_csv == str(tmp_path / "results" / "design" / "library.csv")
+    assert run.config["molecules"] == ["DME", "K+", *run.names] and config["molecules"] == ["DME", "K+"]
+    assert run.cli_args()[:4] == ["DME", "--strategies", "branch", "--max-steps"]
+    with pytest.raises(ValidationError, match="parent 'KFSI' is a library salt"):
+        design_for_run(load_config({**base, "design": {"parents": ["KFSI"]}}), library)

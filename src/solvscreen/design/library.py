@@ -24,7 +24,7 @@ from .filters import FilterSettings, Screened, screen
 from .strategies import DEFAULT_STRATEGIES, STRATEGIES, Derivative, Enumeration, enumerate_derivatives
 
 __all__ = ["DesignSettings", "DesignEntry", "Design", "FILTERS", "design_parent", "known_inchikeys",
-           "run_design", "run_designs", "add_to_library", "write_library_csv", "LIBRARY_CSV_COLUMNS"]
+           "run_design", "run_designs", "add_to_library", "DesignRun", "design_for_run", "write_library_csv", "LIBRARY_CSV_COLUMNS"]
 
 #: the filters, in the order they are reported
 FILTERS = ("elements", "size", "stability", "synthesis")
@@ -208,3 +208,59 @@ def write_library_csv(path: str | Path, designs: Iterable[Design]) -> int:
             w.writerow([e.name, "", e.derivative.smiles, "solvent", e.derivative.path_text])
     tmp.replace(path)
     return len(new)
+
+
+# ============================================================================ a run's design
+@dataclass(frozen=True)
+class DesignRun:
+    """A run's design (config ``design``): its designs, and the run's library and config with the
+    new, passing derivatives added (``extra_libraries`` gains ``library_csv``, which the workflow's
+    ``design_library`` rule writes for the rules that read library tables; an explicit
+    ``molecules`` list gains their names)."""
+
+    settings: DesignSettings
+    designs: tuple[Design, ...]
+    library: Library
+    config: dict
+    library_csv: str
+    source_libraries: tuple[str, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for d in self.designs for e in d.new_passed]
+
+    def cli_args(self) -> list[str]:
+        """The ``solvscreen design`` arguments that rebuild these designs (parents, strategies, limits)."""
+        s = self.settings
+        return [*s.parents, "--strategies", *s.strategies, "--max-steps", str(s.max_steps),
+                "--max-atoms", str(s.max_atoms), "--max-sa-score", repr(float(s.max_sa_score)),
+                "--min-boiling-point-K", repr(float(s.min_boiling_point_K))]
+
+
+def design_for_run(config: dict, library: Library) -> DesignRun | None:
+    """The design of a validated run config, or ``None`` when ``design.parents`` is empty.
+
+    Raises
+    ------
+    ValidationError
+        A parent that is neither a library solvent/diluent nor a valid SMILES (key path named).
+    """
+    from ..core.errors import ValidationError
+
+    try:
+        settings = DesignSettings.from_dict((config or {}).get("design"))
+    except InputError as exc:
+        raise ValidationError(str(exc), source="config") from exc
+    if not settings.parents:
+        return None
+    try:
+        designs = tuple(run_designs(settings, library))
+    except InputError as exc:
+        raise ValidationError(str(exc), source="config") from exc
+    sources = (config["library"], *config["extra_libraries"])
+    csv_path = str(Path(config["results"]) / "design" / "library.csv")
+    out = dict(config, extra_libraries=[*config["extra_libraries"], csv_path])
+    run = DesignRun(settings, designs, add_to_library(library, designs), out, csv_path, sources)
+    if config.get("molecules", "all") != "all":
+        out["molecules"] = list(dict.fromkeys([*config["molecules"], *run.names]))
+    return run
