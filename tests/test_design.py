@@ -189,3 +189,41 @@ def test_a_run_config_without_parents_changes_nothing_and_with_parents_adds_the_
     assert run.cli_args()[:4] == ["DME", "--strategies", "branch", "--max-steps"]
     with pytest.raises(ValidationError, match="parent 'KFSI' is a library salt"):
         design_for_run(load_config({**base, "design": {"parents": ["KFSI"]}}), library)
+
+
+def test_derivative_densities_from_the_parent_and_fedors_increments(library):
+    """Parent-anchored Fedors estimates against the library's measured densities (within 5 %)."""
+    from solvscreen.design.density import derivative_density
+
+    for name, parent in (("DEE", "DME"), ("TFP", "TEP"), ("PC", "EC"), ("DEC", "EMC")):
+        m, p = library.resolve(name), library.resolve(parent)
+        assert not m.density_is_estimate
+        est = derivative_density(p.smiles, p.density_g_per_mL, m.smiles)
+        assert abs(est / m.density_g_per_mL - 1) < 0.05, (name, est, m.density_g_per_mL)
+    entry = next(e for e in run_design("DME", library, DesignSettings(strategies=("branch",), max_steps=1)).entries)
+    assert entry.density_g_per_mL and entry.density_source.startswith("estimate: DME 0.867 g/mL")
+    smiles_parent = run_design("COCCOCCOCCOCCOCCOC", None, DesignSettings(strategies=("branch",), max_steps=1))
+    assert all(e.density_g_per_mL is None for e in smiles_parent.entries)  # no parent density, no estimate
+
+
+def test_design_report_front_ties_and_differences_to_the_parent(tmp_path):
+    """The report's rows on given tables: the eps-front over (E_ox, -solvating power), ties
+    (within eps on both axes, neither dominating) and the difference to the parent with its error."""
+    from solvscreen.core.records import write_csv
+    from solvscreen.core.result_tables import ResultTables
+    from solvscreen.report.design import design_rows
+
+    names = {"P": (6.0, 15.0), "A": (6.2, 14.0), "B": (7.0, 8.0), "C": (5.0, 20.0)}  # E_ox V, solvating power
+    write_csv(tmp_path / "descriptors.csv", [{"name": n, "status": "ok", "E_ox_vs_K_V": v[0]} for n, v in names.items()])
+    write_csv(tmp_path / "solvating_power.csv", [{"name": n, "cation": "K+", "status": "ok",
+                                                  "solvating_power_kcal_per_mol": v[1],
+                                                  "solvating_power_err_kcal_per_mol": 2.0} for n, v in names.items()])
+    design = [{"parent": "P", "parent_smiles": "COCCOC", "derivatives": [
+        {"name": n, "passed": True, "library_name": None, "path": f"P →x({n})", "smiles": "C"} for n in "ABC"]
+        + [{"name": "D", "passed": False, "library_name": None, "path": "P →y", "smiles": "C"}]}]
+    rows = {r["name"]: r for r in design_rows(design, ResultTables.from_dir(tmp_path), [], "K+", 0.4, 3.0)}
+    assert set(rows) == {"P", "A", "B", "C"}  # D failed a filter
+    assert rows["B"]["pareto"] == "yes" and rows["C"]["pareto"] == "no"
+    assert rows["P"]["ties"] == "A" and rows["A"]["ties"] == "P"  # 0.2 V and 1 kcal/mol apart: a tie
+    assert rows["B"]["d_solvating_power_vs_parent_kcal_per_mol"] == -7.0
+    assert rows["B"]["d_solvating_power_err_kcal_per_mol"] == pytest.approx(2.83)

@@ -2,8 +2,10 @@
 
 The tiny library of tests/workflow/ with ``design: {parents: [DME], strategies: [branch],
 max_steps: 1}``: DME's two branched derivatives (1,2-dimethoxypropane and 2,3-dimethoxybutane)
-join the library and go through the structure, properties and binding stages like DME; the design
-table lists them with their paths; a second run has nothing to do.
+join the library and go through the structure, properties, binding and solvation stages like DME,
+and the grid's 1 M KFSI formulations of them are classified; the design table lists them with
+their paths, the design report with their solvating power relative to DME; a second run has
+nothing to do.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ DERIVATIVES = {"DME-LEEANU": "COCC(C)OC", "DME-RLPGNH": "COC(C)C(C)OC"}
 
 
 def _snakemake(results: Path, *extra: str):
-    targets = [str(results / t) for t in ("descriptors.csv", "binding.csv", "design/derivatives.json")]
+    targets = [str(results / t) for t in ("descriptors.csv", "binding.csv", "design/derivatives.json", "design.csv")]
     cmd = [SNAKEMAKE, *targets, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(results.parent),
            "--cores", "2", "--configfile", str(WORKFLOW / "config.yaml"), *extra,
            "--config", f"results={results}", f"library={WORKFLOW / 'library.csv'}",
@@ -64,6 +66,16 @@ def test_a_tiny_design_runs_through_the_stages(tmp_path):
         assert descriptors[name]["status"] == "ok" and descriptors[name]["smiles"] == smiles
         assert float(descriptors[name]["homo_eV"]) < 0
         assert binding[name]["status"] == "ok" and float(binding[name]["E_bind_kcal_per_mol"]) < 0
+
+    report = _rows(results / "design.csv")
+    assert set(report) == set(DERIVATIVES) | {"DME"} and report["DME"]["role"] == "parent"
+    for name in DERIVATIVES:
+        r = report[name]
+        assert float(r["solvating_power_kcal_per_mol"]) > 0 and r["pareto"] in ("yes", "no"), r
+        d = float(r["solvating_power_kcal_per_mol"]) - float(report["DME"]["solvating_power_kcal_per_mol"])
+        assert float(r["d_solvating_power_vs_parent_kcal_per_mol"]) == pytest.approx(d, abs=0.01)
+        assert r["class_1M"] and r["k_metal"] in ("stable", "undecided", "reduced")
+    assert (results / "design.html").read_text().count("<svg") == 1
 
     again = _snakemake(results, "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr, again.stdout[-2000:]

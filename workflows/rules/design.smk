@@ -24,3 +24,31 @@ if DESIGN is not None:
             " --write-library {output.library:q} > {output.design:q} 2> {log:q}"
 
     TARGETS.append(f"{RESULTS}/design/derivatives.json")
+
+    rule design_report:
+        input:
+            design=f"{RESULTS}/design/derivatives.json",
+            descriptors=f"{RESULTS}/descriptors.csv",
+            solvating_power=f"{RESULTS}/solvating_power.csv",
+            ranking=f"{RESULTS}/ranking.csv",
+            classification=f"{RESULTS}/classification.csv",
+        output:
+            csv=f"{RESULTS}/design.csv",
+            html=f"{RESULTS}/design.html",
+        log:
+            f"{RESULTS}/logs/design_report.log",
+        params:
+            results=RESULTS,
+            cation=PLAN.cations[0],
+            salt=CONFIG["ranking"]["salt"],
+            eps_ox=CONFIG["ranking"]["resolution"]["oxidative_stability"],
+            eps_sp=CONFIG["ranking"]["resolution"]["anion_rich_shell"],
+        localrule: True
+        conda:
+            CONDA_ENV
+        shell:
+            "solvscreen design-report {params.results:q} --out {output.csv:q} --html {output.html:q} --cation {params.cation:q}"
+            " --salt {params.salt:q}"
+            " --eps-ox {params.eps_ox} --eps-sp {params.eps_sp} > {log:q} 2>&1"
+
+    TARGETS.append(f"{RESULTS}/design.csv")

@@ -20,6 +20,7 @@ from ..core.errors import InputError
 from ..core.settings import ConfigSection
 from ..inputs.library import Library, Molecule
 from ..xtb.structures import canonical_smiles
+from .density import derivative_density
 from .filters import FilterSettings, Screened, screen
 from .strategies import DEFAULT_STRATEGIES, STRATEGIES, Derivative, Enumeration, enumerate_derivatives
 
@@ -70,6 +71,8 @@ class DesignEntry:
     name: str
     derivative: Derivative
     screened: Screened
+    density_g_per_mL: float | None = None  # estimate (.density), None when the parent has none
+    density_source: str = ""
 
     @property
     def new(self) -> bool:
@@ -79,7 +82,8 @@ class DesignEntry:
     def to_dict(self) -> dict:
         s = self.screened
         return {"name": self.name, **self.derivative.to_dict(), "passed": s.passed, "sa_score": s.sa_score,
-                "T_b_joback_K": s.T_b_K, "failed": dict(s.failed), "warnings": list(s.warnings)}
+                "T_b_joback_K": s.T_b_K, "density_g_per_mL": self.density_g_per_mL,
+                "density_source": self.density_source, "failed": dict(s.failed), "warnings": list(s.warnings)}
 
 
 @dataclass(frozen=True)
@@ -157,11 +161,15 @@ def run_design(parent: str, library: Library | None, settings: DesignSettings = 
     enum = enumerate_derivatives(name, smiles, settings.strategies, settings.max_steps, known)
     taken = {n.lower() for n in library.molecules} if library is not None else set()
     taken |= {a.lower() for m in (library or []) for a in m.aliases}
+    row = library.molecules.get(name) if library is not None else None
+    rho = row.density_g_per_mL if row is not None else None
+    how = (f"estimate: {name} {rho:g} g/mL and Fedors (1974) molar-volume increments" if rho else "")
     entries = []
     for d in enum.derivatives:
         run_name = d.library_name or _run_name(name, d.inchikey, taken)
         taken.add(run_name.lower())
-        entries.append(DesignEntry(run_name, d, screen(d.mol, settings.filters)))
+        density = derivative_density(smiles, rho, d.smiles) if rho else None
+        entries.append(DesignEntry(run_name, d, screen(d.mol, settings.filters), density, how))
     return Design(enum, tuple(entries))
 
 
@@ -182,7 +190,8 @@ def _molecule(entry: DesignEntry, source: str, row: int) -> Molecule:
         name=entry.name, smiles=entry.derivative.smiles, kind="solvent", aliases=(),
         full_name=entry.derivative.path_text, charge=0, canonical_smiles=canonical_smiles(mol),
         molar_mass_g_per_mol=round(sum(a.GetMass() for a in Chem.AddHs(mol).GetAtoms()), 4),
-        density_g_per_mL=None, density_source="", source=source, row=row, n_atoms=entry.derivative.n_atoms)
+        density_g_per_mL=entry.density_g_per_mL, density_source=entry.density_source, source=source, row=row,
+        n_atoms=entry.derivative.n_atoms)
 
 
 def add_to_library(library: Library, designs: Iterable[Design], source: str = "design") -> Library:
@@ -192,7 +201,7 @@ def add_to_library(library: Library, designs: Iterable[Design], source: str = "d
 
 
 #: the columns of a design's library table (molecules/library.csv's, plus where it came from)
-LIBRARY_CSV_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name")
+LIBRARY_CSV_COLUMNS = ("name", "aliases", "smiles", "kind", "full_name", "density_g_per_mL", "density_source")
 
 
 def write_library_csv(path: str | Path, designs: Iterable[Design]) -> int:
@@ -205,7 +214,8 @@ def write_library_csv(path: str | Path, designs: Iterable[Design]) -> int:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(LIBRARY_CSV_COLUMNS)
         for e in new:
-            w.writerow([e.name, "", e.derivative.smiles, "solvent", e.derivative.path_text])
+            w.writerow([e.name, "", e.derivative.smiles, "solvent", e.derivative.path_text,
+                        "" if e.density_g_per_mL is None else f"{e.density_g_per_mL:g}", e.density_source])
     tmp.replace(path)
     return len(new)
 

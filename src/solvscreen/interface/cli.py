@@ -27,10 +27,12 @@ log = logging.getLogger("solvscreen")
 # leaves its commands out).
 _COMMAND_MODULES = (stage_commands, question_commands, table_commands)
 
-# The design package's command (`solvscreen design PARENT`: derivatives of a parent solvent).
+# Design from a parent solvent: `solvscreen design PARENT` (the derivatives) and
+# `solvscreen design-report RESULTS` (their table and plot).
 from ..design import cli as design_cli  # noqa: E402
+from ..report import design as design_report  # noqa: E402
 
-_COMMAND_MODULES += (design_cli,)
+_COMMAND_MODULES += (design_cli, design_report)
 
 
 @command("validate")
