@@ -81,6 +81,9 @@ def test_max_steps_and_strategies_restrict_the_set(library):
     assert [e.derivative.unassigned_stereocentres for e in only.entries] == [1, 2]
     with pytest.raises(InputError, match="unknown"):
         DesignSettings(strategies=("nitrate",))
+    with pytest.raises(InputError, match="^design: unknown setting"):
+        DesignSettings.from_dict({"no_such_key": 1})
+    assert DesignSettings.from_dict(DesignSettings(parents=("DME",)).to_dict()) == DesignSettings(parents=("DME",))
     with pytest.raises(InputError, match="max_steps"):
         enumerate_derivatives("DME", "COCCOC", max_steps=0)
     with pytest.raises(InputError, match="neither a library name or alias nor a valid SMILES"):
