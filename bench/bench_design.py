@@ -11,7 +11,10 @@ With ``--results DIR`` (a finished run, e.g. the default run's results): the per
 time of the default stages for the run's solvents (structure + properties from
 descriptors.csv, K+ binding from binding.csv, solvation from solvating_power.csv), its median,
 and the estimate for each parent's new passing set = n x median, as single-thread job seconds
-and as wall time on ``--cores`` cores (jobs run in parallel, one thread each).
+and as wall time on ``--cores`` cores (jobs run in parallel, one thread each); and where each of
+the review's designs ranks among its parent's computed derivatives on each descriptor the run has
+(E_ox vs K+/K, LUMO in ALPB, solvating power: larger, larger, smaller is better), with the members
+within the ranking's resolution of it (0.4 V, 0.8 eV, 3 kcal/mol), which that descriptor cannot order.
 
     python bench/bench_design.py
     python bench/bench_design.py --results results --cores 2
@@ -48,6 +51,38 @@ def stage_costs(results: Path) -> dict[str, float]:
     return {n: sum(v) for n, v in out.items() if len(v) == 4 and all(x is not None for x in v)}
 
 
+#: descriptor, better direction (+1 larger), resolution (the ranking's eps), unit
+RANK_BY = (("E_ox_vs_K_V", +1, 0.4, "V"), ("lumo_alpb_eV", +1, 0.8, "eV"),
+           ("solvating_power_kcal_per_mol", -1, 3.0, "kcal/mol"))
+
+
+def review_ranks(designs, results: Path) -> list[str]:
+    """Lines: each review design's rank among its parent's computed members, per descriptor."""
+    values: dict[str, dict[str, float]] = {}
+    for r in read_rows(results / "descriptors.csv"):
+        values[r["name"]] = {k: parse_number(r.get(k)) for k in ("E_ox_vs_K_V", "lumo_alpb_eV")}
+    for r in read_rows(results / "solvating_power.csv"):
+        if r.get("name") in values and (r.get("cation") or "").startswith("K"):
+            values[r["name"]]["solvating_power_kcal_per_mol"] = parse_number(r.get("solvating_power_kcal_per_mol"))
+    lines = []
+    for d in designs:
+        members = [d.parent] + [e.name for e in d.passed]
+        for e in d.passed:
+            if REVIEW_DESIGNS.get(e.derivative.library_name) != d.parent:
+                continue
+            for key, sign, eps, unit in RANK_BY:
+                got = {m: values[m][key] for m in members if values.get(m, {}).get(key) is not None}
+                if e.name not in got:
+                    lines.append(f"{d.parent:7} {e.name:7} {key:30} not computed")
+                    continue
+                mine = got[e.name]
+                better = sum(1 for v in got.values() if sign * (v - mine) > eps)
+                tied = sum(1 for m, v in got.items() if m != e.name and abs(v - mine) <= eps)
+                lines.append(f"{d.parent:7} {e.name:7} {key:30} {mine:8.2f} {unit:8} rank {better + 1:>3} of {len(got):>3}"
+                             f" ({tied} within {eps:g} {unit}: not ordered)")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("parents", nargs="*", default=["DME", "DGM", "TEP", "EC", "EMC"])
@@ -74,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
               + " ".join(f"{rem[f]:>9}" for f in FILTERS)
               + f" {len(d.passed):>5} {len(d.new_passed):>4} {dt:>7.2f}  {', '.join(found) or '-'}")
     if ns.results:
+        print("\nthe review's designs among their parents' computed members (rank 1 = best; "
+              "members better by more than the resolution come first)")
+        for line in review_ranks(designs, Path(ns.results)):
+            print(line)
         costs = stage_costs(Path(ns.results))
         if not costs:
             print(f"\n{ns.results}: no solvent with all four stage timings")
