@@ -16,6 +16,7 @@ from solvscreen.core.registry import STAGES
 from solvscreen.inputs.config import load_config, read_config_files
 from solvscreen.interface.inputs import validate_all
 from solvscreen.inputs.plan import make_plan
+from solvscreen.design.library import design_for_run
 
 min_version("9.0")
 
@@ -31,6 +32,10 @@ try:
         raise
     CONFIG = load_config(config)
     LIBRARY, FORMULATIONS = validate_all(CONFIG)
+    # config `design`: a parent's new derivatives that pass the filters join the library (None: off)
+    DESIGN = design_for_run(CONFIG, LIBRARY)
+    if DESIGN is not None:
+        CONFIG, LIBRARY = DESIGN.config, DESIGN.library
     PLAN = make_plan(CONFIG, LIBRARY, FORMULATIONS)
 except InputError as exc:
     raise WorkflowError(f"solvscreen: invalid input, nothing was run.\n{exc}")
@@ -46,6 +51,7 @@ include: "workflows/rules/common.smk"
 include: "workflows/rules/descriptors.smk"
 include: "workflows/rules/binding.smk"
 include: "workflows/rules/classify.smk"
+include: "workflows/rules/design.smk"
 # the stage packages' rule files, from the stage registry (solvscreen.core.registry.STAGES)
 for _stage in STAGES:
     include: _stage.rules

@@ -24,6 +24,16 @@ def test_the_library_and_the_harness_import_no_stage_package(bench_module):
         assert not {b for a, b in edges if a == low} & stage_packages, low
 
 
+
+def test_the_design_package_sits_above_the_inputs_and_below_the_interface(bench_module):
+    """design/ (derivatives of a parent) reads the library (inputs) and builds molecules (xtb);
+    it imports no stage package, and only the interface imports it."""
+    ig = bench_module("import_graph")
+    _, _, _, edges = ig.graphs()
+    assert {b for a, b in edges if a == "solvscreen.design/"} <= {
+        "solvscreen.core/", "solvscreen.xtb/", "solvscreen.inputs/"}
+    assert {a for a, b in edges if b == "solvscreen.design/"} <= {"solvscreen.interface/"}
+
 # ----------------------------------------------------------------------------- the stage registry
 def test_every_registered_stage_resolves():
     """Each entry of the stage registry names parts that exist: its package and config section,

@@ -29,6 +29,13 @@ log = logging.getLogger("solvscreen")
 # leaves its commands out).
 _COMMAND_MODULES = (stage_commands, question_commands, table_commands)
 
+# Design from a parent solvent: `solvscreen design PARENT` (the derivatives) and
+# `solvscreen design-report RESULTS` (their table and plot).
+from ..design import cli as design_cli  # noqa: E402
+from ..report import design as design_report  # noqa: E402
+
+_COMMAND_MODULES += (design_cli, design_report)
+
 
 @command("validate")
 def cmd_validate(ns) -> int:
