@@ -162,7 +162,9 @@ def test_the_first_section_is_the_verdict_table(page):
     table_rows = [r for r in rows if r["origin"] != "grid"]
     assert sec.count("<tr>") == len(table_rows) + 1  # one row per formulation + the header
     for r in table_rows:
-        assert f"<b>{r['id']}</b>" in sec and html_escape(r["verdict"]) in sec
+        assert f"<b>{r['id']}</b>" in sec and f'data-sort="{html_escape(r["verdict"])}"' in sec
+        shown = r["verdict"].removeprefix(f"{r['label']}, {r['confidence']} confidence: ")
+        assert f"<summary>{html_escape(shown)}</summary>" in sec  # the label and confidence have their columns
     heads = re.findall(r"<th[^>]*>([^<]*)</th>", sec)
     assert heads[:3] == ["formulation", "label", "confidence"] and heads[-1] == "literature"
     assert sec.count("<details>") == len(table_rows)  # the full evidence behind a disclosure per row

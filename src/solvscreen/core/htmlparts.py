@@ -111,7 +111,21 @@ def fig_svg(fig) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     pyplot().close(fig)
     svg = buf.getvalue()
-    return svg[svg.find("<svg"):]
+    return _round_geometry(svg[svg.find("<svg"):])
+
+
+_GEOMETRY_ATTR = re.compile(r'\b(d|points|x|y|x1|y1|x2|y2|width|height|transform)="([^"]*)"')
+_LONG_DECIMAL = re.compile(r"(-?\d+\.\d)\d+")
+
+
+def _round_geometry(svg: str) -> str:
+    """Coordinates of a matplotlib SVG to 0.1 pt (it writes 6 decimals; 0.1 pt is 1/720 inch,
+    below what a screen shows). Only geometry attributes change: text, ids and styles keep
+    their numbers."""
+    def short(m: re.Match) -> str:
+        return m.group(1) + '="' + _LONG_DECIMAL.sub(r"\1", m.group(2)) + '"'
+
+    return _GEOMETRY_ATTR.sub(short, svg)
 
 
 def section(sid: str, title: str, body: str, note: str = "") -> str:

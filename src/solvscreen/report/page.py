@@ -227,10 +227,14 @@ def _evidence(r: dict) -> str:
 
 
 def _verdict_cell(r: dict, full: bool) -> tuple[str, str]:
+    """The verdict line without its ``label, confidence:`` head (the row's own columns show
+    those), and with the row's full evidence behind a disclosure when ``full``."""
     v = r.get("verdict") or (r.get("failure_reason") if r.get("status") != "ok" else "")
+    head = f"{r.get('label')}, {r.get('confidence')} confidence: "
+    shown = v[len(head):] if r.get("label") and v.startswith(head) else v
     if not full:
-        return esc(v), v
-    return f"<details><summary>{esc(v)}</summary>{_evidence(r)}</details>", v
+        return esc(shown), v
+    return f"<details><summary>{esc(shown)}</summary>{_evidence(r)}</details>", v
 
 
 def _label_cell(r: dict) -> tuple[str, str]:

@@ -123,16 +123,23 @@ def class_map_figure(rows: list[dict], settings: dict, show_grid: bool):
                 key = (round(fnum(r["concentration_mol_per_L"]), 3), round(fnum(r["donors_per_salt"]), 1),
                        r.get("label"), bool(r.get("diluents")), bool(r.get("undecided_roles")))
                 seen[key] = r
+        groups: dict[tuple, list] = {}  # one scatter per style: one marker definition in the SVG each
         for r in seen.values():
             fill, marker, _ = style(r)
-            ax.scatter([fnum(r["concentration_mol_per_L"])], [fnum(r["donors_per_salt"])], marker=marker, s=16,
-                       alpha=0.45, c=[fill], edgecolors="none")
+            groups.setdefault((fill, marker), []).append(r)
+        for (fill, marker), rs in groups.items():
+            ax.scatter([fnum(r["concentration_mol_per_L"]) for r in rs], [fnum(r["donors_per_salt"]) for r in rs],
+                       marker=marker, s=16, alpha=0.45, c=[fill] * len(rs), edgecolors="none")
     numbered = [r for r in pts if r.get("origin") != "grid"]
+    groups = {}
     for r in numbered:
-        fill, marker, classes = style(r)
+        fill, marker, _ = style(r)
         edge = CLASS_COLOURS.get(r.get("reported_class"), "#444") if r.get("reported_class") else "#444"
-        ax.scatter([fnum(r["concentration_mol_per_L"])], [fnum(r["donors_per_salt"])], c=[fill], marker=marker,
-                   s=70, alpha=0.95, edgecolors=[edge], linewidths=2.2, zorder=3)
+        groups.setdefault((fill, marker, edge), []).append(r)
+    for (fill, marker, edge), rs in groups.items():
+        ax.scatter([fnum(r["concentration_mol_per_L"]) for r in rs], [fnum(r["donors_per_salt"]) for r in rs],
+                   c=[fill] * len(rs), marker=marker, s=70, alpha=0.95, edgecolors=[edge] * len(rs), linewidths=2.2,
+                   zorder=3)
     ax.set_yscale("log")
     ax.autoscale_view()
     x0, x1 = ax.get_xlim()
