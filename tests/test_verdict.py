@@ -100,3 +100,17 @@ def test_every_verdict_of_a_run_is_short_and_true_and_written(lib, forms, md_ev,
     assert [r["verdict"] for r in rows] == texts
     recs = json.loads((tmp_path / "c.json").read_text())["records"]
     assert [r["results"]["verdict"] for r in recs] == texts
+
+
+def test_the_reference_criterion_is_quoted_with_its_reference():
+    from solvscreen.classify.md_anion import md_anion_predicate
+    from solvscreen.classify.result import Reason
+    from solvscreen.classify.verdict import claim
+
+    row = {"status": "ok", "anion_cn": "1.6", "anion_cn_err": "0.05", "criterion": "reference",
+           "anion_cn_lo": "1.4", "anion_cn_hi": "1.9", "reference_formulation": "REF-KFSI-2M-DME",
+           "reference_anion_cn_lo": "0.6", "reference_anion_cn_hi": "0.8", "judged_lo": "0.6", "judged_hi": "1.3",
+           "starts": "a,b", "ns_per_start": "0.15", "stop_status": "decided"}
+    dec, r = md_anion_predicate(row, ClassificationSettings(), Reason)
+    assert dec is True and r.holds()
+    assert claim(r) == "anion CN above REF-KFSI-2M-DME's [0.60, 1.30] per K+ (MD) ≥ 0.5"

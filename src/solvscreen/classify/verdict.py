@@ -13,6 +13,7 @@ Examples (the numbers are a run's)::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 #: The most words a verdict may have (the report's first screen shows it whole).
@@ -59,8 +60,9 @@ def claim(reason, named: bool = True) -> str:
     if q == "anion_cn":
         return f"anion CN {_fmt(v, 2)}{pm(2)} per K+ (MD) {sym} {t:g}"
     if q == "anion_cn_minus_reference":
-        return (f"anion CN above the DME-reference run's, [{_fmt(v - e, 2)}, {_fmt(v + e, 2)}] per K+ (MD), "
-                f"{sym} {t:g}")
+        ref = re.search(r"the reference (\S+) \(", reason.text)
+        return (f"anion CN above {ref.group(1) + chr(39) + 's' if ref else 'its reference run'}"
+                f" [{_fmt(v - e, 2)}, {_fmt(v + e, 2)}] per K+ (MD) {sym} {t:g}")
     if q == "donors_per_salt":
         who = reason.subject.removeprefix("donors per salt (").removesuffix(" solvating)")
         return f"{who} {_fmt(v, 2)}{pm(2)} donor atoms per salt {sym} {t:g} (K+ shell)"
