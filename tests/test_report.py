@@ -187,6 +187,14 @@ def test_every_visible_reason_is_short_and_every_link_resolves(page):
     assert set(re.findall(r'href="#([^"]+)"', nav)) == set(re.findall(r'<section id="([^"]+)">', html))
 
 
+def test_links_resolve_without_a_calibration_table(page, tmp_path):
+    results = page[0].parent
+    html = write_report(tmp_path / "r.html", descriptors=results / "descriptors.csv",
+                        classification=results / "classification.csv")
+    v = visible(html)
+    assert "<details>" in html and v.links and not [h for h in v.links if h not in v.ids]
+
+
 def test_stage_sections_get_a_navigation_link(tmp_path):
     results = write_synthetic_results(tmp_path / "r")
     sp = tmp_path / "r" / "solvating_power.csv"

@@ -205,7 +205,7 @@ def composition_text(r: dict) -> str:
     return text
 
 
-def _evidence(r: dict) -> str:
+def _evidence(r: dict, thresholds_link: bool = True) -> str:
     """The full evidence of one classification row: rule, roles, every reason with its values and
     thresholds, what would decide, assumptions (thresholds' units and sources: the calibration section)."""
     items = []
@@ -220,13 +220,14 @@ def _evidence(r: dict) -> str:
         items.append("<li><b>numbers</b>: " + esc(", ".join(nums).replace(", ±", " ±")) + "</li>")
     reasons = [x for x in (r.get("reasons") or "").split("; ") if x]
     if reasons:
-        items.append("<li><b>reasons</b> (values against thresholds; units and sources in "
-                     "<a href='#thresholds'>the threshold table</a>)<ul>"
+        where = ("<a href='#thresholds'>the threshold table</a>" if thresholds_link
+                 else "calibration.json (threshold_table)")
+        items.append(f"<li><b>reasons</b> (values against thresholds; units and sources in {where})<ul>"
                      + "".join(f"<li>{esc(x)}</li>" for x in reasons) + "</ul></li>")
     return f"<ul class='ev'>{''.join(items)}</ul>"
 
 
-def _verdict_cell(r: dict, full: bool) -> tuple[str, str]:
+def _verdict_cell(r: dict, full: bool, thresholds_link: bool = True) -> tuple[str, str]:
     """The verdict line without its ``label, confidence:`` head (the row's own columns show
     those), and with the row's full evidence behind a disclosure when ``full``."""
     v = r.get("verdict") or (r.get("failure_reason") if r.get("status") != "ok" else "")
@@ -234,7 +235,7 @@ def _verdict_cell(r: dict, full: bool) -> tuple[str, str]:
     shown = v[len(head):] if r.get("label") and v.startswith(head) else v
     if not full:
         return esc(shown), v
-    return f"<details><summary>{esc(shown)}</summary>{_evidence(r)}</details>", v
+    return f"<details><summary>{esc(shown)}</summary>{_evidence(r, thresholds_link)}</details>", v
 
 
 def _label_cell(r: dict) -> tuple[str, str]:
@@ -243,7 +244,7 @@ def _label_cell(r: dict) -> tuple[str, str]:
     return _label(r.get("label")), r.get("label") or ""
 
 
-def _verdicts(cls_rows: list[dict]) -> str:
+def _verdicts(cls_rows: list[dict], thresholds_link: bool = True) -> str:
     """The first screen: one row per formulation of the table (the literature's and the user's)."""
     sel = [r for r in cls_rows if r.get("origin") != "grid"]
     if not sel:
@@ -256,7 +257,7 @@ def _verdicts(cls_rows: list[dict]) -> str:
             (f"<b>{esc(r['id'])}</b><br><span class='comp'>{esc(composition_text(r))}</span>", r["id"]),
             _label_cell(r),
             (esc(r.get("confidence")), conf_order.get(r.get("confidence"), 2)),
-            _verdict_cell(r, True),
+            _verdict_cell(r, True, thresholds_link),
             ((_label(lit) + " " + OUTCOME.get(r.get("outcome"), "")) if lit else "", lit or "~"),
         ])
     n_open = sum(1 for r in sel if r.get("status") == "ok" and "|" in (r.get("label") or ""))
@@ -419,7 +420,8 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
         cmap = f'<div class="plot">{cmap}</div><ol class="mapkey">{key}</ol>'
 
     body = [
-        _section("verdicts", "Verdict per formulation", _verdicts(cls_rows)),
+        _section("verdicts", "Verdict per formulation",
+                 _verdicts(cls_rows, bool((calibration or {}).get("threshold_table")))),
         _section("overview", "Overview", _overview(tables, cls_rows, rank_rows, calibration)),
         _section("structures", "Candidate structures", _structures(tables.descriptors, roles, settings.structure_size_px),
                  "RDKit 2D drawings of every molecule computed; role = its role on its own from its K+ binding "
