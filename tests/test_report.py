@@ -421,3 +421,13 @@ def test_first_screen_in_headless_chromium_at_1400px(page, tmp_path):
     assert proc.returncode == 0 and shot.is_file(), proc.stderr[-3000:]
     if os.environ.get("SOLVSCREEN_SCREENSHOTS"):  # keep the picture for a person to look at
         shutil.copy(shot, Path(os.environ["SOLVSCREEN_SCREENSHOTS"]) / "first_screen_1400.png")
+
+
+def test_a_long_plain_table_cell_is_folded():
+    from solvscreen.core.htmlparts import table
+
+    long = " ".join(f"w{i}" for i in range(50))
+    html = table(["a", "b"], [["short text", long]])
+    v = visible(html)
+    assert [c for _, c in v.cells] == ["short text", " ".join(f"w{i}" for i in range(12)) + " …"]
+    assert long in html  # nothing lost: the whole text behind the disclosure

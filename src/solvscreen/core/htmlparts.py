@@ -25,10 +25,25 @@ def num(v, nd: int = 2) -> str:
     return f"{x:.{nd}f}"
 
 
+#: A plain-text table cell longer than this many words shows its first :data:`LONG_CELL_HEAD`
+#: words and keeps the rest behind a disclosure (the report's first look stays short).
+LONG_CELL_WORDS = 30
+LONG_CELL_HEAD = 12
+
+
+def text_cell(v) -> str:
+    """A plain-text cell, escaped; a long one folded behind ``<details>``."""
+    words = str("" if v is None else v).split()
+    if len(words) <= LONG_CELL_WORDS:
+        return esc(v)
+    return f"<details><summary>{esc(' '.join(words[:LONG_CELL_HEAD]))} …</summary>{esc(v)}</details>"
+
+
 def table(headers: list[str], rows: list[list[str]], cls: str = "", raw: bool = False) -> str:
-    """An HTML table; cells are escaped unless ``raw`` (then they are trusted HTML)."""
+    """An HTML table; cells are escaped (long ones folded: :func:`text_cell`) unless ``raw``
+    (then they are trusted HTML)."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c if raw else esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(f"<td>{c if raw else text_cell(c)}</td>" for c in r) + "</tr>" for r in rows)
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
