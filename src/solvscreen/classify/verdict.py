@@ -70,7 +70,9 @@ def claim(reason, named: bool = True) -> str:
         return f"{v:g} M {sym} {t:g} M"
     if q == "solvating_power_kcal_per_mol":
         who = _name_of(reason)
-        return f"{who + ' ' if who else ''}solvating power {_fmt(v, 1)}{pm(1)} {sym} {t:.1f} kcal/mol (weakest reference)"
+        ref = re.search(r"the weakest reference, ([^;)]+)", reason.text)
+        return (f"{who + ' ' if who else ''}solvating power {_fmt(v, 1)}{pm(1)} {sym} {t:.1f} kcal/mol "
+                f"(weakest reference{' ' + ref.group(1) if ref else ''})")
     who = reason.subject + " " if named else ""
     if q == "-E_bind_kcal_per_mol":
         return f"{who}−E_bind {_fmt(v, 1)}{pm(1)} {sym} {t:.1f} kcal/mol"
