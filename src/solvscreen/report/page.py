@@ -103,7 +103,8 @@ def _label(v: str | None) -> str:
     """Class chips; ``LCE|WSE`` gives one chip per possible class."""
     if not v:
         return ""
-    return " | ".join(f'<span class="cls" style="background:{CLASS_COLOURS.get(k, "#777")}">{esc(k)}</span>'
+    return " | ".join(f'<span class="cls {esc(k)}">{esc(k)}</span>' if k in CLASS_COLOURS else
+                      f'<span class="cls" style="background:#777">{esc(k)}</span>'
                       for k in str(v).split("|"))
 
 
@@ -281,7 +282,7 @@ def _formulations(cls_rows: list[dict], show_grid: bool, max_rows: int) -> str:
     summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
     more = f" (first {max_rows} shown)" if len(grid) > max_rows else ""
     n_open = sum(1 for r in grid if "|" in (r.get("label") or ""))
-    rows = [[(esc(composition_text(r)), r["id"]), _label_cell(r), esc(r.get("confidence")), _verdict_cell(r, False)]
+    rows = [[esc(composition_text(r)), _label_cell(r), esc(r.get("confidence")), _verdict_cell(r, False)[0]]
             for r in grid[:max_rows]]
     return (f"<p>{len(grid)} generated formulations: {esc(summary)}. {n_open} of them name several classes: "
             "their verdict says what is open and the step that would decide. Every reason, value and threshold "
@@ -384,6 +385,7 @@ tr:nth-child(even) td{background:#fafafa}
 padding:4px;width:180px;text-align:center;font-size:.75em} figure.mol code{font-size:.85em;word-break:break-all}
 .kind{color:#666} .bad{color:#c00;font-weight:bold} .ok{color:#080;font-weight:bold} .missing{color:#a60}
 .cls{color:#fff;border-radius:3px;padding:0 4px;font-weight:bold;font-size:.9em}
+""" + "".join(f".cls.{k}{{background:{c}}}" for k, c in CLASS_COLOURS.items()) + """
 .sc{white-space:nowrap;font-size:.9em} .bar{display:inline-block;height:8px;margin-right:3px;vertical-align:middle}
 .two{color:#a60;font-weight:bold;white-space:nowrap} .pareto{color:#b8860b;font-weight:bold;white-space:nowrap} .plot svg{max-width:100%;height:auto}
 .nav{position:sticky;top:0;background:#fff;padding:.3em 0;border-bottom:1px solid #ddd;z-index:2;font-size:.9em}
