@@ -8,7 +8,8 @@ Examples (the numbers are a run's)::
 
     HCE, high confidence: DGM 2.96 ± 0.41 donor atoms per salt < 6 (K+ shell) at 4 M ≥ 3 M
     LCE, high confidence: anion CN 0.62 ± 0.15 per K+ (MD) < 1
-    LCE|WSE, low confidence: open, needs MD (anion CN per K+): anion-rich? DEE solvating power 25.1 ± 1.2 vs 26.0 kcal/mol (weakest reference DME)
+    LCE|WSE, low confidence: open, needs MD (anion CN per K+): anion-rich? DEE solvating power
+        25.1 ± 1.2 vs 26.0 kcal/mol (weakest reference DME)
 """
 
 from __future__ import annotations
