@@ -169,6 +169,14 @@ class Classification:
     def reasons_text(self) -> str:
         return "; ".join(r.text for r in self.reasons)
 
+    @property
+    def verdict(self) -> str:
+        """One line (at most 30 words): label, confidence and the number that decided it, or
+        what is open and the step that would decide (:mod:`solvscreen.classify.verdict`)."""
+        from .verdict import verdict_of
+
+        return verdict_of(self).text
+
     def row(self) -> dict:
         f = self.features
         return {
@@ -184,6 +192,7 @@ class Classification:
             "label": self.label or "",
             "confidence": self.confidence,
             "evidence": self.evidence,
+            "verdict": self.verdict,
             "reported_class": self.reported_class or "",
             "outcome": self.outcome or "",
             "diluents": "|".join(f.get("diluents", [])),
@@ -213,7 +222,7 @@ class Classification:
                     "components": [list(c) for c in self.components], "ratio_basis": self.ratio_basis,
                     "reported_class": self.reported_class, "origin": self.origin, "set": self.set},
             results={"label": self.label, "classes": self.classes, "confidence": self.confidence,
-                     "evidence": self.evidence, "roles": self.roles,
+                     "evidence": self.evidence, "verdict": self.verdict, "roles": self.roles,
                      "reasons": [r.to_dict() for r in self.reasons], "assumptions": self.assumptions,
                      "features": self.features, "composition": self.composition, "decide_by": self.decide_by},
             settings={"classification": settings.to_dict(), "thresholds_used": thresholds or settings.thresholds()},

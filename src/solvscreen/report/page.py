@@ -1,11 +1,16 @@
 """The screening report: one self-contained HTML page a chemist opens in a browser.
 
 Everything is inline: RDKit structure drawings as SVG, matplotlib plots as SVG, a small
-stylesheet, no script and no network access. Sections (element ids in brackets):
-overview (``overview``), 2D structures (``structures``), HOMO/LUMO ladder (``orbitals``),
-cation binding (``binding``), class map (``classmap``), ranking (``ranking``),
-calibration (``calibration``), classified formulations (``formulations``), failures
-(``failures``) and methods/caveats (``methods``).
+stylesheet, a few lines of plain JavaScript that sort tables by a click on a column header
+(:data:`~solvscreen.core.htmlparts.SORT_SCRIPT`), no network access. The first screen is the
+answer: a verdict per formulation (``verdicts``): id and composition, label and confidence,
+the one-line verdict (the number that decided it, or what is open and the step that would
+decide), the literature class; the full evidence of each sits behind a disclosure. Then
+(element ids in brackets): overview (``overview``), 2D structures (``structures``), HOMO/LUMO
+ladder (``orbitals``), cation binding (``binding``), class map (``classmap``), ranking
+(``ranking``), calibration (``calibration``), the screening grid's verdicts
+(``formulations``), the optional stages' sections, failures (``failures``) and
+methods/caveats (``methods``). A navigation bar under the title links every section.
 
 The report reads only the stage tables (descriptors, binding, shells, classification,
 calibration, ranking); a missing table leaves its section with a note saying so.
@@ -14,17 +19,18 @@ calibration, ranking); a missing table leaves its section with a note saying so.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
 from ..core.settings import ConfigSection
-from ..core.htmlparts import esc, num, section as _section, structure_svg, table
+from ..core.htmlparts import SORT_SCRIPT, esc, num, section as _section, sortable_table, structure_svg, table
 from ..core.result_tables import ResultTables, read_rows
 from .plots import CLASS_COLOURS, binding_plot, class_map_plot, ladder_plot
 
-SECTIONS = ("overview", "structures", "orbitals", "binding", "classmap", "ranking", "calibration",
+SECTIONS = ("verdicts", "overview", "structures", "orbitals", "binding", "classmap", "ranking", "calibration",
             "formulations", "failures", "methods")
 
 
@@ -51,9 +57,10 @@ def _structures(desc: list[dict], roles: dict, size: int) -> str:
     for r in desc:
         svg = structure_svg(r.get("smiles", ""), size)
         status = "" if r.get("status") == "ok" else ' <span class="bad">failed</span>'
-        role = roles.get(r["name"], "")
+        kind, role = r.get("kind") or "", roles.get(r["name"], "")
+        what = kind if not role or role == kind else f"{kind} · role on its own: {role}"
         cards.append(f'<figure class="mol">{svg}<figcaption><b>{esc(r["name"])}</b> '
-                     f'<span class="kind">{esc(r.get("kind"))}{(" · " + esc(role)) if role else ""}</span>{status}'
+                     f'<span class="kind">{esc(what)}</span>{status}'
                      f'<br><code>{esc(r.get("smiles"))}</code></figcaption></figure>')
     return f'<div class="mols">{"".join(cards)}</div>' if cards else _missing("descriptors.csv")
 
@@ -83,7 +90,7 @@ def _ranking(rank_rows: list[dict]) -> str:
         for r in sel:
             pareto = '<span class="pareto">★ front</span>' if r.get("pareto") == "yes" else ""
             body.append([esc(r.get("rank")), f"<b>{esc(r['name'])}</b>", esc(r.get("k_metal")), num(r.get("score")),
-                         pareto] + [num(r.get(f"obj_{o}")) for o in objs] + [esc(r.get("reasons"))])
+                         pareto] + [num(r.get(f"obj_{o}")) for o in objs] + [_disclose("reasons", r.get("reasons"))])
         out.append(f"<h3>{group}s</h3><p>{len(sel)} ranked; {n_front} on the front; {n_red} reduced by K metal "
                    "(ranked last, never on the front).</p>" + table(heads, body, "rank", raw=True))
     failed = [r for r in rank_rows if r.get("status") != "ok"]
@@ -96,8 +103,16 @@ def _label(v: str | None) -> str:
     """Class chips; ``LCE|WSE`` gives one chip per possible class."""
     if not v:
         return ""
-    return " | ".join(f'<span class="cls" style="background:{CLASS_COLOURS.get(k, "#777")}">{esc(k)}</span>'
+    return " | ".join(f'<span class="cls {esc(k)}">{esc(k)}</span>' if k in CLASS_COLOURS else
+                      f'<span class="cls" style="background:#777">{esc(k)}</span>'
                       for k in str(v).split("|"))
+
+
+def _disclose(summary: str, text: str | None) -> str:
+    """Long text behind a ``<details>`` disclosure: only ``summary`` shows until opened."""
+    if not text:
+        return ""
+    return f"<details><summary>{esc(summary)}</summary>{esc(text)}</details>"
 
 
 OUTCOME = {"right": '<span class="ok">✓</span>', "two-class": '<span class="two">≈ two-class</span>',
@@ -156,11 +171,11 @@ def _calibration(cal: dict | None, cls_rows: list[dict]) -> str:
                 f"<b>{esc(c['id'])}</b>", _label(c.get("reported_class")), _label(c.get("label")),
                 OUTCOME.get(c.get("outcome"), ""), _label(c.get("loo_label")) if c.get("loo_label") else "",
                 esc(c.get("evidence")), esc(c.get("confidence")), num(r.get("donors_per_salt"), 1),
-                esc(c.get("explanation")),
+                esc(r.get("verdict")) + _disclose("full reason", c.get("explanation")),
             ])
         return rows
 
-    heads = ["formulation", "literature", "predicted", "", "LOO", "evidence", "confidence", "donors/salt", "why"]
+    heads = ["formulation", "literature", "predicted", "", "LOO", "evidence", "confidence", "donors/salt", "verdict"]
     cases = cal.get("cases_with_md") or []
     md_ids = {c["id"] for c in cases}
     cases = cases + [c for c in cal.get("cases", []) if c["id"] not in md_ids]
@@ -172,42 +187,109 @@ def _calibration(cal: dict | None, cls_rows: list[dict]) -> str:
             out.append(f"<h3>{esc(title)}</h3>" + table(heads, rows_of(sel), "cal", raw=True))
     th = cal.get("threshold_table")
     if th:
-        out.append("<details><summary>thresholds: value, unit, meaning, source</summary>" + table(
+        out.append("<details id='thresholds'><summary>thresholds: value, unit, meaning, source</summary>" + table(
             ["threshold", "value", "unit", "fitted", "meaning", "source"],
             [[t["key"], num(t["value"], 2) if isinstance(t["value"], (int, float)) else esc(t["value"]),
               t["unit"], "yes" if t["fitted"] else "no", t["meaning"], t["source"]] for t in th]) + "</details>")
     return "".join(out)
 
 
+def composition_text(r: dict) -> str:
+    """``1 M KFSI in DME:TTE 1:2 (volume)`` from a classification.csv row."""
+    parts = [p.split(":") for p in (r.get("components") or "").split("|") if p]
+    names = ":".join(p[0] for p in parts)
+    ratio = ":".join(num(p[1], 3).rstrip("0").rstrip(".") for p in parts if len(p) > 1)
+    c = num(r.get("concentration_mol_per_L"), 3).rstrip("0").rstrip(".")
+    text = f"{c} M {r.get('salt', '')} in {names}"
+    if len(parts) > 1:
+        text += f" {ratio} ({r.get('ratio_basis') or 'volume'})"
+    return text
+
+
+def _evidence(r: dict, thresholds_link: bool = True) -> str:
+    """The full evidence of one classification row: rule, roles, every reason with its values and
+    thresholds, what would decide, assumptions (thresholds' units and sources: the calibration section)."""
+    items = []
+    for key, what in (("rule", "rule that fired"), ("roles", "roles"), ("decide_by", "would decide"),
+                      ("failure_reason", "failure"), ("assumptions", "assumptions")):
+        if r.get(key):
+            items.append(f"<li><b>{what}</b>: {esc(r[key])}</li>")
+    nums = [f"{what} {num(r.get(k), nd)}" for k, what, nd in (
+        ("donors_per_salt", "solvent donor atoms per salt", 2), ("local_salt_to_solvent", "salt:solvent", 0),
+        ("anion_cn_per_cation", "anion CN per K+ (MD)", 2), ("anion_cn_err", "±", 2)) if r.get(k)]
+    if nums:
+        items.append("<li><b>numbers</b>: " + esc(", ".join(nums).replace(", ±", " ±")) + "</li>")
+    reasons = [x for x in (r.get("reasons") or "").split("; ") if x]
+    if reasons:
+        where = ("<a href='#thresholds'>the threshold table</a>" if thresholds_link
+                 else "calibration.json (threshold_table)")
+        items.append(f"<li><b>reasons</b> (values against thresholds; units and sources in {where})<ul>"
+                     + "".join(f"<li>{esc(x)}</li>" for x in reasons) + "</ul></li>")
+    return f"<ul class='ev'>{''.join(items)}</ul>"
+
+
+def _verdict_cell(r: dict, full: bool, thresholds_link: bool = True) -> tuple[str, str]:
+    """The verdict line without its ``label, confidence:`` head (the row's own columns show
+    those), and with the row's full evidence behind a disclosure when ``full``."""
+    v = r.get("verdict") or (r.get("failure_reason") if r.get("status") != "ok" else "")
+    head = f"{r.get('label')}, {r.get('confidence')} confidence: "
+    shown = v[len(head):] if r.get("label") and v.startswith(head) else v
+    if not full:
+        return esc(shown), v
+    return f"<details><summary>{esc(shown)}</summary>{_evidence(r, thresholds_link)}</details>", v
+
+
+def _label_cell(r: dict) -> tuple[str, str]:
+    if r.get("status") != "ok":
+        return '<span class="bad">not classified</span>', "~failed"
+    return _label(r.get("label")), r.get("label") or ""
+
+
+def _verdicts(cls_rows: list[dict], thresholds_link: bool = True) -> str:
+    """The first screen: one row per formulation of the table (the literature's and the user's)."""
+    sel = [r for r in cls_rows if r.get("origin") != "grid"]
+    if not sel:
+        return _missing("classification.csv")
+    conf_order = {"high": 0, "low": 1}
+    rows = []
+    for r in sel:
+        lit = r.get("reported_class")
+        rows.append([
+            (f"<b>{esc(r['id'])}</b><br><span class='comp'>{esc(composition_text(r))}</span>", r["id"]),
+            _label_cell(r),
+            (esc(r.get("confidence")), conf_order.get(r.get("confidence"), 2)),
+            _verdict_cell(r, True, thresholds_link),
+            ((_label(lit) + " " + OUTCOME.get(r.get("outcome"), "")) if lit else "", lit or "~"),
+        ])
+    n_open = sum(1 for r in sel if r.get("status") == "ok" and "|" in (r.get("label") or ""))
+    head = (f"<p class='note'>{len(sel)} formulations; {n_open} open (several classes possible: the verdict names "
+            "the step that would decide). Click a column header to sort; click a verdict for its full evidence. "
+            "The literature class is the review's (✓ right, ≈ among the classes named, ✗ wrong).</p>")
+    return head + sortable_table(["formulation", "label", "confidence", "verdict (click for the evidence)",
+                                  "literature"], rows, "verdicts")
+
+
 def _formulations(cls_rows: list[dict], show_grid: bool, max_rows: int) -> str:
+    """The screening grid's verdicts (one line each; every reason in classification.csv)."""
     if not cls_rows:
         return _missing("classification.csv")
-
-    def rows_of(sel):
-        out = []
-        for r in sel[:max_rows]:
-            if r.get("status") != "ok":
-                out.append([f"<b>{esc(r['id'])}</b>", esc(r.get("components")), num(r.get("concentration_mol_per_L"), 2),
-                            '<span class="bad">failed</span>', "", "", esc(r.get("failure_reason"))])
-                continue
-            out.append([f"<b>{esc(r['id'])}</b>", esc(r.get("components")), num(r.get("concentration_mol_per_L"), 2),
-                        _label(r.get("label")), esc(f"{r.get('confidence')} ({r.get('evidence')})"),
-                        esc(r.get("roles")), esc(r.get("reasons"))])
-        return out
-
-    heads = ["formulation", "components", "c (M)", "class", "confidence (evidence)", "roles", "reasons"]
-    tab = [r for r in cls_rows if r.get("origin") != "grid"]
     grid = [r for r in cls_rows if r.get("origin") == "grid"]
-    out = table(heads, rows_of(tab), "forms", raw=True)
-    if grid and show_grid:
-        counts = {}
-        for r in grid:
-            counts[r.get("label") or "failed"] = counts.get(r.get("label") or "failed", 0) + 1
-        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        more = f" (first {max_rows} shown)" if len(grid) > max_rows else ""
-        out += (f"<details><summary>screening grid: {len(grid)} generated formulations ({esc(summary)}){more}"
-                f"</summary>{table(heads, rows_of(grid), 'forms', raw=True)}</details>")
-    return out
+    if not grid or not show_grid:
+        return "<p class='note'>No screening grid in this run.</p>" if not grid else ""
+    counts: dict[str, int] = {}
+    for r in grid:
+        counts[r.get("label") or "failed"] = counts.get(r.get("label") or "failed", 0) + 1
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+    more = f" (first {max_rows} shown)" if len(grid) > max_rows else ""
+    n_open = sum(1 for r in grid if "|" in (r.get("label") or ""))
+    rows = [[esc(composition_text(r)), _label_cell(r), esc(r.get("confidence")), _verdict_cell(r, False)[0]]
+            for r in grid[:max_rows]]
+    return (f"<p>{len(grid)} generated formulations: {esc(summary)}. {n_open} of them name several classes: "
+            "their verdict says what is open and the step that would decide. Every reason, value and threshold "
+            "of each row is in <code>classification.csv</code> "
+            "and <code>classification.json</code>.</p>"
+            f"<details><summary>the {len(grid)} verdicts{more}</summary>"
+            + sortable_table(["composition", "label", "confidence", "verdict"], rows, "grid") + "</details>")
 
 
 def _failures(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dict]) -> str:
@@ -247,8 +329,26 @@ def _overview(tables: ResultTables, cls_rows, rank_rows, cal) -> str:
     top = [r for r in rank_rows if r.get("group") == "solvent" and r.get("status") == "ok"][:3]
     if top:
         items.append("top-ranked solvents: " + ", ".join(esc(r["name"]) for r in top))
-    nav = " · ".join(f'<a href="#{s}">{s}</a>' for s in SECTIONS[1:])
-    return f"<ul>{''.join(f'<li>{i}</li>' for i in items)}</ul><p class='nav'>{nav}</p>"
+    return f"<ul>{''.join(f'<li>{i}</li>' for i in items)}</ul>"
+
+
+NAV_NAMES = {"verdicts": "verdicts", "overview": "overview", "structures": "structures", "orbitals": "orbitals",
+             "binding": "binding", "classmap": "class map", "ranking": "ranking", "calibration": "calibration",
+             "formulations": "grid", "solvating": "solvating power", "solvation": "MD solvation",
+             "dft": "DFT", "failures": "failures", "methods": "methods"}
+
+
+def section_ids(html: str) -> list[tuple[str, str]]:
+    """(id, title) of every ``<section>`` in ``html``, in order."""
+    return re.findall(r'<section id="([^"]+)"><h2>(.*?)</h2>', html)
+
+
+def nav_bar(sections_html: str) -> str:
+    """Links to every section present (the optional stages' included), so each link resolves."""
+    links = " · ".join(f'<a href="#{sid}">{esc(NAV_NAMES.get(sid, re.sub("<[^>]+>", "", title)))}</a>'
+                       for sid, title in section_ids(sections_html))
+    return f'<nav class="nav">{links}</nav>'
+
 
 
 METHODS = """
@@ -285,9 +385,15 @@ tr:nth-child(even) td{background:#fafafa}
 padding:4px;width:180px;text-align:center;font-size:.75em} figure.mol code{font-size:.85em;word-break:break-all}
 .kind{color:#666} .bad{color:#c00;font-weight:bold} .ok{color:#080;font-weight:bold} .missing{color:#a60}
 .cls{color:#fff;border-radius:3px;padding:0 4px;font-weight:bold;font-size:.9em}
+""" + "".join(f".cls.{k}{{background:{c}}}" for k, c in CLASS_COLOURS.items()) + """
 .sc{white-space:nowrap;font-size:.9em} .bar{display:inline-block;height:8px;margin-right:3px;vertical-align:middle}
 .two{color:#a60;font-weight:bold;white-space:nowrap} .pareto{color:#b8860b;font-weight:bold;white-space:nowrap} .plot svg{max-width:100%;height:auto}
+.nav{position:sticky;top:0;background:#fff;padding:.3em 0;border-bottom:1px solid #ddd;z-index:2;font-size:.9em}
 .nav a{margin:0 .2em} details{margin:.5em 0} summary{cursor:pointer;color:#245}
+td details{margin:0} ul.ev{margin:.3em 0;padding-left:1.2em;max-width:70em} .comp{color:#555}
+table.sortable th{cursor:pointer} table.sortable th::after{content:" \\2195";color:#aaa}
+table.sortable th[aria-sort=ascending]::after{content:" \\25B2"} table.sortable th[aria-sort=descending]::after{content:" \\25BC"}
+table.verdicts{font-size:.85em} table.verdicts td:nth-child(4){max-width:60em}
 ol.mapkey{columns:3;font-size:.8em;max-width:70em}
 """
 
@@ -307,7 +413,7 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
     roles = _roles_from(calibration, rank_rows)
     cs = classification_settings or (calibration or {}).get("thresholds", {})
     ladder = ladder_plot(tables.descriptors, anion, orbital_levels)
-    bplot = binding_plot(tables, cation, anion, roles)
+    bplot, shells_drawn = binding_plot(tables, cation, anion, roles)
     cmap, numbered = class_map_plot(cls_rows, cs, settings.show_grid)
     if cmap:
         key = "".join(f"<li value='{i}'>{_label(r.get('label'))} {esc(r['id'])}"
@@ -316,6 +422,8 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
         cmap = f'<div class="plot">{cmap}</div><ol class="mapkey">{key}</ol>'
 
     body = [
+        _section("verdicts", "Verdict per formulation",
+                 _verdicts(cls_rows, bool((calibration or {}).get("threshold_table")))),
         _section("overview", "Overview", _overview(tables, cls_rows, rank_rows, calibration)),
         _section("structures", "Candidate structures", _structures(tables.descriptors, roles, settings.structure_size_px),
                  "RDKit 2D drawings of every molecule computed; role = its role on its own from its K+ binding "
@@ -327,8 +435,9 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
                  "(anion-derived SEI); a lower HOMO means better oxidative stability."),
         _section("binding", f"{cation} binding energies",
                  f'<div class="plot">{bplot}</div>' if bplot else _missing("binding.csv"),
-                 "1:1 binding grows with size and polarizability; the per-ligand binding in a filled shell "
-                 "(hatched, where computed) includes steric crowding."),
+                 "1:1 binding grows with size and polarizability; bar colour = the molecule's role on its own. "
+                 + ("Hatched bars: the per-ligand binding in a filled shell, which includes steric crowding."
+                    if shells_drawn else "No filled-shell binding in this run (shells.csv not given): 1:1 only.")),
         _section("classmap", "Class map", cmap or _missing("classification"),
                  "Each formulation at its salt concentration and its solvent donor atoms per salt (the composition "
                  "quantities of the HCE and LHCE-core rules), coloured by predicted class; literature formulations "
@@ -344,19 +453,20 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
                  "Literature classes from the review's Table 2 (calibration), the generalization set (checking "
                  "only) and the review's text (other). ✓ right; ≈ two-class: the literature class is among the "
                  "classes named; ✗ wrong."),
-        _section("formulations", "Classified formulations", _formulations(cls_rows, settings.show_grid,
-                                                                          settings.max_table_rows)),
+        _section("formulations", "Screening grid: verdicts", _formulations(cls_rows, settings.show_grid,
+                                                                           settings.max_table_rows)),
         _section("failures", "Failures", _failures(tables, cls_rows, rank_rows),
                  "Every molecule or stage that failed, with its reason."),
         _section("methods", "Methods and caveats", METHODS),
     ]
     body[-2:-2] = [sec for sec in stage_sections if sec]
+    sections = "".join(body)
     stamp = time.strftime("%Y-%m-%d %H:%M")
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{esc(settings.title)}</title><style>{CSS}</style></head><body>"
             f"<h1>{esc(settings.title)}</h1><p class=\"note\">solvscreen {esc(__version__)} · {stamp}</p>"
-            + "".join(body) + "</body></html>\n")
+            + nav_bar(sections) + sections + SORT_SCRIPT + "</body></html>\n")
 
 
 def write_report(out: str | Path, *, descriptors=None, binding=None, shells=None, classification=None,
