@@ -37,7 +37,14 @@ class ConformerSettings:
 
 
 def mol_from_smiles(smiles: str) -> Chem.Mol:
-    """Sanitized molecule with explicit hydrogens; raises :class:`InputError` on bad SMILES."""
+    """Sanitized molecule with explicit hydrogens; raises :class:`InputError` on bad SMILES.
+
+    Whitespace inside a SMILES is an error: RDKit takes the text after it as the molecule's
+    name, so ``'CCO C'`` would silently be ethanol."""
+    blank = next((i for i, ch in enumerate(smiles) if ch.isspace()), None)
+    if blank is not None:
+        raise InputError(f"SMILES {smiles!r} contains whitespace (at position {blank}); RDKit would read "
+                         f"only {smiles[:blank]!r} and take the rest as a name: remove the whitespace")
     RDLogger.EnableLog("rdApp.error")
     mol = Chem.MolFromSmiles(smiles, sanitize=False)
     RDLogger.DisableLog("rdApp.*")
