@@ -17,7 +17,7 @@ from solvscreen.xtb import engine as engine_mod
 TOY_MODULE = '''
 import numpy as np
 
-from solvscreen.xtb.engine import Backend, Calculator
+from solvscreen.xtb.engine import Backend, Calculator, CalculatorOutput
 
 EPS_EH, SIGMA_BOHR = 0.000379, 6.43  # argon-like Lennard-Jones parameters (hartree, bohr)
 
@@ -38,8 +38,8 @@ class PairLJ(Calculator):
                 dedr = 4 * EPS_EH * (-12 * sr6 * sr6 + 6 * sr6) / r
                 g[i] += dedr * d / r
                 g[j] -= dedr * d / r
-        empty = np.zeros(0)
-        return e, (g if gradient else None), empty, empty, np.zeros(len(x)), np.zeros(3)
+        return CalculatorOutput(energy_Eh=e, gradient_Eh_per_bohr=g if gradient else None,
+                                charges_e=np.zeros(len(x)), dipole_e_bohr=np.zeros(3))
 
 
 BACKEND = Backend("toy-lj", "toy_engine", "toy-engine", ("LJ-Ar",), alpb=False,
