@@ -51,6 +51,11 @@ class DFTResult(StageResult):
         "homo_dft_eV", "lumo_dft_eV", "level", "basis", "dispersion", "relax", "n_basis_functions",
     )
     RECORD_STAGES: ClassVar[tuple[str, ...]] = ("dft",)
+    # what dft_binding.csv and its calibration are built from (a DFT record costs hours: one written
+    # before a later field was added stays a result)
+    REQUIRED_RESULTS: ClassVar[dict[str, str]] = {
+        "cation": "string", "E_bind_dft_kcal_per_mol": "number", "E_bind_gfn2_kcal_per_mol": "number",
+        "level": "string", "basis": "string", "relax": "string"}
     cation: str
     E_bind_dft_kcal_per_mol: float
     E_bind_gfn2_kcal_per_mol: float | None

@@ -47,6 +47,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.errors import CalculationFailed, EngineUnavailable, InputError
+from ..core.settings import ConfigSection
 from ..core.units import ANGSTROM_TO_BOHR, BOHR_TO_ANGSTROM, E_A0_TO_DEBYE, HARTREE_TO_EV, KB_HARTREE_PER_K
 
 METHODS = ("GFN2-xTB", "GFN1-xTB", "IPEA1-xTB")
@@ -100,8 +101,10 @@ class Backend:
 
 
 @dataclass(frozen=True)
-class EngineSettings:
-    """What to compute. Immutable; hashable; serialised into every record."""
+class EngineSettings(ConfigSection):
+    """What to compute (config section ``engine``). Immutable; hashable; serialised into every record."""
+
+    SECTION = "engine"
 
     backend: str = "tblite"
     method: str = "GFN2-xTB"
@@ -130,9 +133,6 @@ class EngineSettings:
                              f"{', '.join(ALPB_SOLVENTS)}")
         if self.electronic_temperature_K <= 0:
             raise InputError("electronic_temperature_K must be positive")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def with_method(self, method: str) -> "EngineSettings":
         return replace(self, method=method)

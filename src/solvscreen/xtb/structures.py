@@ -16,24 +16,23 @@ from rdkit.Chem import rdDistGeom
 
 from .engine import MAX_Z
 from ..core.errors import CalculationFailed, InputError
+from ..core.settings import ConfigSection
 
 RDLogger.DisableLog("rdApp.*")
 
 
 @dataclass(frozen=True)
-class ConformerSettings:
-    """How a conformer ensemble is built and pruned (seeded: reruns give the same numbers)."""
+class ConformerSettings(ConfigSection):
+    """How a conformer ensemble is built and pruned (config section ``conformers``; seeded:
+    reruns give the same numbers)."""
+
+    SECTION = "conformers"
 
     n_embed: int = 12
     n_optimize: int = 3
     prune_rms_A: float = 0.5
     seed: int = 20240917
     forcefield: str = "auto"  # auto = MMFF94 where parametrized, else UFF, else none
-
-    def to_dict(self) -> dict:
-        from dataclasses import asdict
-
-        return asdict(self)
 
 
 def mol_from_smiles(smiles: str) -> Chem.Mol:
