@@ -118,3 +118,18 @@ def test_the_command_line_and_the_config_accept_an_installed_plugin(toy_plugin):
     assert cfg["engine"]["backend"] == "toy-lj"
     with pytest.raises(ValidationErrors, match="unknown engine backend 'nope'"):
         validate_all(load_config({"engine": {"backend": "nope"}}))
+
+
+def test_a_backend_that_returns_a_bare_tuple_is_told_the_contract(toy_plugin, monkeypatch):
+    """Calculator.compute returns a keyed, typed CalculatorOutput (issue 26); the positional
+    6-tuple of before is refused by name, not unpacked in the wrong order."""
+    from solvscreen.core.errors import EngineUnavailable
+    from solvscreen.xtb.engine import Engine, EngineSettings, backend_registry
+
+    backend_registry()
+    toy = sys.modules["toy_engine"].PairLJ
+    keyed = toy.compute
+    monkeypatch.setattr(toy, "compute", lambda self, x, g: tuple(vars(keyed(self, x, g)).values()))
+    eng = Engine(EngineSettings(backend="toy-lj", method="LJ-Ar"))
+    with pytest.raises(EngineUnavailable, match="returned a tuple, not a solvscreen.xtb.engine.CalculatorOutput"):
+        eng.singlepoint(np.array([18, 18]), np.array([[0, 0, 0], [3.8, 0, 0.0]]))
