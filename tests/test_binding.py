@@ -315,3 +315,36 @@ def test_cli_bind_json(capsys, tmp_path):
     assert out["E_bind_kcal_per_mol"] < 0 and xyz.read_text().splitlines()[0].strip() == "17"  # K+ + DME
     assert "geometry_xyz" not in out and out["geometry_file"] == str(xyz)
     assert "caveat" not in out  # two ether O: no halogen contact
+
+
+def test_records_carry_what_classification_needs_of_the_molecule(structures, bindings, tmp_path):
+    """Issue 26: the binding and properties records (and binding.csv, descriptors.csv) carry the
+    molecule's donor atoms and their count, its carbon-halogen bonds and its charge, by the same
+    definitions classification applies to SMILES today (evidence.donor_count, rules.has_carbon_fluorine)."""
+    from solvscreen.classify.evidence import donor_count
+    from solvscreen.classify.rules import has_carbon_fluorine
+    from solvscreen.complexes import molecule_features
+    from solvscreen.stages.properties import aggregate_descriptors, run_properties
+    from solvscreen.xtb.structures import mol_from_smiles
+
+    root, paths = structures
+    expected = {"DME": (["O1", "O4"], False), "TTE": (["F0", "F2", "F4", "F5", "O6", "F9", "F10", "F12", "F13"], True),
+                "FSI": (["O0", "O2", "F3", "N4", "O6", "O7", "F8"], False)}
+    for name, (donors, c_f) in expected.items():
+        r = bindings[(name, "K+")].results
+        assert (r["molecule_donor_atoms"], r["n_molecule_donor_atoms"]) == (donors, len(donors)), name
+        assert r["n_molecule_donor_atoms"] == donor_count(SMILES[name])
+        assert r["has_C_F"] is c_f is has_carbon_fluorine(SMILES[name])
+        assert (r["has_C_Cl"], r["has_C_Br"], r["has_C_I"]) == (False, False, False)
+    assert bindings[("FSI", "K+")].results["ligand_charge"] == -1
+    dcm = molecule_features(mol_from_smiles("ClCCl"))
+    assert (dcm.has_C_Cl, dcm.has_C_F, dcm.molecule_donor_atoms) == (True, False, ("Cl0", "Cl2"))
+    rows = {r["name"]: r for r in aggregate_binding(
+        [root / "binding" / "K+" / "TTE.json", root / "ion_pairs" / "K+" / "FSI.json"], tmp_path / "binding.csv")}
+    assert rows["TTE"]["has_C_F"] is True and rows["TTE"]["n_molecule_donor_atoms"] == 9
+    assert rows["FSI"]["ligand_charge_e"] == -1 and rows["TTE"]["ligand_charge_e"] == 0
+    props = run_properties(paths["FSI"], tmp_path / "properties" / "FSI.json")
+    assert props.ok, props.failure
+    assert props.results["charge_e"] == -1 and props.results["molecule_donor_atoms"] == expected["FSI"][0]
+    (row,) = aggregate_descriptors([(paths["FSI"], tmp_path / "properties" / "FSI.json")], tmp_path / "descriptors.csv")
+    assert row["n_molecule_donor_atoms"] == 7 and row["has_C_F"] is False and row["charge_e"] == -1

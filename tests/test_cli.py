@@ -44,6 +44,9 @@ def test_props_table_in_process(capsys):
 
 @pytest.mark.parametrize("smiles,message", [
     ("C1CC(", "cannot parse SMILES"),
+    # RDKit reads the text after a space as the molecule's name: 'CCO C' would be ethanol (issue 26)
+    ("CCO C", "SMILES 'CCO C' contains whitespace (at position 3)"),
+    ("CC\tO", "contains whitespace (at position 2)"),
     ("C(C)(C)(C)(C)C", "sanitization"),  # pentavalent carbon
     ("[U]", "unsupported element U (Z=92): GFN-xTB is parametrized for Z = 1-86 only"),
     # the library's own rules (structures.structure_problems, library.size_problem), not a second copy
@@ -164,3 +167,21 @@ def test_validate_from_another_directory_uses_the_packaged_library(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("library: ") and " DME " in proc.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["-3", "0", "two", "1.5"])
+def test_threads_must_be_a_positive_whole_number(capsys, value):
+    """``--threads -3`` or ``0`` ran with a libgomp warning (issue 26, hole 6): now an input error
+    before anything runs."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--threads", value, "props", "C"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--threads: {value!r} is not a positive whole number of OpenMP threads (1, 2, ...)" in err, err
+
+
+def test_bad_omp_num_threads_is_an_input_error(capsys, monkeypatch):
+    """Without --threads the count comes from $OMP_NUM_THREADS; a bad value there is named too."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "-3")
+    assert cli.main(["props", "C"]) == 2
+    assert "OMP_NUM_THREADS='-3' is not a positive whole number of OpenMP threads" in capsys.readouterr().err

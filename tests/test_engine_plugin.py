@@ -17,7 +17,7 @@ from solvscreen.xtb import engine as engine_mod
 TOY_MODULE = '''
 import numpy as np
 
-from solvscreen.xtb.engine import Backend, Calculator
+from solvscreen.xtb.engine import Backend, Calculator, CalculatorOutput
 
 EPS_EH, SIGMA_BOHR = 0.000379, 6.43  # argon-like Lennard-Jones parameters (hartree, bohr)
 
@@ -38,8 +38,8 @@ class PairLJ(Calculator):
                 dedr = 4 * EPS_EH * (-12 * sr6 * sr6 + 6 * sr6) / r
                 g[i] += dedr * d / r
                 g[j] -= dedr * d / r
-        empty = np.zeros(0)
-        return e, (g if gradient else None), empty, empty, np.zeros(len(x)), np.zeros(3)
+        return CalculatorOutput(energy_Eh=e, gradient_Eh_per_bohr=g if gradient else None,
+                                charges_e=np.zeros(len(x)), dipole_e_bohr=np.zeros(3))
 
 
 BACKEND = Backend("toy-lj", "toy_engine", "toy-engine", ("LJ-Ar",), alpb=False,
@@ -118,3 +118,18 @@ def test_the_command_line_and_the_config_accept_an_installed_plugin(toy_plugin):
     assert cfg["engine"]["backend"] == "toy-lj"
     with pytest.raises(ValidationErrors, match="unknown engine backend 'nope'"):
         validate_all(load_config({"engine": {"backend": "nope"}}))
+
+
+def test_a_backend_that_returns_a_bare_tuple_is_told_the_contract(toy_plugin, monkeypatch):
+    """Calculator.compute returns a keyed, typed CalculatorOutput (issue 26); the positional
+    6-tuple of before is refused by name, not unpacked in the wrong order."""
+    from solvscreen.core.errors import EngineUnavailable
+    from solvscreen.xtb.engine import Engine, EngineSettings, backend_registry
+
+    backend_registry()
+    toy = sys.modules["toy_engine"].PairLJ
+    keyed = toy.compute
+    monkeypatch.setattr(toy, "compute", lambda self, x, g: tuple(vars(keyed(self, x, g)).values()))
+    eng = Engine(EngineSettings(backend="toy-lj", method="LJ-Ar"))
+    with pytest.raises(EngineUnavailable, match="returned a tuple, not a solvscreen.xtb.engine.CalculatorOutput"):
+        eng.singlepoint(np.array([18, 18]), np.array([[0, 0, 0], [3.8, 0, 0.0]]))

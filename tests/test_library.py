@@ -233,6 +233,7 @@ def assert_reported(errors: list[ValidationError], path: Path, row: int | None, 
 
 BAD_ROWS = {
     "invalid SMILES": ("BAD,,C1CC,solvent,,0.9,estimate", ["invalid SMILES", "C1CC"]),
+    "space inside SMILES": ("BAD,,CCO C,solvent,,0.9,estimate", ["invalid SMILES", "'CCO C' contains whitespace"]),
     "unparsable atom": ("BAD,,C[Xx]C,solvent,,0.9,estimate", ["invalid SMILES"]),
     "valence": ("BAD,,CC(C)(C)(C)(C)C,solvent,,0.9,estimate", ["invalid SMILES", "valence"]),
     "anion given as neutral": ("HFSI,,O=S(=O)(F)NS(=O)(=O)F,anion,,,", ["charge/kind mismatch", "anion", "+0"]),

@@ -113,8 +113,9 @@ def test_input_error_writes_no_record(tmp_path):
 
 def test_schema_version_mismatch_raises(tmp_path):
     path = tmp_path / "r.json"
-    Record(stage="structure", name="X", results={"energy_Eh": -1.0}).write(path)
-    assert Record.read(path).results == {"energy_Eh": -1.0}
+    results = {"charge": 0, "uhf": 0, "n_atoms": 3, "energy_Eh": -1.0}  # what a structure record holds
+    Record(stage="structure", name="X", results=results).write(path)
+    assert Record.read(path).results == results
     data = json.loads(path.read_text())
     assert data["schema_version"] == SCHEMA_VERSION
     data["schema_version"] = SCHEMA_VERSION + 1

@@ -31,7 +31,8 @@ WORKFLOW = ROOT / "tests" / "workflow"
 
 # ----------------------------------------------------------------------------- which records are no result
 def _ok(path: Path, status: str = "ok", failure: dict | None = None) -> Path:
-    Record(stage="structure", name=path.stem, status=status, failure=failure).write(path)
+    results = {"charge": 0, "uhf": 0, "n_atoms": 3, "energy_Eh": -5.07} if status == "ok" else {}
+    Record(stage="structure", name=path.stem, status=status, failure=failure, results=results).write(path)
     return path
 
 
@@ -200,7 +201,46 @@ def test_killed_job_and_corrupt_records_are_recomputed_to_the_uninterrupted_tabl
     (folder,) = (p for p in (results / "quarantine").iterdir() if p.is_dir())
     assert read_deaths(results) == {"structures/DMC.json": 1}  # its first death in a row (max_job_deaths)
     assert (folder / "structures" / "DME.json").read_text() == dme_text[:200]  # nothing lost
-    assert {p.name for p in folder.iterdir() if p.is_file()} == {f"{t}.csv" for t in TABLES} | {"report.html", "why.tsv"}
+    assert {p.name for p in folder.iterdir() if p.is_file()} == ({f"{t}.csv" for t in TABLES} | {"report.html", "why.tsv"}
+                                                                 | {f"{t}.csv.sha256" for t in TABLES})
+    again = _run(workdir, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr and "no result" not in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+@needs_snakemake
+def test_records_without_results_lost_geometry_and_truncated_table_are_redone(reference, tmp_path):
+    """Issue 26, holes 3-5. Before: a binding record without its ``results`` was used (binding.csv
+    showed it ok with an empty energy, its solvation job failed with KeyError 'cation'); a deleted
+    ``structures/<name>/`` was "Nothing to be done"; a truncated binding.csv fed classify, rank and
+    report and stayed truncated."""
+    workdir = tmp_path / "run"
+    results = workdir / "results"
+    first = _run(workdir)
+    assert first.returncode == 0, first.stderr[-5000:]
+    binding = results / "binding" / "K+" / "DMC.json"
+    data = json.loads(binding.read_text())
+    del data["results"]
+    binding.write_text(json.dumps(data))
+    shutil.rmtree(results / "structures" / "DME")
+    text = (results / "binding.csv").read_text()
+    (results / "binding.csv").write_text(text[: len(text) // 2])
+
+    look = _run(workdir, "-n")
+    said = look.stdout + look.stderr
+    assert "2 record(s) are no result and will be recomputed by the next run" in said, said[-3000:]
+    assert "1 table(s) do not match their records and will be rebuilt by the next run" in said
+    rerun = _run(workdir)
+    log = rerun.stdout + rerun.stderr
+    assert rerun.returncode == 0, log[-5000:]
+    for path, why in (("binding/K+/DMC.json", "record without results"),
+                      ("structures/DME.json", "companion file missing: DME/ensemble.xyz, DME/geometry.sdf, "
+                                              "DME/geometry.xyz"),
+                      ("binding.csv", "table binding.csv does not match its checksum (binding.csv.sha256)")):
+        assert f"{results / path}: {why}" in log, path
+    assert tables(results) == reference  # every table, every row, as if nothing had happened
+    assert (results / "structures" / "DME" / "geometry.xyz").is_file()
+    assert Record.read(binding).ok
     again = _run(workdir, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr and "no result" not in again.stdout + again.stderr
 

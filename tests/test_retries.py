@@ -32,6 +32,9 @@ def _died(out: Path, *extra: str) -> int:
                      *extra])
 
 
+# what an ok structure record holds (core.records.result_schema("structure"))
+STRUCTURE_RESULTS = {"charge": 0, "uhf": 0, "n_atoms": 3, "energy_Eh": -5.07}
+
 def test_died_fails_the_attempt_while_retries_are_left_and_writes_the_record_on_the_last(tmp_path, caplog):
     out = tmp_path / "structures" / "X.json"
     assert _died(out, "--retries-left", "1") == 137  # Snakemake resubmits it
@@ -43,7 +46,7 @@ def test_died_fails_the_attempt_while_retries_are_left_and_writes_the_record_on_
     assert _died(out) == 0  # default: the last attempt (as before retries were known)
     # a record the job wrote before it was killed stands, whatever attempt it is
     ok = tmp_path / "structures" / "Y.json"
-    Record(stage="structure", name="Y", status="ok").write(ok)
+    Record(stage="structure", name="Y", status="ok", results=STRUCTURE_RESULTS).write(ok)
     assert _died(ok, "--retries-left", "2") == 0 and Record.read(ok).ok
     # input errors fail the job on every attempt, without a record
     assert cli.main(["died", "--stage", "structure", "--name", "Z", "--out", str(tmp_path / "Z.json"),
@@ -103,7 +106,7 @@ def test_a_job_that_dies_run_after_run_is_kept_as_a_failure_at_max_job_deaths(tm
     _died_record(s / "A.json").unlink()
     _died_record(s / "A.json")
     assert [d.path.name for d in triage_deaths(find_dead_records(pattern), results, 3)[1]] == ["A.json"]
-    Record(stage="structure", name="A", status="ok").write(s / "A.json")
+    Record(stage="structure", name="A", status="ok", results=STRUCTURE_RESULTS).write(s / "A.json")
     triage_deaths(find_dead_records(pattern), results, 3)
     assert read_deaths(results) == {} and not (results / "quarantine" / DEATHS).exists()
 

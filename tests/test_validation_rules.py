@@ -29,6 +29,11 @@ BAD_INPUTS = {
                          "ranking.k_metal_stable_references[0]: unknown molecule 'DMEE'"),
     "reduced-reference": ({"ranking": {"k_metal_reduced_references": ["FSI"]}}, [],
                           "ranking.k_metal_reduced_references[0]: 'FSI' is an anion, not a solvent or diluent"),
+    "solvating-reference": ({"classification": {"solvating_power_references": "DME,NOPE"}}, [],
+                            "classification.solvating_power_references[1]: unknown molecule 'NOPE'"),
+    "solvating-reference-kind": ({"classification": {"solvating_power_references": "DME|FSI"}}, [],
+                                 "classification.solvating_power_references[1]: 'FSI' is an anion, "
+                                 "not a solvent or diluent"),
     "grid-id": ({}, ["grid-KFSI-DME-2M,KFSI,2.0,DME,volume,,yes,test"],
                 "id 'grid-KFSI-DME-2M' starts with 'grid-'"),
 }
@@ -54,6 +59,13 @@ def test_misspelt_reference_gets_a_suggestion(tmp_path):
         validate_all(load_config(tiny_config(tmp_path, {"ranking": {"k_metal_stable_references": ["DMEE"]}}, [])))
 
 
+def test_misspelt_solvating_power_reference_gets_a_suggestion(tmp_path):
+    """The classification's references get the ranking references' check (issue 26, hole 2):
+    before, 'W,NOPE' passed validate and the run, and NOPE was dropped without a word."""
+    with pytest.raises(ValidationErrors, match="did you mean DME"):
+        validate_all(load_config(tiny_config(tmp_path, {"classification": {"solvating_power_references": "DMEE"}}, [])))
+
+
 def test_default_references_absent_from_a_small_library_pass(tmp_path):
     """The default reference lists name default-library molecules (DGM, EC, AN): a smaller library
     without them validates (the verdict is then undecided, said in the ranking reasons); the same
@@ -62,6 +74,9 @@ def test_default_references_absent_from_a_small_library_pass(tmp_path):
     assert "DGM" not in library and "EC" not in library
     with pytest.raises(ValidationErrors, match="unknown molecule 'EC'"):
         validate_all(load_config(tiny_config(tmp_path, {"ranking": {"k_metal_reduced_references": ["EC", "DMC"]}}, [])))
+    with pytest.raises(ValidationErrors, match="unknown molecule 'EC'"):
+        validate_all(load_config(tiny_config(tmp_path, {"classification": {"solvating_power_references": "DME,EC"}},
+                                             [])))
 
 
 def test_good_grid_and_reference_names_pass(tmp_path):

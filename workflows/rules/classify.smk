@@ -26,6 +26,12 @@ CLASSIFY_EVIDENCE = {
 report: "../report/workflow.rst"
 
 
+def classify_evidence_args(wildcards, input):
+    """--solvation/--coordination/--dft-binding for the optional inputs this run has."""
+    return " ".join(f"--{key.replace('_', '-')} {shlex.quote(str(input[key]))}"
+                    for key in ("solvation", "coordination", "dft_binding") if key in input.keys())
+
+
 rule classify:
     input:
         **STAGE_TABLES,

@@ -88,18 +88,21 @@ _INSPECT_FLAGS = ("--report", "--unlock", "--list", "--lt", "--summary", "--deta
 
 
 def set_aside_dead_records():
-    """A stage record that is unreadable, lacks the record schema or says its job died
-    (solvscreen.stages.harness.record_problem) is moved, with its companion directory and the
-    run's final tables, into <results>/quarantine/<UTC time>/ (solvscreen.stages.quarantine):
-    Snakemake then recomputes exactly those records. A record whose job died in `max_job_deaths`
-    runs in a row is kept as a failure instead (quarantine.triage_deaths). Only the main process
-    of a run that will execute jobs moves or rewrites anything, and never while another run holds
-    this directory's lock."""
+    """A stage record that is unreadable, lacks the record schema or its stage's results, says its
+    job died, misses a companion file (solvscreen.stages.harness.record_problem) or its companion
+    directory is moved, with its companion directory and the run's final tables, into
+    <results>/quarantine/<UTC time>/ (solvscreen.stages.quarantine): Snakemake then recomputes
+    exactly those records. An aggregate table that does not match the checksum beside it is moved
+    there too (with the final tables), so its rule rebuilds it before any rule reads it. A record
+    whose job died in `max_job_deaths` runs in a row is kept as a failure instead
+    (quarantine.triage_deaths). Only the main process of a run that will execute jobs moves or
+    rewrites anything, and never while another run holds this directory's lock."""
     import re
     import sys
 
     from snakemake.logging import logger
-    from solvscreen.stages.quarantine import find_dead_records, read_deaths, set_aside, triage_deaths
+    from solvscreen.stages.quarantine import (find_bad_tables, find_dead_records, read_deaths, set_aside,
+                                              triage_deaths)
 
     if not workflow.is_main_process:
         return
@@ -107,7 +110,10 @@ def set_aside_dead_records():
                 if "record" in r.output.keys()]
     # a missing record is recomputed by Snakemake itself unless the tables built from it exist
     dead = find_dead_records(patterns, missing=any(Path(t).exists() for t in TARGETS))
-    if not dead and not read_deaths(RESULTS):
+    # the aggregate tables (every .csv output without wildcards) that no longer match their checksum
+    tables = sorted({str(f) for r in workflow.rules for f in r.output if str(f).endswith(".csv") and "{" not in str(f)})
+    bad_tables = find_bad_tables(tables)
+    if not dead and not bad_tables and not read_deaths(RESULTS):
         return
     argv = sys.argv[1:]
     inspect = [a for a in argv if a.split("=")[0] in _INSPECT_FLAGS]
@@ -121,6 +127,9 @@ def set_aside_dead_records():
         if aside:
             logger.warning(f"solvscreen: {len(aside)} record(s) are no result and will be recomputed by the next "
                            f"run ({why}: nothing moved now):\n{listing(aside)}")
+        if bad_tables:
+            logger.warning(f"solvscreen: {len(bad_tables)} table(s) do not match their records and will be rebuilt "
+                           f"by the next run ({why}: nothing moved now):\n{listing(bad_tables)}")
         if keep:
             logger.warning(f"solvscreen: {len(keep)} died record(s) will be kept as failures by the next run, "
                            f"not recomputed ({why}: nothing changed now):\n{listing(keep)}")
@@ -129,60 +138,11 @@ def set_aside_dead_records():
         logger.warning(f"solvscreen: {len(keep)} record(s) kept as failures, not recomputed: their job died in "
                        f"at least max_job_deaths = {CONFIG['max_job_deaths']} runs in a row (to compute one once more, "
                        f"delete it and run again):\n{listing(keep)}")
+    if aside or bad_tables:
+        folder = set_aside(aside, RESULTS, TARGETS, bad_tables=bad_tables)
     if aside:
-        folder = set_aside(aside, RESULTS, TARGETS)
         logger.warning(f"solvscreen: {len(aside)} record(s) are no result; moved with their files and the final "
                        f"tables to {folder} and recomputed in this run:\n{listing(aside)}")
-
-
-# ---- helpers of the stage files (they read the globals those files define) ----------------
-def classify_evidence_args(wildcards, input):
-    """--solvation/--coordination/--dft-binding for the optional inputs this run has."""
-    return " ".join(f"--{key.replace('_', '-')} {shlex.quote(str(input[key]))}"
-                    for key in ("solvation", "coordination", "dft_binding") if key in input.keys())
-
-
-def md_species(fid):
-    """Library names of a formulation's cation, anion and liquid components."""
-    f = _MD_BY_ID[fid]
-    salt = LIBRARY.resolve(f.salt)
-    return [salt.cation, salt.anion, *(LIBRARY.resolve(n).name for n in f.component_names)]
-
-
-def dft_resources(wildcards, attempt):
-    return dft_job_resources(molecule(wildcards.name).smiles, DFT_LEVEL.basis, DFT.relax, attempt,
-                             DFT_THREADS, DFT.gpu)
-
-
-def liquid_json(name):
-    """Density, molar mass and dielectric constant (with its source) of a library liquid."""
-    m = molecule(name)
-    return json.dumps({"density_g_per_mL": m.density_g_per_mL, "molar_mass_g_per_mol": m.molar_mass_g_per_mol,
-                        "dielectric_constant": m.dielectric_constant, "dielectric_source": m.dielectric_source},
-                       sort_keys=True, separators=(",", ":"))
-
-
-# ---- md.smk (they read MD_SETTINGS, _MD_BY_ID, _MD_REF_SOURCE, MD_FORMULATIONS defined there) ----
-def md_reference_of(fid):
-    """Reference id of formulation ``fid`` (None when it is judged by the absolute threshold)."""
-    f = _MD_BY_ID[fid]
-    return reference_id(f, LIBRARY, MD_SETTINGS.reference_solvent) \
-        if needs_reference(f, LIBRARY, MD_SETTINGS, _HCE_MIN) else None
-
-
-def md_run_inputs(wc):
-    ref = md_reference_of(wc.formulation)
-    return {"params": [f"{RESULTS}/md_params/{n}.json" for n in md_species(wc.formulation)],
-            "reference": [f"{RESULTS}/md_ref/{ref}.json"] if ref else []}
-
-
-def md_reference_species(ref):
-    salt = LIBRARY.resolve(_MD_BY_ID[_MD_REF_SOURCE[ref]].salt)
-    return [salt.cation, salt.anion, LIBRARY.resolve(MD_SETTINGS.reference_solvent).name]
-
-
-def md_table_inputs(wildcards):
-    ids = MD_FORMULATIONS
-    if MD_UNDECIDED:
-        ids = undecided_formulations(checkpoints.md_select.get().output.csv)
-    return expand(f"{RESULTS}/md/{{formulation}}.json", formulation=ids)
+    if bad_tables:
+        logger.warning(f"solvscreen: {len(bad_tables)} table(s) do not match their records; moved with the final "
+                       f"tables to {folder} and rebuilt in this run:\n{listing(bad_tables)}")

@@ -14,6 +14,11 @@ DFT_THREADS = DFT.threads or THREADS
 DFT_CONDA_ENV = "../envs/solvscreen-dft.yaml"
 
 
+def dft_resources(wildcards, attempt):
+    return dft_job_resources(molecule(wildcards.name).smiles, DFT_LEVEL.basis, DFT.relax, attempt,
+                             DFT_THREADS, DFT.gpu)
+
+
 rule dft:
     input:
         binding=f"{RESULTS}/binding/{{cation}}/{{name}}.json",

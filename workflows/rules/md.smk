@@ -25,6 +25,38 @@ MD_RESOURCES = slurm_resources(MD_SETTINGS)
 _HCE_MIN = ClassificationSettings.from_dict(CONFIG["classification"]).hce_min_concentration_mol_per_L
 
 
+def md_species(fid):
+    """Library names of a formulation's cation, anion and liquid components."""
+    f = _MD_BY_ID[fid]
+    salt = LIBRARY.resolve(f.salt)
+    return [salt.cation, salt.anion, *(LIBRARY.resolve(n).name for n in f.component_names)]
+
+
+def md_reference_of(fid):
+    """Reference id of formulation ``fid`` (None when it is judged by the absolute threshold)."""
+    f = _MD_BY_ID[fid]
+    return reference_id(f, LIBRARY, MD_SETTINGS.reference_solvent) \
+        if needs_reference(f, LIBRARY, MD_SETTINGS, _HCE_MIN) else None
+
+
+def md_run_inputs(wc):
+    ref = md_reference_of(wc.formulation)
+    return {"params": [f"{RESULTS}/md_params/{n}.json" for n in md_species(wc.formulation)],
+            "reference": [f"{RESULTS}/md_ref/{ref}.json"] if ref else []}
+
+
+def md_reference_species(ref):
+    salt = LIBRARY.resolve(_MD_BY_ID[_MD_REF_SOURCE[ref]].salt)
+    return [salt.cation, salt.anion, LIBRARY.resolve(MD_SETTINGS.reference_solvent).name]
+
+
+def md_table_inputs(wildcards):
+    ids = MD_FORMULATIONS
+    if MD_UNDECIDED:
+        ids = undecided_formulations(checkpoints.md_select.get().output.csv)
+    return expand(f"{RESULTS}/md/{{formulation}}.json", formulation=ids)
+
+
 # reference id -> the first formulation that has it (its salt and concentration define it)
 _MD_REF_SOURCE = {}
 for _f in FORMULATIONS:

@@ -2,6 +2,16 @@
 # competing step, per (solvent/diluent, cation), in the candidate's own dielectric continuum
 # -> results/solvating_power.csv. Settings: the config's `engine`, `binding` and `solvation`
 # sections; the competing anion is `solvation.anion` (PLAN.solvation_anion).
+
+
+def liquid_json(name):
+    """Density, molar mass and dielectric constant (with its source) of a library liquid."""
+    m = molecule(name)
+    return json.dumps({"density_g_per_mL": m.density_g_per_mL, "molar_mass_g_per_mol": m.molar_mass_g_per_mol,
+                        "dielectric_constant": m.dielectric_constant, "dielectric_source": m.dielectric_source},
+                       sort_keys=True, separators=(",", ":"))
+
+
 rule solvation:
     input:
         ligand=f"{RESULTS}/structures/{{name}}.json",

@@ -50,6 +50,41 @@ def donor_atoms(mol: Chem.Mol) -> list[Donor]:
     ]
 
 
+HALOGENS = ("F", "Cl", "Br", "I")
+
+
+@dataclass(frozen=True)
+class MoleculeFeatures:
+    """What classification and ranking need of a molecule's structure, computed once by the
+    stage that parses it (and stored in its records): its formal charge, its donor atoms (this
+    module's definition, :func:`donor_atoms`) and which carbon-halogen bonds it has."""
+
+    charge_e: int
+    molecule_donor_atoms: tuple[str, ...]  # element + 0-based atom index, every donor atom
+    has_C_F: bool
+    has_C_Cl: bool
+    has_C_Br: bool
+    has_C_I: bool
+
+    @property
+    def n_molecule_donor_atoms(self) -> int:
+        return len(self.molecule_donor_atoms)
+
+    def to_dict(self) -> dict:
+        return {"charge_e": self.charge_e, "molecule_donor_atoms": list(self.molecule_donor_atoms),
+                "n_molecule_donor_atoms": self.n_molecule_donor_atoms, "has_C_F": self.has_C_F,
+                "has_C_Cl": self.has_C_Cl, "has_C_Br": self.has_C_Br, "has_C_I": self.has_C_I}
+
+
+def molecule_features(mol: Chem.Mol) -> MoleculeFeatures:
+    """The :class:`MoleculeFeatures` of ``mol`` (hydrogens explicit or not: the same values)."""
+    bonded = {h: any(a.GetSymbol() == h and any(n.GetAtomicNum() == 6 for n in a.GetNeighbors())
+                     for a in mol.GetAtoms()) for h in HALOGENS}
+    return MoleculeFeatures(charge_e=int(Chem.GetFormalCharge(mol)),
+                            molecule_donor_atoms=tuple(d.label for d in donor_atoms(mol)),
+                            has_C_F=bonded["F"], has_C_Cl=bonded["Cl"], has_C_Br=bonded["Br"], has_C_I=bonded["I"])
+
+
 def unique_donors(donors: list[Donor]) -> list[Donor]:
     """One representative per symmetry class (lowest index)."""
     seen: set[int] = set()

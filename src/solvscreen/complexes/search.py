@@ -17,7 +17,7 @@ from ..xtb.optimize import optimize
 from ..core.records import StageResult
 from ..core.units import HARTREE_TO_EV, HARTREE_TO_KCAL_PER_MOL
 from .cations import CationSpec
-from .donors import binding_mode, complex_problem, donor_atoms, unique_donors
+from .donors import MoleculeFeatures, binding_mode, complex_problem, donor_atoms, molecule_features, unique_donors
 from .ligands import LigandConformer, ligand_conformers
 from .placement import Start, model_energy, placements
 from .settings import BindingSettings
@@ -291,7 +291,17 @@ class BindingResult(StageResult):
     """
 
     COLUMNS = ("E_bind_kcal_per_mol", "E_bind_eV", "denticity", "donor_atoms", "M_donor_distances_A",
-               "n_starts_tried", "n_prescreened", "n_optimized", "n_conformers")
+               "n_starts_tried", "n_prescreened", "n_optimized", "n_conformers",
+               # the bound molecule itself (MoleculeFeatures): what classification needs of it
+               "ligand_charge_e", "n_molecule_donor_atoms", "molecule_donor_atoms", "has_C_F", "has_C_Cl",
+               "has_C_Br", "has_C_I")
+    RECORD_STAGES = ("binding", "ion_pair")
+    # to_results() stores these (not the dataclass's fields)
+    REQUIRED_RESULTS = {"cation": "string", "E_bind_kcal_per_mol": "number", "E_bind_eV": "number",
+                        "E_complex_Eh": "number", "E_cation_Eh": "number", "E_ligand_Eh": "number",
+                        "binding_mode": "object", "denticity": "integer", "donor_atoms": "array",
+                        "M_donor_distances_A": "array", "search": "object", "complex_charge": "integer",
+                        "ligand_charge": "integer"}
 
     cation: CationSpec
     E_bind_Eh: float
@@ -300,6 +310,7 @@ class BindingResult(StageResult):
     E_ligand_Eh: float
     search: ComplexSearchResult
     ligand_charge: int = 0
+    ligand: MoleculeFeatures | None = None  # donor atoms, C-halogen bonds of the bound molecule
 
     @property
     def E_bind_kcal_per_mol(self) -> float:
@@ -336,7 +347,12 @@ class BindingResult(StageResult):
             "complex_charge": self.ligand_charge + self.cation.charge,
             "ligand_charge": self.ligand_charge,
             "atom_labels": "donor atoms: element + 0-based ligand atom index (XYZ order); the cation is the last atom",
+            **({k: v for k, v in self.ligand.to_dict().items() if k != "charge_e"} if self.ligand else {}),
         }
+
+    @classmethod
+    def row_from_results(cls, results: dict) -> dict:
+        return {**{c: results.get(c) for c in cls.COLUMNS}, "ligand_charge_e": results.get("ligand_charge")}
 
 
 def bind(
@@ -354,5 +370,5 @@ def bind(
     search = search_complex(engine, mol, charge, uhf, conformers, cation, settings)
     e = search.best.energy_Eh
     return BindingResult(cation, e - cation_energy_Eh - ligand_energy_Eh, e, cation_energy_Eh, ligand_energy_Eh, search,
-                         ligand_charge=int(charge))
+                         ligand_charge=int(charge), ligand=molecule_features(mol))
 

@@ -79,8 +79,46 @@ def read_json(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
+CHECKSUM_SUFFIX = ".sha256"
+"""A table ``X.csv`` written by :func:`write_csv` has its checksum in ``X.csv.sha256`` (the
+``sha256sum`` format: ``sha256sum -c X.csv.sha256`` checks it by hand)."""
+
+
+def checksum_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + CHECKSUM_SUFFIX)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def table_problem(path: str | Path) -> str | None:
+    """Why the table at ``path`` is not the one :func:`write_csv` wrote (``None`` when it is, or
+    when it has no checksum to compare with: absent, or written before checksums were kept):
+    its content does not match the checksum beside it (truncated, edited, half-copied)."""
+    path = Path(path)
+    side = checksum_path(path)
+    try:
+        recorded = side.read_text().split()[0]
+        data = path.read_bytes()
+    except (FileNotFoundError, IndexError):
+        return None
+    except OSError as exc:
+        return f"table unreadable ({type(exc).__name__}: {exc})"
+    if _sha256(data) != recorded:
+        return (f"table {path.name} does not match its checksum ({side.name}): truncated or changed after it "
+                f"was written")
+    return None
+
+
 def write_csv(path: str | Path, rows: list[dict], columns: list[str] | None = None) -> None:
-    """Write rows as CSV (atomically); columns default to the union of keys in order of appearance."""
+    """Write rows as CSV (atomically); columns default to the union of keys in order of appearance.
+
+    Its checksum goes beside it (:func:`checksum_path`), written first: a table that no longer
+    matches it is rebuilt by the workflow and refused by :func:`solvscreen.core.result_tables.read_rows`."""
     if columns is None:
         columns = []
         for row in rows:
@@ -92,7 +130,9 @@ def write_csv(path: str | Path, rows: list[dict], columns: list[str] | None = No
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _csv_cell(row.get(k)) for k in columns})
-    write_text_atomic(path, buf.getvalue())
+    text = buf.getvalue()
+    write_text_atomic(checksum_path(path), f"{_sha256(text.encode())}  {Path(path).name}\n")
+    write_text_atomic(path, text)
 
 
 def parse_number(text: Any) -> float | None:
@@ -138,15 +178,57 @@ def base_provenance() -> dict:
     }
 
 
+#: JSON types of a record's ``results`` values: name -> the Python types json.loads gives for it.
+JSON_TYPES: dict[str, tuple[type, ...]] = {"number": (int, float), "integer": (int,), "string": (str,),
+                                           "boolean": (bool,), "object": (dict,), "array": (list,)}
+_ANNOTATION_TYPES = {"float": "number", "int": "integer", "str": "string", "bool": "boolean", "dict": "object",
+                     "list": "array", "tuple": "array"}
+
+#: stage name -> {key: JSON type name or None (any type)} that an ``ok`` record's ``results`` must
+#: hold; filled by each :class:`StageResult` subclass that names its ``RECORD_STAGES``.
+RESULT_SCHEMAS: dict[str, dict[str, str | None]] = {}
+
+
+def _json_type(annotation: Any) -> str | None:
+    """The JSON type name of a dataclass field's annotation (a string under postponed
+    evaluation); ``None`` for a type the check does not know (a nested dataclass)."""
+    parts = [p.strip() for p in str(annotation).split("|") if p.strip() != "None"]
+    names = {_ANNOTATION_TYPES.get(p.split("[")[0].strip()) for p in parts}
+    return names.pop() if len(names) == 1 else None
+
+
 class StageResult:
     """Mixin for a stage's typed result (a dataclass).
 
     ``COLUMNS`` names the table columns (units in the names) that the result contributes
     to its stage's aggregate table; :meth:`row` gives their values. ``to_results`` is what
     is stored in the record (all dataclass fields by default).
+
+    ``RECORD_STAGES`` names the stages whose ``ok`` records store this result: their
+    ``results`` must hold the keys of :meth:`required_results` (a record without them is no
+    result: :func:`schema_problem`). ``REQUIRED_RESULTS`` gives those keys where
+    :meth:`to_results` is not the dataclass's fields; by default they are the fields without a
+    default, with the JSON type of their annotation.
     """
 
     COLUMNS: ClassVar[tuple[str, ...]] = ()
+    RECORD_STAGES: ClassVar[tuple[str, ...]] = ()
+    REQUIRED_RESULTS: ClassVar[dict[str, str | None] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for stage in cls.__dict__.get("RECORD_STAGES", ()):
+            RESULT_SCHEMAS[stage] = cls  # type: ignore[assignment]  # resolved by result_schema()
+
+    @classmethod
+    def required_results(cls) -> dict[str, str | None]:
+        """{key: JSON type name or None}: what an ok record of this result must hold."""
+        if cls.REQUIRED_RESULTS is not None:
+            return dict(cls.REQUIRED_RESULTS)
+        if not dataclasses.is_dataclass(cls):
+            return {}
+        return {f.name: _json_type(f.type) for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
 
     def to_results(self) -> dict:
         if dataclasses.is_dataclass(self):
@@ -220,11 +302,47 @@ class Record:
 
 
 RECORD_KEYS = ("stage", "name", "status")
+#: the parts of every record that are JSON objects (``Record.to_dict`` always writes them)
+RECORD_OBJECTS = ("inputs", "results", "files", "settings", "provenance", "timings")
+
+
+def result_schema(stage: str) -> dict[str, str | None]:
+    """{key: JSON type name or None} that an ok record of ``stage`` must hold in its ``results``
+    ({} for a stage whose result class is not imported, or that has none)."""
+    cls = RESULT_SCHEMAS.get(stage)
+    return cls.required_results() if cls is not None else {}  # type: ignore[union-attr]
+
+
+def results_problem(stage: str, results: dict) -> str | None:
+    """Why the ``results`` of an ok ``stage`` record lack what its stage stores (``None`` when
+    they hold it): a required key absent, or present with a value of another JSON type (a
+    ``null`` passes: a NaN is stored as null)."""
+    schema = result_schema(stage)
+    missing = [k for k in schema if k not in results]
+    if missing:
+        return f"{stage} record results without {', '.join(missing)}"
+    for key, kind in schema.items():
+        value = results[key]
+        if kind is None or value is None:
+            continue
+        if not isinstance(value, JSON_TYPES[kind]) or (isinstance(value, bool) and kind != "boolean"):
+            return f"{stage} record results.{key} is a JSON {_json_name(value)}, not a{'n' * (kind[0] in 'aeiou')} {kind}"
+    return None
+
+
+def _json_name(value: Any) -> str:
+    return next((name for name, types in JSON_TYPES.items() if isinstance(value, types)
+                 and not (isinstance(value, bool) and name != "boolean")), type(value).__name__)
 
 
 def schema_problem(d: Any) -> str | None:
     """Why a parsed record does not have the record schema (``None`` when it has): the one
-    check shared by :meth:`Record.read` and the workflow's scan for dead records."""
+    check shared by :meth:`Record.read` and the workflow's scan for dead records.
+
+    The schema: ``schema_version``; ``stage``, ``name`` and ``status`` as text; the parts of
+    :data:`RECORD_OBJECTS` as objects (``results`` present); ``failure`` an object in a failed
+    record; and an ok record's ``results`` holding what its stage stores
+    (:func:`results_problem`)."""
     if not isinstance(d, dict):
         return f"not a record: a JSON {type(d).__name__}, not an object"
     if d.get("schema_version") != SCHEMA_VERSION:
@@ -234,7 +352,15 @@ def schema_problem(d: Any) -> str | None:
         return f"record without {', '.join(missing)}"
     if d["status"] not in ("ok", "failed"):
         return f"record status {d['status']!r} is neither 'ok' nor 'failed'"
-    return None
+    if "results" not in d:
+        return "record without results"
+    wrong = [k for k in RECORD_OBJECTS if k in d and not isinstance(d[k], dict)]
+    if wrong:
+        return "record " + ", ".join(f"{k} is a JSON {_json_name(d[k])}, not an object" for k in wrong)
+    failure = d.get("failure")
+    if d["status"] == "failed" and not isinstance(failure, dict):
+        return "failed record without a failure object"
+    return results_problem(d["stage"], d["results"]) if d["status"] == "ok" else None
 
 
 @contextlib.contextmanager

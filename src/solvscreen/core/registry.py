@@ -38,6 +38,7 @@ class StageSpec:
     cli: str | None = None  # module with add_parsers(sub, command)
     report_section: str | None = None  # "module:function(tables, thresholds) -> HTML <section> or ''"
     tables: tuple[str, ...] = ()  # the result tables it writes (file names under <results>/)
+    results: tuple[str, ...] = ()  # modules whose StageResult classes name their RECORD_STAGES (record schemas)
 
 
 #: The registered stage packages, in report order.
@@ -49,10 +50,10 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("dft", "solvscreen.dft", "workflows/rules/dft.smk", config_section="dft",
               check_config="solvscreen.dft.settings:check_config", cli="solvscreen.dft.cli",
               report_section="solvscreen.dft.report:report_section",
-              tables=("dft_binding.csv", "dft_calibration.json")),
+              tables=("dft_binding.csv", "dft_calibration.json"), results=("solvscreen.dft.stage",)),
     StageSpec("solvation", "solvscreen.solvation", "workflows/rules/solvation.smk", config_section="solvation",
               cli="solvscreen.solvation.cli", report_section="solvscreen.solvation.report:report_section",
-              tables=("solvating_power.csv",)),
+              tables=("solvating_power.csv",), results=("solvscreen.solvation.stepwise",)),
 )
 
 

@@ -13,13 +13,21 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .records import parse_number
+from .errors import InputError
+from .records import parse_number, table_problem
 
 
 def read_rows(path: str | Path | None) -> list[dict]:
-    """Rows of a CSV as dicts (strings); numeric-looking columns are left to the caller."""
+    """Rows of a CSV as dicts (strings); numeric-looking columns are left to the caller.
+
+    A table that does not match the checksum written beside it (truncated, edited) is an
+    :class:`~solvscreen.core.errors.InputError`: nothing is computed from it."""
     if path is None or not Path(path).is_file():
         return []
+    problem = table_problem(path)
+    if problem:
+        raise InputError(f"{path}: {problem}; rebuild it (run the workflow again), or delete "
+                         f"{Path(path).name}.sha256 to accept the change")
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
 

@@ -17,11 +17,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..core.errors import InputError, ValidationError
-from ..core.settings import known_keys
+from ..core.settings import ConfigSection
 from .level import BASES, METHODS, PRESETS, DFTLevel, level_from_preset
 from .relax import RELAX_MODES
 
@@ -29,8 +29,10 @@ __all__ = ["DFTSettings", "check_config", "select_molecules", "solvent_eps"]
 
 
 @dataclass(frozen=True)
-class DFTSettings:
+class DFTSettings(ConfigSection):
     """The ``dft`` config section (see the config schema for every key's meaning)."""
+
+    SECTION = "dft"
 
     molecules: Any = field(default_factory=list)
     preset: str = "calibration"
@@ -51,8 +53,10 @@ class DFTSettings:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "DFTSettings":
-        d = known_keys(cls, d, "dft")
-        s = cls(**d)
+        """The section (unknown keys refused by :class:`ConfigSection`), with its names checked:
+        the level of theory, relax mode, bases and ligand geometry (here rather than in
+        ``__post_init__``: a default-built DFTSettings is never checked against PySCF's tables)."""
+        s = super().from_dict(d)
         s.level_of_theory()  # raises InputError on bad names
         if s.relax not in RELAX_MODES:
             raise InputError(f"dft.relax: must be one of {list(RELAX_MODES)}, got {s.relax!r}")
@@ -61,9 +65,6 @@ class DFTSettings:
         if s.ligand_geometry not in ("auto", "gfn2", "relax"):
             raise InputError(f"dft.ligand_geometry: must be auto, gfn2 or relax, got {s.ligand_geometry!r}")
         return s
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def level_of_theory(self, threads: int = 1) -> DFTLevel:
         return level_from_preset(

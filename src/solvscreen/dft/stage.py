@@ -50,6 +50,12 @@ class DFTResult(StageResult):
         "E_bind_dft_kcal_per_mol", "E_bind_gfn2_kcal_per_mol", "d_K_donor_gfn2_A", "d_K_donor_dft_A",
         "homo_dft_eV", "lumo_dft_eV", "level", "basis", "dispersion", "relax", "n_basis_functions",
     )
+    RECORD_STAGES: ClassVar[tuple[str, ...]] = ("dft",)
+    # what dft_binding.csv and its calibration are built from (a DFT record costs hours: one written
+    # before a later field was added stays a result)
+    REQUIRED_RESULTS: ClassVar[dict[str, str]] = {
+        "cation": "string", "E_bind_dft_kcal_per_mol": "number", "E_bind_gfn2_kcal_per_mol": "number",
+        "level": "string", "basis": "string", "relax": "string"}
     cation: str
     E_bind_dft_kcal_per_mol: float
     E_bind_gfn2_kcal_per_mol: float | None
@@ -230,6 +236,7 @@ def aggregate_dft(binding_csv: str | Path, records: list[str | Path], out_csv: s
 @dataclass
 class DFTOrbitals(StageResult):
     COLUMNS: ClassVar[tuple[str, ...]] = ("homo_dft_eV", "lumo_dft_eV", "level", "basis", "solvent_model")
+    RECORD_STAGES: ClassVar[tuple[str, ...]] = ("dft_orbitals",)
     homo_dft_eV: float | None
     lumo_dft_eV: float | None
     energy_Eh: float

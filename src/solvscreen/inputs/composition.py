@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
 from ..core.errors import ValidationError
+from ..core.settings import ConfigSection
 
 ML_PER_L = 1000.0
 
@@ -46,8 +47,10 @@ class MoleculeLike(Protocol):  # what composition needs from a library molecule
 
 
 @dataclass(frozen=True)
-class CompositionSettings:
+class CompositionSettings(ConfigSection):
     """How volumes are turned into moles (config section ``classification.composition``)."""
+
+    SECTION = "classification.composition"
 
     salt_volume: str = "estimate"  # "estimate" (c * M/rho of the salt) or "neglect"
     default_salt_density_g_per_mL: float = 2.0  # used when the library gives no salt density
@@ -57,9 +60,6 @@ class CompositionSettings:
             raise ValueError(f"salt_volume must be 'estimate' or 'neglect', not {self.salt_volume!r}")
         if not self.default_salt_density_g_per_mL > 0:
             raise ValueError("default_salt_density_g_per_mL must be > 0")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

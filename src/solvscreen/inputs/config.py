@@ -230,6 +230,15 @@ def check_references(config: dict, library: Library, formulations: list[Formulat
         default = names == load_schema("config")["properties"]["ranking"]["properties"][key]["default"]
         refs += [(f"ranking.{key}[{i}]", n, LIQUID_KINDS) for i, n in enumerate(names)
                  if not (default and n not in library)]
+    # the classification's solvating-power references: one text of ','- or '|'-separated names
+    # (solvscreen.classify.solvating.reference_band reads it the same way)
+    text = (config.get("classification") or {}).get("solvating_power_references")
+    if text is not None:
+        names = [n.strip() for n in str(text).replace(",", "|").split("|") if n.strip()]
+        default = text == load_schema("config")["properties"]["classification"]["properties"][
+            "solvating_power_references"]["default"]
+        refs += [(f"classification.solvating_power_references[{i}]", n, LIQUID_KINDS) for i, n in enumerate(names)
+                 if not (default and n not in library)]
     refs += [(f"grid.salts[{i}]", n, ("salt",)) for i, n in enumerate(grid.get("salts") or [])]
     for key in ("solvents", "diluents"):
         if grid.get(key, "all") != "all":

@@ -87,13 +87,30 @@ def _add_module_parsers(sub) -> None:
         mod.add_parsers(sub, command)
 
 
+def threads_problem(text: str) -> str | None:
+    """Why ``text`` is no OpenMP thread count, or ``None`` (a whole number >= 1).
+    0 or a negative count would run with libgomp's warning and its own default instead."""
+    try:
+        ok = int(text.strip()) >= 1
+    except ValueError:
+        ok = False
+    return None if ok else f"{text!r} is not a positive whole number of OpenMP threads (1, 2, ...)"
+
+
+def _threads_arg(text: str) -> int:
+    problem = threads_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
     parser = argparse.ArgumentParser(prog="solvscreen", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"solvscreen {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=_threads_arg, default=None,
                         help="OpenMP threads for xTB (default: $OMP_NUM_THREADS or 1)")
     sub = _Subcommands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
 
@@ -116,9 +133,17 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     from ..xtb.engine import set_threads
-
-    set_threads(ns.threads or int(os.environ.get("OMP_NUM_THREADS", "1") or 1))
     from ..core.errors import EngineUnavailable, InputError
+
+    threads = ns.threads
+    if threads is None:
+        env = os.environ.get("OMP_NUM_THREADS", "") or "1"
+        problem = threads_problem(env)
+        if problem:
+            print(f"solvscreen: error: OMP_NUM_THREADS={problem}; set it or give --threads", file=sys.stderr)
+            return 2
+        threads = int(env)
+    set_threads(threads)
 
     try:
         return COMMANDS[ns.command](ns)

@@ -35,13 +35,13 @@ def _settings(ns: argparse.Namespace) -> dict:
 def engine_settings_from(d: dict | None):
     from ..xtb.engine import EngineSettings
 
-    return EngineSettings(**(d or {}))
+    return EngineSettings.from_dict(d)
 
 
 def conformer_settings_from(d: dict | None):
     from ..xtb.structures import ConformerSettings
 
-    return ConformerSettings(**(d or {}))
+    return ConformerSettings.from_dict(d)
 
 
 def _add_engine_flags(p: argparse.ArgumentParser) -> None:
@@ -57,9 +57,10 @@ def _add_engine_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _engine_from_flags(ns):
+    """The engine section of a single question, from its flags."""
     from ..xtb.engine import EngineSettings
 
-    return EngineSettings(backend=ns.backend, method=ns.method, solvent=ns.solvent)
+    return EngineSettings.from_dict({"backend": ns.backend, "method": ns.method, "solvent": ns.solvent})
 
 
 def _terminal_width() -> int:

@@ -18,7 +18,7 @@ def cmd_props(ns) -> int:
     from .query import query_properties
     from ..xtb.structures import ConformerSettings
 
-    p, out = query_properties(ns.smiles, _engine_from_flags(ns), ConformerSettings(n_embed=ns.n_embed), ns.max_atoms)
+    p, out = query_properties(ns.smiles, _engine_from_flags(ns), ConformerSettings.from_dict({"n_embed": ns.n_embed}), ns.max_atoms)
     if ns.json:
         print(json.dumps(out, indent=2, default=str))
     else:
@@ -84,7 +84,7 @@ def cmd_bind(ns) -> int:
 
     anions = exchange_anions_from(ns.anion or (["FSI"] if ns.shell else []), ns.library)
     out = query_binding(ns.smiles, ns.cation, _engine_from_flags(ns), binding_settings_from(_settings(ns).get("binding")),
-                        ConformerSettings(n_embed=ns.n_embed), workdir=ns.keep, shell=ns.shell or bool(ns.anion),
+                        ConformerSettings.from_dict({"n_embed": ns.n_embed}), workdir=ns.keep, shell=ns.shell or bool(ns.anion),
                         exchange_anions=anions, max_atoms=ns.max_atoms)
     geometry = out.pop("geometry_xyz", None)
     if ns.xyz and geometry:  # the complex's geometry goes to a file, and only on request

@@ -36,7 +36,7 @@ def add_parsers(sub, command) -> None:
 
         s = settings_from_json(ns.settings)
         rec = run_solvation(ns.ligand_structure, ns.binding, ns.cation_structure, ns.anion_structure, ns.ion_pair,
-                            ns.out, json.loads(ns.liquid), EngineSettings(**(s.get("engine") or {})),
+                            ns.out, json.loads(ns.liquid), EngineSettings.from_dict(s.get("engine")),
                             BindingSettings.from_dict(s.get("binding")), SolvationSettings.from_dict(s.get("solvation")))
         log.info("%s: solvation %s%s", rec.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
         return 0

@@ -126,6 +126,7 @@ class SolvationResult(StageResult):
                "stop_reason", "dG_steps_kcal_per_mol", "dG_anion_last_site_kcal_per_mol", "anion",
                "anion_wins_last_site", "dielectric_constant", "dielectric_source", "continuum", "neat_concentration_mol_per_L",
                "RT_ln_L_kcal_per_mol")
+    RECORD_STAGES = ("solvation",)
 
     cation: str
     anion: str

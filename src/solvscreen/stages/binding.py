@@ -27,7 +27,7 @@ def check_engine_consistency(record: Record, engine_settings: EngineSettings) ->
     if theirs is None:
         return
     try:
-        other = EngineSettings(**theirs)
+        other = EngineSettings.from_dict(theirs)
     except (TypeError, InputError) as exc:
         raise InputError(f"{record.stage} record {record.name}: unreadable engine settings {theirs}") from exc
     if other != engine_settings:

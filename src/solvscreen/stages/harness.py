@@ -215,14 +215,49 @@ def read_record(path: str | Path, stage: str | None = None, name: str | None = N
                               f"no record: unreadable record {path.name} ({exc})")
 
 
+#: the modules of this package's own stages whose StageResult classes name their RECORD_STAGES
+#: (the stage packages' are in the registry: solvscreen.core.registry.StageSpec.results)
+RESULT_MODULES = ("solvscreen.stages.structure", "solvscreen.xtb.properties", "solvscreen.complexes.search",
+                  "solvscreen.stages.shell")
+
+
+def load_result_schemas() -> None:
+    """Import every module that defines a stage's result (their classes register what an ok
+    record of their stage holds: :data:`solvscreen.core.records.RESULT_SCHEMAS`). A stage package
+    missing from a build is left out; the MD stage's records store plain mappings and are
+    checked against the record schema only."""
+    import importlib
+
+    from ..core.registry import STAGES
+
+    for module in (*RESULT_MODULES, *(m for spec in STAGES for m in spec.results)):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module.startswith(exc.name):
+                raise
+
+
+def companion_problem(path: str | Path, data: dict) -> str | None:
+    """Why the companion files of the ok record ``data`` at ``path`` are not all there (``None``
+    when they are): each file of its ``files`` (relative to the record's folder) must exist."""
+    path = Path(path)
+    files = data.get("files") or {}
+    gone = sorted(rel for rel in files.values() if isinstance(rel, str) and not (path.parent / rel).exists())
+    return f"companion file missing: {', '.join(gone)}" if gone else None
+
+
 def record_problem(path: str | Path) -> str | None:
     """Why the record at ``path`` cannot stand for its job's output, or ``None`` when it can
     (or does not exist: then the workflow computes it anyway).
 
-    A record that cannot be read, lacks the record schema, or says its job died ("no record:
-    job died", written by :func:`write_died_record`) is no result: the workflow sets it aside
-    and recomputes it (:mod:`solvscreen.stages.quarantine`). A failed calculation is a result.
+    A record that cannot be read, lacks the record schema (its stage's results included:
+    :func:`~solvscreen.core.records.schema_problem`), says its job died ("no record: job died",
+    written by :func:`write_died_record`) or, when ok, misses a companion file it names, is no
+    result: the workflow sets it aside and recomputes it (:mod:`solvscreen.stages.quarantine`).
+    A failed calculation is a result.
     """
+    load_result_schemas()
     path = Path(path)
     try:
         data = json.loads(path.read_text())
@@ -236,7 +271,7 @@ def record_problem(path: str | Path) -> str | None:
     failure = data.get("failure") or {}
     if data["status"] == "failed" and isinstance(failure, dict) and failure.get("error_type") == NO_RECORD:
         return f"{JOB_DIED} ({failure.get('reason', 'no record')})"
-    return None
+    return companion_problem(path, data) if data["status"] == "ok" else None
 
 
 def write_died_record(stage: str, name: str, out: str | Path, *, exit_code: int | None = None,

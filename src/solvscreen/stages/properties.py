@@ -8,10 +8,13 @@ The table's chemistry columns come from the typed results
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from ..complexes import molecule_features
 from ..xtb.engine import EngineSettings
 from ..xtb.properties import PropertiesResult, electronic_properties
+from ..xtb.structures import mol_from_smiles
 from ..core.records import Record, write_csv
 from .harness import StageContext, read_record, run_stage
 from .structure import StructureResult, load_structure
@@ -25,8 +28,10 @@ def run_properties(structure_record: str | Path, out: str | Path,
 
     def compute(ctx: StageContext) -> PropertiesResult:
         engine = ctx.engine(engine_settings)
-        return electronic_properties(engine, st.numbers, st.positions_A, st.charge, st.uhf,
-                                     orbital_solvent=orbital_solvent)
+        props = electronic_properties(engine, st.numbers, st.positions_A, st.charge, st.uhf,
+                                      orbital_solvent=orbital_solvent)
+        features = molecule_features(mol_from_smiles(st.record.inputs["smiles"])).to_dict()
+        return replace(props, **features)
 
     return run_stage(
         "properties", st.name, out, compute,

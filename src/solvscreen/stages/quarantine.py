@@ -2,13 +2,16 @@
 
 Snakemake decides what to run from files and their times alone: a record that exists counts
 as done, and a record that is missing is not recomputed either while the tables built from it
-are present and newer. A record that is unreadable, lacks the record schema, or says its job
-died (:func:`solvscreen.stages.harness.record_problem`) is no result, so before the DAG is
+are present and newer. A record that is unreadable, lacks the record schema or its stage's
+results, says its job died, misses a companion file it names
+(:func:`solvscreen.stages.harness.record_problem`) or its companion directory is no result,
+and an aggregate table that does not match the checksum beside it (:func:`find_bad_tables`)
+is no table, so before the DAG is
 built the workflow moves it, with its companion directory, into
 ``<results>/quarantine/<UTC time>/`` (same relative paths, and ``why.tsv`` saying why), and
 moves the run's final tables there too: their rules then run again and ask for the missing
-records, which are recomputed; every other record stays and is not recomputed. Nothing is
-deleted.
+records, which are recomputed, and rebuild the tables; every other record stays and is not
+recomputed. Nothing is deleted.
 
 A job that dies every time (a molecule too large for its memory limit) would be recomputed by
 every run, hours each for MD. :func:`triage_deaths` therefore counts, per record, the runs in
@@ -27,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from ..core.records import Record, write_text_atomic
+from ..core.records import Record, checksum_path, table_problem, write_text_atomic
 from .harness import DIED_REPEATEDLY, JOB_DIED, record_problem
 
-__all__ = ["DeadRecord", "find_dead_records", "set_aside", "triage_deaths"]
+__all__ = ["DeadRecord", "find_bad_tables", "find_dead_records", "set_aside", "triage_deaths"]
 
 QUARANTINE = "quarantine"
 
@@ -47,12 +50,15 @@ class DeadRecord:
 
 
 MISSING = "record missing, its directory remains (deleted or lost)"
+NO_DIRECTORY = "companion directory missing (deleted or lost)"
 
 
 def find_dead_records(patterns: Iterable[str], missing: bool = False) -> list[DeadRecord]:
     """Records matching the glob ``patterns`` (``.../*.json``) that cannot stand as their job's
-    output; with ``missing``, also a record that is gone while its companion directory remains
-    (Snakemake would not recompute it while the tables built from it exist)."""
+    output (:func:`~solvscreen.stages.harness.record_problem`, or its companion directory
+    ``X/`` of ``X.json`` is gone: every stage rule declares it); with ``missing``, also a record
+    that is gone while its companion directory remains (Snakemake would not recompute either
+    while the tables built from it exist)."""
     found: dict[Path, DeadRecord] = {}
     for pattern in patterns:
         names = set(glob.glob(pattern))
@@ -63,6 +69,8 @@ def find_dead_records(patterns: Iterable[str], missing: bool = False) -> list[De
             if path in found or QUARANTINE in path.parts or path.is_dir():
                 continue
             reason = record_problem(path) if path.exists() else MISSING
+            if reason is None and not path.with_suffix("").is_dir():
+                reason = NO_DIRECTORY
             if reason is not None:
                 found[path] = DeadRecord(path, reason)
     return list(found.values())
@@ -84,12 +92,21 @@ def _move(path: Path, results: Path, folder: Path) -> Path | None:
     return target
 
 
+def find_bad_tables(paths: Iterable[str | Path]) -> list[DeadRecord]:
+    """The existing tables of ``paths`` that do not match the checksum written beside them
+    (:func:`~solvscreen.core.records.table_problem`): truncated or changed after their rule
+    wrote them. Snakemake would let the rules after them read them as they are."""
+    return [DeadRecord(Path(p), reason) for p in paths if (reason := table_problem(p)) is not None]
+
+
 def set_aside(dead: list[DeadRecord], results: str | Path, tables: Iterable[str | Path] = (),
-              stamp: str | None = None) -> Path | None:
-    """Move each dead record, its companion directory (``X.json`` -> ``X/``) and each existing
-    table of ``tables`` into ``<results>/quarantine/<stamp>/``; return that folder (``None``
-    when there is nothing to move). ``why.tsv`` there lists every record and its reason."""
-    if not dead:
+              stamp: str | None = None, bad_tables: Iterable[DeadRecord] = ()) -> Path | None:
+    """Move each dead record, its companion directory (``X.json`` -> ``X/``), each table of
+    ``bad_tables`` and each existing table of ``tables`` (with their checksums) into
+    ``<results>/quarantine/<stamp>/``; return that folder (``None`` when there is nothing to
+    move). ``why.tsv`` there lists every record and bad table and its reason."""
+    bad_tables = list(bad_tables)
+    if not dead and not bad_tables:
         return None
     results = Path(results)
     stamp = stamp or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -104,9 +121,11 @@ def set_aside(dead: list[DeadRecord], results: str | Path, tables: Iterable[str 
         _move(d.path.with_suffix(""), results, folder)  # the companion directory
         _move(d.path, results, folder)
         lines.append(f"{_inside(d.path, results)}\t{d.reason}")
-    for table in map(Path, tables):
-        if table.exists():
-            _move(table, results, folder)
+    for t in bad_tables:
+        lines.append(f"{_inside(t.path, results)}\t{t.reason}")
+    for table in [*(t.path for t in bad_tables), *map(Path, tables)]:
+        for path in (table, checksum_path(table)):
+            _move(path, results, folder)
     (folder / "why.tsv").write_text("\n".join(lines) + "\n")
     return folder
 

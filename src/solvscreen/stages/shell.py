@@ -45,6 +45,7 @@ class ShellResult(StageResult):
 
     COLUMNS = ("shell_n", "shell_coordination_number", "E_shell_per_ligand_kcal_per_mol", "n_bound_ligands",
                "shell_n_reason")
+    RECORD_STAGES = ("shell",)
 
     cation: str
     ligand_charge: int

@@ -26,6 +26,7 @@ class StructureResult(StageResult):
 
     COLUMNS = ("charge_e", "n_atoms", "n_conformers_embedded", "n_conformers_optimized",
                "conformer_spread_kcal_per_mol")
+    RECORD_STAGES = ("structure",)
 
     charge: int
     uhf: int

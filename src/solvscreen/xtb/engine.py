@@ -13,9 +13,9 @@ Adding a backend
 A backend is a :class:`Backend` entry (name, the methods it runs, what it can compute:
 ``orbitals``, ``alpb``, ``max_z``) whose ``calculator`` follows :class:`Calculator`: built for
 one system (``settings, numbers, positions_bohr, charge, uhf, attempt``), it returns from
-``compute(positions_bohr, gradient)`` the energy (Eh), the gradient (Eh/bohr), the orbital
-energies (Eh) and occupations (empty arrays without orbitals), the atomic charges and the
-dipole (e·bohr), and sets ``kelvin``. A package outside this one registers it with an entry
+``compute(positions_bohr, gradient)`` a :class:`CalculatorOutput`: the energy (Eh), the
+gradient (Eh/bohr), the orbital energies (Eh) and occupations (empty without orbitals), the
+atomic charges and the dipole (e·bohr); and it sets ``kelvin``. A package outside this one registers it with an entry
 point in the group ``solvscreen.engines`` naming the :class:`Backend` object (or calls
 :func:`register_backend`); nothing here changes. Stages that need orbitals (the properties
 stage: HOMO/LUMO, IP/EA) refuse a backend without them with a clear failure; geometry,
@@ -47,6 +47,7 @@ from typing import Callable
 import numpy as np
 
 from ..core.errors import CalculationFailed, EngineUnavailable, InputError
+from ..core.settings import ConfigSection
 from ..core.units import ANGSTROM_TO_BOHR, BOHR_TO_ANGSTROM, E_A0_TO_DEBYE, HARTREE_TO_EV, KB_HARTREE_PER_K
 
 METHODS = ("GFN2-xTB", "GFN1-xTB", "IPEA1-xTB")
@@ -100,8 +101,10 @@ class Backend:
 
 
 @dataclass(frozen=True)
-class EngineSettings:
-    """What to compute. Immutable; hashable; serialised into every record."""
+class EngineSettings(ConfigSection):
+    """What to compute (config section ``engine``). Immutable; hashable; serialised into every record."""
+
+    SECTION = "engine"
 
     backend: str = "tblite"
     method: str = "GFN2-xTB"
@@ -130,9 +133,6 @@ class EngineSettings:
                              f"{', '.join(ALPB_SOLVENTS)}")
         if self.electronic_temperature_K <= 0:
             raise InputError("electronic_temperature_K must be positive")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     def with_method(self, method: str) -> "EngineSettings":
         return replace(self, method=method)
@@ -239,18 +239,30 @@ def _is_setup_error(exc: Exception) -> bool:
     return "not compatible" in text or "number of electrons" in text or "invalid" in text
 
 
+@dataclass
+class CalculatorOutput:
+    """What a backend's :meth:`Calculator.compute` returns for one geometry, in atomic units
+    (the :class:`System` converts to :class:`SinglePoint`'s chemists' units). A backend without
+    orbitals (``Backend.orbitals = False``) leaves them empty."""
+
+    energy_Eh: float
+    charges_e: np.ndarray
+    dipole_e_bohr: np.ndarray
+    gradient_Eh_per_bohr: np.ndarray | None = None  # None when no gradient was asked for
+    orbital_energies_Eh: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    occupations: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
 class Calculator:
     """The contract of a backend's calculator: bound to one system (atoms, charge, spin) by
     ``__init__(settings, numbers, positions_bohr, charge, uhf, attempt)`` (``attempt``: the
     rung of the SCF retry ladder, which a method without an SCF may ignore) and reused across
-    geometries. :meth:`compute` returns ``(energy_Eh, gradient_Eh_per_bohr or None,
-    orbital_energies_Eh, occupations, charges_e, dipole_e_bohr)``; a backend without orbitals
-    returns empty arrays for them (``Backend.orbitals = False``). ``kelvin`` is the electronic
-    temperature used (0 where the method has none)."""
+    geometries. :meth:`compute` returns a :class:`CalculatorOutput`. ``kelvin`` is the
+    electronic temperature used (0 where the method has none)."""
 
     kelvin: float = 0.0
 
-    def compute(self, positions_bohr: np.ndarray, gradient: bool) -> tuple:  # pragma: no cover - interface
+    def compute(self, positions_bohr: np.ndarray, gradient: bool) -> CalculatorOutput:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -282,14 +294,13 @@ class _TBLiteBackend(_Backend):
         self.calc.update(positions_bohr)
         res = self.calc.singlepoint(self.last) if self.last is not None else self.calc.singlepoint()
         self.last = res
-        grad = np.asarray(res.get("gradient")) if gradient else None
-        return (
-            float(res.get("energy")),
-            grad,
-            np.asarray(res.get("orbital-energies")),
-            np.asarray(res.get("orbital-occupations")),
-            np.asarray(res.get("charges")),
-            np.asarray(res.get("dipole")),
+        return CalculatorOutput(
+            energy_Eh=float(res.get("energy")),
+            gradient_Eh_per_bohr=np.asarray(res.get("gradient")) if gradient else None,
+            orbital_energies_Eh=np.asarray(res.get("orbital-energies")),
+            occupations=np.asarray(res.get("orbital-occupations")),
+            charges_e=np.asarray(res.get("charges")),
+            dipole_e_bohr=np.asarray(res.get("dipole")),
         )
 
 
@@ -323,14 +334,13 @@ class _XTBPythonBackend(_Backend):
         self.calc.update(positions_bohr)
         res = self.calc.singlepoint(self.last) if self.last is not None else self.calc.singlepoint()
         self.last = res
-        grad = np.asarray(res.get_gradient()) if gradient else None
-        return (
-            float(res.get_energy()),
-            grad,
-            np.asarray(res.get_orbital_eigenvalues()),
-            np.asarray(res.get_orbital_occupations()),
-            np.asarray(res.get_charges()),
-            np.asarray(res.get_dipole()),
+        return CalculatorOutput(
+            energy_Eh=float(res.get_energy()),
+            gradient_Eh_per_bohr=np.asarray(res.get_gradient()) if gradient else None,
+            orbital_energies_Eh=np.asarray(res.get_orbital_eigenvalues()),
+            occupations=np.asarray(res.get_orbital_occupations()),
+            charges_e=np.asarray(res.get_charges()),
+            dipole_e_bohr=np.asarray(res.get_dipole()),
         )
 
 
@@ -412,7 +422,7 @@ class System:
                         self.engine.settings, self.numbers, positions_bohr, self.charge, self.uhf, attempt
                     )
                     self._attempt = attempt
-                energy, grad, eps, occ, charges, dipole = self._backend.compute(positions_bohr, gradient)
+                out = self._backend.compute(positions_bohr, gradient)
             except (EngineUnavailable, InputError):
                 raise
             except Exception as exc:  # backend-specific SCF errors
@@ -424,9 +434,13 @@ class System:
                 continue
             finally:
                 stats.seconds_in_xtb += time.perf_counter() - t0
+            if not isinstance(out, CalculatorOutput):
+                raise EngineUnavailable(f"engine backend {self.engine.settings.backend!r}: its calculator returned a "
+                                        f"{type(out).__name__}, not a solvscreen.xtb.engine.CalculatorOutput")
             stats.singlepoints += 1
             if gradient:
                 stats.gradients += 1
+            occ, eps, grad = out.occupations, out.orbital_energies_Eh, out.gradient_Eh_per_bohr
             occ = occ.sum(axis=0) if occ.ndim == 2 else occ
             eps = eps[0] if eps.ndim == 2 else eps
             kelvin = self._backend.kelvin
@@ -436,12 +450,12 @@ class System:
                 self._attempt = _LAST_REQUESTED_TEMPERATURE_RUNG
                 self._backend = None
             return SinglePoint(
-                energy_Eh=energy,
+                energy_Eh=out.energy_Eh,
                 gradient_Eh_per_A=None if grad is None else grad / BOHR_TO_ANGSTROM,
                 orbital_energies_eV=eps * HARTREE_TO_EV,
                 occupations=occ,
-                charges_e=charges,
-                dipole_D=dipole * E_A0_TO_DEBYE,
+                charges_e=out.charges_e,
+                dipole_D=out.dipole_e_bohr * E_A0_TO_DEBYE,
                 electronic_temperature_K=kelvin,
                 scf_attempt=attempt + 1,
             )

@@ -97,7 +97,11 @@ class PropertiesResult(StageResult):
     COLUMNS = ("energy_Eh", "homo_eV", "lumo_eV", "gap_eV", "dipole_D",
                "homo_alpb_eV", "lumo_alpb_eV", "orbital_solvent",
                "ip_vertical_eV", "ea_vertical_eV", "E_ox_vs_K_V", "E_red_vs_K_V",
-               "electronic_temperature_K")
+               "electronic_temperature_K",
+               # the molecule's structure (solvscreen.complexes.MoleculeFeatures; the charge is the
+               # structure stage's charge_e column): what classification needs of it
+               "n_molecule_donor_atoms", "molecule_donor_atoms", "has_C_F", "has_C_Cl", "has_C_Br", "has_C_I")
+    RECORD_STAGES = ("properties",)
 
     energy_Eh: float
     homo_eV: float
@@ -118,6 +122,13 @@ class PropertiesResult(StageResult):
     E_ox_vs_K_V: float | None = None
     E_red_vs_K_V: float | None = None
     redox_conversion: str | None = None
+    charge_e: int | None = None
+    n_molecule_donor_atoms: int | None = None
+    molecule_donor_atoms: list | None = None
+    has_C_F: bool | None = None
+    has_C_Cl: bool | None = None
+    has_C_Br: bool | None = None
+    has_C_I: bool | None = None
 
 
 def electronic_properties(engine: Engine, numbers, positions_A, charge: int, uhf: int,

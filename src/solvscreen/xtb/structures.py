@@ -16,13 +16,17 @@ from rdkit.Chem import rdDistGeom
 
 from .engine import MAX_Z
 from ..core.errors import CalculationFailed, InputError
+from ..core.settings import ConfigSection
 
 RDLogger.DisableLog("rdApp.*")
 
 
 @dataclass(frozen=True)
-class ConformerSettings:
-    """How a conformer ensemble is built and pruned (seeded: reruns give the same numbers)."""
+class ConformerSettings(ConfigSection):
+    """How a conformer ensemble is built and pruned (config section ``conformers``; seeded:
+    reruns give the same numbers)."""
+
+    SECTION = "conformers"
 
     n_embed: int = 12
     n_optimize: int = 3
@@ -30,14 +34,16 @@ class ConformerSettings:
     seed: int = 20240917
     forcefield: str = "auto"  # auto = MMFF94 where parametrized, else UFF, else none
 
-    def to_dict(self) -> dict:
-        from dataclasses import asdict
-
-        return asdict(self)
-
 
 def mol_from_smiles(smiles: str) -> Chem.Mol:
-    """Sanitized molecule with explicit hydrogens; raises :class:`InputError` on bad SMILES."""
+    """Sanitized molecule with explicit hydrogens; raises :class:`InputError` on bad SMILES.
+
+    Whitespace inside a SMILES is an error: RDKit takes the text after it as the molecule's
+    name, so ``'CCO C'`` would silently be ethanol."""
+    blank = next((i for i, ch in enumerate(smiles) if ch.isspace()), None)
+    if blank is not None:
+        raise InputError(f"SMILES {smiles!r} contains whitespace (at position {blank}); RDKit would read "
+                         f"only {smiles[:blank]!r} and take the rest as a name: remove the whitespace")
     RDLogger.EnableLog("rdApp.error")
     mol = Chem.MolFromSmiles(smiles, sanitize=False)
     RDLogger.DisableLog("rdApp.*")
