@@ -48,7 +48,21 @@ where DFT finds them alike; shared/reference/measured_facts.md).
 
 **Rank** within a group: K-metal verdict first (stable, undecided, reduced: a solvent the
 metal reduces is not a K-metal electrolyte solvent whatever its other merits), then the score
-= sum_k w_k v_k / sum_k w_k, v_k objective k min-max scaled to [0, 1] over the group.
+= sum_k w_k v_k / sum_k w_k, v_k objective k min-max scaled to [0, 1] over the candidates of
+the group *that share the verdict* (the score orders only those; a rejected candidate, e.g.
+acetonitrile's E_ox estimate of 11 V, would otherwise set the scale of a term for the ethers).
+
+**Uncertainty.** Every input carries a standard uncertainty: the LUMO and the E_ox estimate
+their resolution (above; a lower bound for E_ox, whose absolute value also lacks solvation:
+:data:`POTENTIAL_CONVENTION`), the solvating power its stated uncertainty
+(``solvating_power_err_kcal_per_mol``), E_bind the resolution (GFN2-xTB) or the DFT level's
+uncertainty. A term whose spread over the verdict's candidates is smaller than its (root mean
+square) uncertainty cannot order them: it weighs nothing there, and ``terms_weighing_nothing``
+says so. The score's uncertainty is propagated (independent inputs, the scaling's end points
+fixed): sigma = sqrt(sum_k (w_k sigma_k / range_k)^2) / sum_k w_k. Candidates of one verdict
+whose intervals score ± sigma overlap are not ordered: they share a ``rank_band`` ("3-7") and
+list each other in ``tied_with``; ``rank`` is the order of the point estimates only. The
+``contrib_*`` columns (w_k v_k / sum w) are the score's per-term breakdown.
 
 **Front**: a candidate is on the front when it is not rejected by the K-metal criterion and
 no other such candidate of its group eps-dominates it. A eps-dominates B when A is better
@@ -78,6 +92,12 @@ GROUP_OBJECTIVES = {
     "diluent": ("reductive_stability", "oxidative_stability", "non_coordination"),
 }
 VERDICTS = ("stable", "undecided", "reduced")  # the order they rank in
+#: What the E_ox column is (xtb/properties.py: potential_vs_K); its uncertainty is the resolution
+#: (RankingSettings.resolution, bench/bench_rank_resolution.py), a lower bound: the absolute value
+#: also lacks solvation and the anion, so only its order among candidates is used.
+POTENTIAL_CONVENTION = ("E_ox estimate vs K+/K = vertical gas-phase IPEA1-xTB ionization potential / e - 4.44 V "
+                        "(absolute SHE) + 2.93 V (K+/K vs SHE): an ordering estimate, not an oxidation limit "
+                        "(solvents come out at 7-11 V)")
 log = logging.getLogger(__name__)
 
 
@@ -166,8 +186,14 @@ class Candidate:
     descriptors: dict = field(default_factory=dict)
     objectives: dict = field(default_factory=dict)  # raw values, larger = better
     scaled: dict = field(default_factory=dict)
+    sigma: dict = field(default_factory=dict)  # standard uncertainty of each objective, its unit
+    contrib: dict = field(default_factory=dict)  # w_k * scaled_k / sum w: the score's breakdown
     score: float | None = None
+    score_err: float | None = None  # standard uncertainty of the score, propagated from sigma
     rank: int | None = None
+    rank_band: str = ""  # "3-7": the ranks of the candidates whose score intervals overlap this one's
+    tied_with: list = field(default_factory=list)
+    terms_note: str = ""  # the terms that weigh nothing in this candidate's tier, and why
     pareto: bool = False
     reasons: list = field(default_factory=list)
 
@@ -176,15 +202,25 @@ class Candidate:
         out = {
             "rank": self.rank, "group": self.group, "name": self.name, "kind": self.kind,
             "status": self.status, "failure_reason": self.failure_reason, "k_metal": self.k_metal,
-            "score": self.score, "pareto": "" if self.status != "ok" else ("yes" if self.pareto else "no"),
+            "rank_band": self.rank_band, "tied_with": "|".join(self.tied_with),
+            "score": self.score, "score_err": self.score_err,
+            "score_low": None if self.score is None else self.score - self.score_err,
+            "score_high": None if self.score is None else self.score + self.score_err,
+            "pareto": "" if self.status != "ok" else ("yes" if self.pareto else "no"),
         }
         for k in OBJECTIVES:
             out[f"obj_{k}"] = self.objectives.get(k)
+            out[f"obj_{k}_err"] = self.sigma.get(k)
         for k in OBJECTIVES:
             out[f"scaled_{k}"] = self.scaled.get(k)
-        for k in ("homo_eV", "lumo_eV", "orbital_levels", "E_ox_vs_K_V", "anion_lumo_eV",
-                  "E_bind_kcal_per_mol", "E_bind_source", "solvating_power_kcal_per_mol"):
+        for k in OBJECTIVES:
+            out[f"contrib_{k}"] = self.contrib.get(k)
+        out["terms_weighing_nothing"] = self.terms_note
+        for k in ("homo_eV", "lumo_eV", "orbital_levels", "E_ox_estimate_vs_K_V", "anion_lumo_eV",
+                  "E_bind_kcal_per_mol", "E_bind_source", "solvating_power_kcal_per_mol",
+                  "solvating_power_err_kcal_per_mol"):
             out[k] = d.get(k)
+        out["potential_convention"] = POTENTIAL_CONVENTION if self.status == "ok" else None
         out["reasons"] = "; ".join(self.reasons)
         out["smiles"] = self.smiles
         return out
@@ -250,18 +286,18 @@ class KMetalScale:
             return "undecided", f"K-metal verdict undecided: {self.note}"
         stable = lumo_eV >= self.stable_min_eV - self.eps_eV
         reduced = lumo_eV <= self.reduced_max_eV + self.eps_eV
+        lo, hi = self.stable_min_eV - self.eps_eV, self.reduced_max_eV + self.eps_eV
+        lo_txt = f"{lo:.2f} eV (lowest K-stable reference {self.stable_min_eV:.2f} - resolution {self.eps_eV:g})"
+        hi_txt = f"{hi:.2f} eV (highest K-reduced reference {self.reduced_max_eV:.2f} + resolution {self.eps_eV:g})"
         if stable and not reduced:
-            return "stable", (f"not reduced by K metal: LUMO {lumo_eV:.2f} eV >= {self.stable_min_eV:.2f} - "
-                              f"{self.eps_eV:g} eV (lowest K-stable reference minus the resolution)")
+            return "stable", f"not reduced by K metal: LUMO {lumo_eV:.2f} eV >= {lo_txt}"
         if reduced and not stable:
-            return "reduced", (f"reduced by K metal: LUMO {lumo_eV:.2f} eV <= {self.reduced_max_eV:.2f} + "
-                               f"{self.eps_eV:g} eV (highest K-reduced reference plus the resolution)")
+            return "reduced", f"reduced by K metal: LUMO {lumo_eV:.2f} eV <= {hi_txt}"
         if stable and reduced:
-            return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV is within {self.eps_eV:g} eV "
-                                 "of both reference groups")
-        return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV lies between the K-reduced "
-                             f"({self.reduced_max_eV:.2f} + {self.eps_eV:g}) and K-stable "
-                             f"({self.stable_min_eV:.2f} - {self.eps_eV:g}) references")
+            return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV is both >= {lo_txt} and "
+                                 f"<= {hi_txt}")
+        return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV lies between the K-reduced bound "
+                             f"{hi_txt} and the K-stable bound {lo_txt}")
 
 
 def k_metal_scale(tables: ResultTables, settings: RankingSettings, suffix: str) -> KMetalScale:
@@ -322,7 +358,7 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         c.group = "diluent" if (kind == "diluent" or no_donor) else "solvent"
         need = {
             "lumo_eV": tables.descriptor(name, "lumo" + suffix),
-            ("homo_eV" if settings.oxidation_descriptor == "homo_eV" else "E_ox_vs_K_V"):
+            ("homo_eV" if settings.oxidation_descriptor == "homo_eV" else "E_ox_estimate_vs_K_V"):
                 tables.descriptor(name, "homo" + suffix if settings.oxidation_descriptor == "homo_eV"
                                   else "E_ox_vs_K_V"),
         }
@@ -333,6 +369,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         if c.group == "solvent":
             need["solvating_power_kcal_per_mol"] = tables.solvation_value(name, cation)
         c.descriptors.update({k: v.value for k, v in need.items()})
+        if "homo_eV" not in need:  # shown beside the E_ox estimate it stands in for with oxidation_descriptor: homo_eV
+            c.descriptors["homo_eV"] = tables.descriptor(name, "homo" + suffix).value
         c.descriptors.setdefault("E_bind_source", "GFN2-xTB")
         c.descriptors["anion_lumo_eV"] = anion_lumo.value
         c.descriptors["orbital_levels"] = level_note
@@ -341,20 +379,27 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             c.status, c.failure_reason = "failed", "; ".join(dict.fromkeys(missing))
             continue
         d = c.descriptors
-        ox = d["E_ox_vs_K_V"] if settings.oxidation_descriptor == "E_ox_vs_K_V" else -d["homo_eV"]
+        ox = d["E_ox_estimate_vs_K_V"] if settings.oxidation_descriptor == "E_ox_vs_K_V" else -d["homo_eV"]
         c.objectives = {"reductive_stability": d["lumo_eV"], "oxidative_stability": ox}
+        c.sigma = {"reductive_stability": settings.eps("reductive_stability"),
+                   "oxidative_stability": settings.eps("oxidative_stability")}
         if c.group == "solvent":
             c.objectives["anion_rich_shell"] = -d["solvating_power_kcal_per_mol"]
+            err = _num((tables.solvation_row(name, cation) or {}).get("solvating_power_err_kcal_per_mol"))
+            d["solvating_power_err_kcal_per_mol"] = err
+            c.sigma["anion_rich_shell"] = err if err is not None and err > 0 else settings.eps("anion_rich_shell")
         c.k_metal, verdict_text = scale.verdict(d["lumo_eV"])
         c.reasons = [verdict_text]
         if anion_lumo.ok:
             gap = d["lumo_eV"] - anion_lumo.value
             c.reasons.append(f"LUMO {abs(gap):.2f} eV {'above' if gap > 0 else 'below'} {anion}'s "
                              f"({'the anion is reduced first' if gap > 0 else 'reduced with or before the anion'})")
-        c.reasons.append(f"E_ox {ox:.2f} V vs K+/K (vertical estimate)" if ox_unit == "V"
+        c.reasons.append(f"E_ox estimate {ox:.2f} ± {c.sigma['oxidative_stability']:g} V vs K+/K (vertical, gas "
+                         "phase; ordering only)" if ox_unit == "V"
                          else f"HOMO {d['homo_eV']:.2f} eV ({level_note})")
         if c.group == "solvent":
-            c.reasons.append(f"solvating power {d['solvating_power_kcal_per_mol']:.1f} kcal/mol")
+            c.reasons.append(f"solvating power {d['solvating_power_kcal_per_mol']:.1f} ± "
+                             f"{c.sigma['anion_rich_shell']:.1f} kcal/mol")
         if no_donor:
             c.reasons.append("no donor atom: cannot coordinate K+" + (", ranked as a diluent" if kind != "diluent"
                                                                       else ""))
@@ -371,25 +416,24 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             if group == "diluent":
                 e = c.descriptors["E_bind_kcal_per_mol"]
                 c.objectives["non_coordination"] = e
-                c.reasons.append(f"E_bind {e:.1f} kcal/mol ({c.descriptors['E_bind_source']})")
+                c.sigma["non_coordination"] = _binding_sigma(c.descriptors["E_bind_source"], settings)
+                c.reasons.append(f"E_bind {e:.1f} ± {c.sigma['non_coordination']:g} kcal/mol "
+                                 f"({c.descriptors['E_bind_source']})")
         active = [k for k in objs if settings.weight(k) > 0]
-        for k in active:
-            vals = np.array([c.objectives[k] for c in members], dtype=float)
-            lo, hi = float(vals.min()), float(vals.max())
-            scaled = np.full_like(vals, 0.5) if hi - lo < 1e-12 else (vals - lo) / (hi - lo)
-            for c, v in zip(members, scaled):
-                c.scaled[k] = float(v)
-        wsum = sum(settings.weight(k) for k in active) or 1.0
-        for c in members:
-            c.score = sum(settings.weight(k) * c.scaled[k] for k in active) / wsum
+        order: list[Candidate] = []
+        for verdict in VERDICTS:  # the score compares candidates within one K-metal verdict only
+            tier = [c for c in members if c.k_metal == verdict]
+            if tier:
+                _score_tier(tier, active, settings, group, verdict)
+                order += sorted(tier, key=lambda c: (-c.score, c.name))
+        for i, c in enumerate(order, start=1):
+            c.rank = i
+        _rank_bands(order)
         eligible = [c for c in members if c.k_metal != "reduced"]
         front = pareto_front([[c.objectives[k] for k in active] for c in eligible],
                              [settings.eps(k) for k in active]) if active else [True] * len(eligible)
         for c, p in zip(eligible, front):
             c.pareto = p
-        order = sorted(members, key=lambda c: (VERDICTS.index(c.k_metal), -c.score, c.name))
-        for i, c in enumerate(order, start=1):
-            c.rank = i
     for group, f in front_summary(cands).items():
         if f["n"]:
             log.info("%s: %d ranked, %d on the front, %d reduced by K metal", group, f["n"], f["n_front"],
@@ -407,3 +451,99 @@ def front_summary(cands: list[Candidate]) -> dict:
         out[group] = {"n": len(ok), "n_front": sum(c.pareto for c in ok),
                       "n_reduced": sum(c.k_metal == "reduced" for c in ok)}
     return out
+
+
+def _binding_sigma(source: str, settings: RankingSettings) -> float:
+    """Standard uncertainty of a diluent's E_bind: the DFT level's (rules.THRESHOLDS
+    dft_uncertainty_kcal_per_mol) for a DFT value, else the objective's resolution (GFN2-xTB)."""
+    from .rules import THRESHOLDS
+
+    if source == "no donor atom":
+        return 0.0  # no binding at all, exactly
+    if "(dft)" in source:
+        return float(THRESHOLDS["dft_uncertainty_kcal_per_mol"].default)
+    return settings.eps("non_coordination")
+
+
+def _rms(values) -> float:
+    v = np.asarray(list(values), dtype=float)
+    return float(np.sqrt(np.mean(v ** 2))) if v.size else 0.0
+
+
+def _score_tier(tier: list[Candidate], active: list[str], settings: RankingSettings, group: str,
+                verdict: str) -> None:
+    """Scaled objectives, score, its uncertainty and the per-term breakdown of the candidates of
+    one group that share a K-metal verdict.
+
+    A term is min-max scaled over the tier. A term whose spread over the tier (max - min) is
+    smaller than its uncertainty (the root mean square of the candidates' standard
+    uncertainties) cannot order them: it weighs nothing here, and ``terms_note`` says so. The
+    score's standard uncertainty is propagated from the inputs' (independent; the scaling's
+    end points held fixed): sigma_score = sqrt(sum_k (w_k sigma_k / range_k)^2) / sum_k w_k.
+    """
+    used, notes = [], []
+    if len(tier) == 1:
+        notes.append(f"{tier[0].name} is the only K-metal-{verdict} {group}: no term orders it against another")
+    for k in active if len(tier) > 1 else ():
+        vals = np.array([c.objectives[k] for c in tier], dtype=float)
+        spread, u = round(float(vals.max() - vals.min()), 2), round(_rms(c.sigma[k] for c in tier), 2)  # as printed
+        if spread >= u:
+            used.append(k)
+            continue
+        unit = objective_unit(k, settings.oxidation_descriptor)
+        notes.append(f"{k} weighs nothing among the K-metal-{verdict} {group}s: spread {spread:.2f} {unit} < its "
+                     f"uncertainty {u:.2f} {unit}")
+    wsum = sum(settings.weight(k) for k in used)
+    for c in tier:
+        c.terms_note = "; ".join(notes)
+        var = 0.0
+        for k in active:
+            if k not in used:
+                c.scaled[k], c.contrib[k] = None, 0.0
+                continue
+            vals = [x.objectives[k] for x in tier]
+            lo, rng = min(vals), max(vals) - min(vals)
+            c.scaled[k] = (c.objectives[k] - lo) / rng
+            c.contrib[k] = settings.weight(k) * c.scaled[k] / wsum
+            var += (settings.weight(k) * c.sigma[k] / rng) ** 2
+        if used:
+            c.score, c.score_err = sum(c.contrib.values()), float(np.sqrt(var)) / wsum
+        else:  # no term resolves the tier: one band for all of it
+            c.score, c.score_err = 0.5, 0.5
+
+
+def _rank_bands(order: list[Candidate]) -> None:
+    """Rank band and ties: candidates of the same K-metal verdict whose score intervals
+    (score ± its standard uncertainty) overlap are not ordered by the ranking."""
+    for c in order:
+        tied = [x for x in order if x is not c and x.k_metal == c.k_metal
+                and abs(x.score - c.score) <= x.score_err + c.score_err]
+        ranks = [c.rank] + [x.rank for x in tied]
+        c.tied_with = [x.name for x in tied]
+        c.rank_band = f"{min(ranks)}-{max(ranks)}" if tied else str(c.rank)
+
+
+def ranking_notes(rows: list[dict]) -> list[str]:
+    """Sentences the report prints above the ranking (from ranking.csv rows or Candidate.row())."""
+    ok = [r for r in rows if r.get("status") == "ok"]
+    out = ["Scores are relative (each term scaled to [0, 1] among the candidates of one group and K-metal "
+           "verdict) and carry ± one standard uncertainty propagated from their inputs: LUMO ± the resolution, "
+           "E_ox estimate ± the resolution, solvating power ± its stated uncertainty (solvating_power.csv), "
+           "E_bind ± GFN2-xTB's (or DFT's) uncertainty. Candidates whose intervals overlap share a rank band."]
+    if any(r.get("E_ox_estimate_vs_K_V") not in (None, "") for r in ok):
+        out.append(POTENTIAL_CONVENTION + ".")
+    for note in dict.fromkeys(n for r in ok for n in str(r.get("terms_weighing_nothing") or "").split("; ") if n):
+        out.append(note + ".")
+    return out
+
+
+def ranking_columns(rows: list[dict]) -> list[str]:
+    """RANKING_COLUMNS less those with no value in any row (e.g. failure_reason when nothing failed)."""
+    return [k for k in RANKING_COLUMNS if any(r.get(k) not in (None, "") for r in rows)]
+
+
+def write_ranking(path, cands: list[Candidate]) -> None:
+    from ..core.records import write_csv
+
+    rows = [c.row() for c in cands]
+    write_csv(path, rows, ranking_columns(rows))
