@@ -235,6 +235,20 @@ def test_an_uncertain_solvating_power_widens_the_interval_into_a_tie():
     assert "solvating power 5.0 ± 8.9 kcal/mol" in by["GX"].reasons
 
 
+def test_a_solvent_too_apolar_to_dissolve_the_salt_ranks_after_those_that_do():
+    """CONSTRUCTED: GX (best score of the K-stable solvents) with a dielectric constant of 2.2, as
+    1,4-dioxane's: it may not dissolve the salt on its own, so it ranks after DME and DGM, off the front."""
+    t = constructed_tables()
+    for r in t.solvating_power:
+        r["dielectric_constant"] = {"GX": 2.2, "DME": 7.2, "DGM": 7.4}.get(r["name"], "")
+    by = {c.name: c for c in rank_candidates(t, liquids(), cation="K+", anion="FSI", dft_binding=[])}
+    assert by["GX"].dissolves == "may not" and by["DME"].dissolves == "yes" and by["TMP"].dissolves == "unknown"
+    assert by["DME"].rank == 1 and by["DGM"].rank == 2 and by["GX"].rank == 3 and not by["GX"].pareto
+    assert by["GX"].tier == "K-metal-stable solvent that may not dissolve the salt" and by["GX"].tied_with == []
+    assert any(r.startswith("may not dissolve the salt on its own (an estimate): dielectric constant 2.2") and "< 5.1"
+               in r for r in by["GX"].reasons)
+
+
 def test_ranking_csv_has_no_empty_column_and_labels_its_potentials(ranked, tmp_path):
     import csv
 

@@ -47,10 +47,14 @@ uncertainty (method error 2 kcal/mol and the search spread, in quadrature: 2-3 k
 where DFT finds them alike; shared/reference/measured_facts.md).
 
 **Rank** within a group: K-metal verdict first (stable, undecided, reduced: a solvent the
-metal reduces is not a K-metal electrolyte solvent whatever its other merits), then the score
-= sum_k w_k v_k / sum_k w_k, v_k objective k min-max scaled to [0, 1] over the candidates of
-the group *that share the verdict* (the score orders only those; a rejected candidate, e.g.
-acetonitrile's E_ox estimate of 11 V, would otherwise set the scale of a term for the ethers).
+metal reduces is not a K-metal electrolyte solvent whatever its other merits); for solvents
+then whether the salt dissolves in it on its own (:func:`dissolution_estimate`: a dielectric
+constant below the classifier's ``salt_dissolution_dielectric_min``, 5.1, the least polar
+single solvent known to dissolve a K salt, means it may not: such a solvent ranks after those
+that do and is never on the front); then the score = sum_k w_k v_k / sum_k w_k, v_k objective
+k min-max scaled to [0, 1] over the candidates of that *tier* (the score orders only those; a
+rejected candidate, e.g. acetonitrile with an E_ox estimate of 11 V, would otherwise set the
+scale of a term for the ethers).
 
 **Uncertainty.** Every input carries a standard uncertainty: the LUMO and the E_ox estimate
 their resolution (above; a lower bound for E_ox, whose absolute value also lacks solvation:
@@ -85,6 +89,7 @@ from ..core.errors import InputError
 from ..core.records import parse_number as _num
 from ..core.result_tables import DFT_SCALE_SOURCES, ResultTables, best_binding
 from ..core.settings import known_keys
+from .rules import THRESHOLDS
 
 OBJECTIVES = ("reductive_stability", "oxidative_stability", "anion_rich_shell", "non_coordination")
 GROUP_OBJECTIVES = {
@@ -194,6 +199,8 @@ class Candidate:
     rank_band: str = ""  # "3-7": the ranks of the candidates whose score intervals overlap this one's
     tied_with: list = field(default_factory=list)
     terms_note: str = ""  # the terms that weigh nothing in this candidate's tier, and why
+    tier: str = ""  # the candidates its score is compared with ("K-metal-stable solvent")
+    dissolves: str = ""  # solvents: "yes" / "may not" / "unknown" (dielectric estimate, dissolution_estimate)
     pareto: bool = False
     reasons: list = field(default_factory=list)
 
@@ -202,7 +209,8 @@ class Candidate:
         out = {
             "rank": self.rank, "group": self.group, "name": self.name, "kind": self.kind,
             "status": self.status, "failure_reason": self.failure_reason, "k_metal": self.k_metal,
-            "rank_band": self.rank_band, "tied_with": "|".join(self.tied_with),
+            "rank_band": self.rank_band, "tied_with": "|".join(self.tied_with), "tier": self.tier,
+            "dissolves_salt": self.dissolves,
             "score": self.score, "score_err": self.score_err,
             "score_low": None if self.score is None else self.score - self.score_err,
             "score_high": None if self.score is None else self.score + self.score_err,
@@ -332,10 +340,10 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
 
     ``dft_binding``: rows of the DFT stage's table (name, cation, E_bind_best_kcal_per_mol,
     E_bind_best_source), given by the caller (the workflow declares the table as an input of
-    the rank rule); None or [] means GFN2-xTB binding only. ``classification`` is accepted for
-    the CLI's call and not used.
+    the rank rule); None or [] means GFN2-xTB binding only. ``classification``: the
+    classification settings, whose ``salt_dissolution_dielectric_min`` the dissolution estimate
+    of the solvents uses (the rules' default without them).
     """
-    del classification
     suffix = "_alpb_eV" if settings.orbital_levels == "alpb" else "_eV"
     anion_lumo = tables.descriptor(anion, "lumo" + suffix)
     if settings.orbital_levels == "alpb" and not any(_num(r.get("lumo_alpb_eV")) is not None
@@ -349,6 +357,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         if best is not None and best[1] in DFT_SCALE_SOURCES:  # DFT-scale values only, never raw GFN2
             dft[name] = best[:2]
     ox_unit = objective_unit("oxidative_stability", settings.oxidation_descriptor)
+    dissolve_min = getattr(classification, "salt_dissolution_dielectric_min", None) or \
+        THRESHOLDS["salt_dissolution_dielectric_min"].default
 
     cands: list[Candidate] = []
     for name, kind, smiles, *_ in names_kinds:
@@ -384,6 +394,7 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         c.sigma = {"reductive_stability": settings.eps("reductive_stability"),
                    "oxidative_stability": settings.eps("oxidative_stability")}
         if c.group == "solvent":
+            c.dissolves, dissolve_text = dissolution_estimate(tables.solvation_row(name, cation), dissolve_min)
             c.objectives["anion_rich_shell"] = -d["solvating_power_kcal_per_mol"]
             err = _num((tables.solvation_row(name, cation) or {}).get("solvating_power_err_kcal_per_mol"))
             d["solvating_power_err_kcal_per_mol"] = err
@@ -398,6 +409,7 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
                          "phase; ordering only)" if ox_unit == "V"
                          else f"HOMO {d['homo_eV']:.2f} eV ({level_note})")
         if c.group == "solvent":
+            c.reasons.append(dissolve_text)
             c.reasons.append(f"solvating power {d['solvating_power_kcal_per_mol']:.1f} ± "
                              f"{c.sigma['anion_rich_shell']:.1f} kcal/mol")
         if no_donor:
@@ -421,15 +433,20 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
                                  f"({c.descriptors['E_bind_source']})")
         active = [k for k in objs if settings.weight(k) > 0]
         order: list[Candidate] = []
-        for verdict in VERDICTS:  # the score compares candidates within one K-metal verdict only
-            tier = [c for c in members if c.k_metal == verdict]
-            if tier:
-                _score_tier(tier, active, settings, group, verdict)
+        for verdict in VERDICTS:  # the score compares candidates within one tier only
+            for dissolves in (True, False):  # a solvent that may not dissolve the salt after those that do
+                tier = [c for c in members if c.k_metal == verdict and (c.dissolves != "may not") == dissolves]
+                if not tier:
+                    continue
+                label = f"K-metal-{verdict} {group}" + ("" if dissolves else " that may not dissolve the salt")
+                for c in tier:
+                    c.tier = label
+                _score_tier(tier, active, settings, label)
                 order += sorted(tier, key=lambda c: (-c.score, c.name))
         for i, c in enumerate(order, start=1):
             c.rank = i
         _rank_bands(order)
-        eligible = [c for c in members if c.k_metal != "reduced"]
+        eligible = [c for c in members if c.k_metal != "reduced" and c.dissolves != "may not"]
         front = pareto_front([[c.objectives[k] for k in active] for c in eligible],
                              [settings.eps(k) for k in active]) if active else [True] * len(eligible)
         for c, p in zip(eligible, front):
@@ -453,11 +470,23 @@ def front_summary(cands: list[Candidate]) -> dict:
     return out
 
 
+def dissolution_estimate(solvation_row: dict | None, dissolve_min: float) -> tuple[str, str]:
+    """("yes" | "may not" | "unknown", reason) for a solvent on its own, from its dielectric
+    constant (the solvation stage's record: the library's literature value, else an Onsager
+    estimate) against rules.THRESHOLDS salt_dissolution_dielectric_min (classify.solubility)."""
+    eps = _num((solvation_row or {}).get("dielectric_constant"))
+    if eps is None:
+        return "unknown", "whether it dissolves the salt on its own is not estimated (no dielectric constant)"
+    src = (solvation_row or {}).get("dielectric_source") or "solvation stage"
+    if eps < dissolve_min:
+        return "may not", (f"may not dissolve the salt on its own (an estimate): dielectric constant {eps:.1f} "
+                           f"({src}) < {dissolve_min:g}; ranked after the solvents that do, off the front")
+    return "yes", f"dissolves the salt (an estimate): dielectric constant {eps:.1f} ({src}) >= {dissolve_min:g}"
+
+
 def _binding_sigma(source: str, settings: RankingSettings) -> float:
     """Standard uncertainty of a diluent's E_bind: the DFT level's (rules.THRESHOLDS
     dft_uncertainty_kcal_per_mol) for a DFT value, else the objective's resolution (GFN2-xTB)."""
-    from .rules import THRESHOLDS
-
     if source == "no donor atom":
         return 0.0  # no binding at all, exactly
     if "(dft)" in source:
@@ -470,10 +499,10 @@ def _rms(values) -> float:
     return float(np.sqrt(np.mean(v ** 2))) if v.size else 0.0
 
 
-def _score_tier(tier: list[Candidate], active: list[str], settings: RankingSettings, group: str,
-                verdict: str) -> None:
+def _score_tier(tier: list[Candidate], active: list[str], settings: RankingSettings, label: str) -> None:
     """Scaled objectives, score, its uncertainty and the per-term breakdown of the candidates of
-    one group that share a K-metal verdict.
+    one group that share a K-metal verdict (and, for solvents, the dissolution estimate); ``label``
+    names them ("K-metal-stable solvent").
 
     A term is min-max scaled over the tier. A term whose spread over the tier (max - min) is
     smaller than its uncertainty (the root mean square of the candidates' standard
@@ -483,7 +512,7 @@ def _score_tier(tier: list[Candidate], active: list[str], settings: RankingSetti
     """
     used, notes = [], []
     if len(tier) == 1:
-        notes.append(f"{tier[0].name} is the only K-metal-{verdict} {group}: no term orders it against another")
+        notes.append(f"{tier[0].name} is the only {label}: no term orders it against another")
     for k in active if len(tier) > 1 else ():
         vals = np.array([c.objectives[k] for c in tier], dtype=float)
         spread, u = round(float(vals.max() - vals.min()), 2), round(_rms(c.sigma[k] for c in tier), 2)  # as printed
@@ -491,7 +520,7 @@ def _score_tier(tier: list[Candidate], active: list[str], settings: RankingSetti
             used.append(k)
             continue
         unit = objective_unit(k, settings.oxidation_descriptor)
-        notes.append(f"{k} weighs nothing among the K-metal-{verdict} {group}s: spread {spread:.2f} {unit} < its "
+        notes.append(f"{k} weighs nothing among the {label}s: spread {spread:.2f} {unit} < its "
                      f"uncertainty {u:.2f} {unit}")
     wsum = sum(settings.weight(k) for k in used)
     for c in tier:
@@ -513,10 +542,10 @@ def _score_tier(tier: list[Candidate], active: list[str], settings: RankingSetti
 
 
 def _rank_bands(order: list[Candidate]) -> None:
-    """Rank band and ties: candidates of the same K-metal verdict whose score intervals
+    """Rank band and ties: candidates of the same tier (K-metal verdict, dissolution) whose score intervals
     (score ± its standard uncertainty) overlap are not ordered by the ranking."""
     for c in order:
-        tied = [x for x in order if x is not c and x.k_metal == c.k_metal
+        tied = [x for x in order if x is not c and x.tier == c.tier
                 and abs(x.score - c.score) <= x.score_err + c.score_err]
         ranks = [c.rank] + [x.rank for x in tied]
         c.tied_with = [x.name for x in tied]
@@ -526,8 +555,8 @@ def _rank_bands(order: list[Candidate]) -> None:
 def ranking_notes(rows: list[dict]) -> list[str]:
     """Sentences the report prints above the ranking (from ranking.csv rows or Candidate.row())."""
     ok = [r for r in rows if r.get("status") == "ok"]
-    out = ["Scores are relative (each term scaled to [0, 1] among the candidates of one group and K-metal "
-           "verdict) and carry ± one standard uncertainty propagated from their inputs: LUMO ± the resolution, "
+    out = ["Scores are relative (each term scaled to [0, 1] among the candidates of one tier: group, K-metal "
+           "verdict and, for solvents, whether the salt dissolves) and carry ± one standard uncertainty propagated from their inputs: LUMO ± the resolution, "
            "E_ox estimate ± the resolution, solvating power ± its stated uncertainty (solvating_power.csv), "
            "E_bind ± GFN2-xTB's (or DFT's) uncertainty. Candidates whose intervals overlap share a rank band."]
     if any(r.get("E_ox_estimate_vs_K_V") not in (None, "") for r in ok):
