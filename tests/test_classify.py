@@ -331,6 +331,18 @@ def test_a_blend_of_conventional_solvents_is_neither_wse_nor_lhce(lib, phys_ev, 
     assert "LHCE" not in cl.classes and cl.decide_by.startswith("open: needs MD to decide")
 
 
+def test_a_solvating_power_comparison_alone_never_makes_a_blend_confident(lib, tmp_path):
+    """SYNTHETIC: DX holding K+ more strongly than TMP (20 vs 9 kcal/mol) is not a diluent of it, but
+    GFN2-xTB's solvating powers are what fails for non-fluorinated antisolvents: the blend stays open
+    (review Table 2 has TMP:DX as an LHCE)."""
+    d = write_synthetic_results(tmp_path, fail=(), solvating={**PHYS_SOLVATING, "DX": 20.0},
+                                dielectric=PHYS_DIELECTRIC)
+    cl = classify(lib, Evidence(ResultTables.from_dir(d)), "KFSI", 1.0, [("TMP", 1.0), ("DX", 1.0)])
+    assert cl.features["diluents"] == [] and cl.features["undecided"] == []
+    assert "DX: solvating power 20.0" in cl.reasons_text() and cl.confidence == "low", cl.label
+    check_all_reasons([cl])
+
+
 @pytest.mark.parametrize("c", [1.0, 2.0, 4.0])
 def test_a_salt_in_a_liquid_too_apolar_to_dissolve_it_gets_no_class(lib, phys_ev, ev, c):
     """Neat 1,4-dioxane (dielectric constant 2.2, no reported KFSI solution): not WSE, not HCE."""

@@ -142,12 +142,15 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     band = reference_band(evidence.tables, cation, s.solvating_power_references)
     blend_gfn2 = len([r for r in roles if r.evidence != "composition"]) > 1 and any(
         r.evidence in ("gfn2", "calibrated_gfn2") for r in roles)
-    if blend_gfn2 and checks and all(c.verdict == "not" for c in checks.values()):
-        blend_gfn2 = False  # no component can be an unrecognized antisolvent: a blend of solvents
+    if blend_gfn2 and checks and all(c.firm for c in checks.values()):
+        # each component is a pi-donor or a conventional solvent on its own: none can be an
+        # unrecognized antisolvent (a comparison of solvating powers alone is not enough: GFN2-xTB
+        # values, e.g. DBE's, are themselves what fails there)
+        blend_gfn2 = False
         shown = {r.subject for r in check_reasons}
         reasons.extend(r for n, chk in checks.items() if n not in shown for r in chk.reasons)
-        reasons.append(Reason("note", "blend", "a blend of solvents: the physical properties rule out a diluent "
-                              f"for every component ({', '.join(checks)}; see their reasons), so the "
+        reasons.append(Reason("note", "blend", "a blend of solvents: every component is a pi-donor solvent or a "
+                              f"conventional solvent on its own ({', '.join(checks)}; see their reasons), so the "
                               "solvating power decides the anion predicate as for one solvent"))
     if blend_gfn2:
         reasons.append(Reason("note", "blend", "a blend whose roles rest on 1:1 GFN2-xTB binding: a solvating power "

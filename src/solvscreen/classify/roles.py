@@ -112,6 +112,7 @@ class DiluentCheck:
     name: str
     verdict: str
     reasons: list
+    firm: bool = False  # refuted by what the molecule is (a pi-donor, a conventional solvent), not by a comparison
 
 
 def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s) -> dict[str, DiluentCheck]:
@@ -148,7 +149,7 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s
         if group:
             out[r.name] = DiluentCheck(r.name, "not", [Reason(
                 "role", r.name, f"{r.name}: a {group} (a polar pi-donor that binds K+ as solvents do): not a diluent",
-                evidence="structure", decided=False)])
+                evidence="structure", decided=False)], firm=True)
             continue
         e, x = eps[r.name], sp[r.name]
         if (e and "estimate" not in e[1].lower() and e[0] >= s.salt_dissolution_dielectric_min and x and low
@@ -158,7 +159,7 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s
                 f"({e[1]}) >= {s.salt_dissolution_dielectric_min:g} and solvating power {_f(x.value, 1)} >= "
                 f"{_f(low.value, 1)} kcal/mol ({low.name}, the weakest reference): not a diluent",
                 quantity="solvating_power_kcal_per_mol", op=">=", threshold=low.value, value=x.value,
-                unit="kcal/mol", evidence="gfn2-solvation", decided=False)])
+                unit="kcal/mol", evidence="gfn2-solvation", decided=False)], firm=True)
             continue
         verdicts, reasons = [], []
         es = eps[sol]
