@@ -372,6 +372,12 @@ def test_a_concentration_nobody_reports_is_never_a_confident_hce(lib, phys_ev):
     # ... but without that report the same 4 M is unverified
     cl = classify(lib, phys_ev, "KFSI", 4.0, [("DME", 1.0)], known=[])
     assert cl.confidence == "low" and cl.features["solubility"] == "unverified"
+    # 2 M in a 1:1 blend with a diluent is over 4 M in the solvent alone: what the solvent must dissolve
+    cl = classify(lib, phys_ev, "KFSI", 2.0, [("AN", 1.0), ("TTE", 1.0)])
+    assert cl.features["diluents"] == ["TTE"] and cl.features["solubility"] == "unverified", cl.reasons_text()
+    assert "KFSI solubility at 2 M (4.0 M in AN alone) unverified" in cl.reasons_text() and cl.confidence == "low"
+    cl = classify(lib, phys_ev, "KFSI", 2.0, [("DME", 1.0), ("TTE", 1.0)])
+    assert cl.features["solubility"] == "reported" and "M in DME <= 5 M, the reported KFSI in DME" in cl.reasons_text()
 
 
 def test_the_generalization_set_never_shows_a_salt_dissolves(forms):

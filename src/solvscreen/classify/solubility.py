@@ -59,13 +59,14 @@ def dissolution(formulation, comp, roles, molecule, evidence, settings, known=()
     Returns ``{"state", "reason" (Reason fields), "decide"}``; ``state``:
 
     - ``reported``: the formulation itself is a literature formulation, or one with the same salt
-      and the same solvating components reports at least this concentration (``known``);
+      and the same solvating components reports at least the concentration in them (``known``;
+      the salt's concentration in the solvating components alone, c / their volume fraction);
     - ``unlikely``: no report, and the most polar solvating component's dielectric constant is
       below ``salt_dissolution_dielectric_min`` (an ion-pairing estimate, stated as such): the
       salt may not dissolve at all, so the formulation gets no class;
-    - ``unverified``: no report at a concentration that makes an HCE possible (c >=
-      hce_min_concentration_mol_per_L): the dielectric estimate says the salt dissolves, not how
-      much; the class stands with low confidence;
+    - ``unverified``: no report at a concentration in the solvating components of an HCE (or an
+      LHCE's core: >= hce_min_concentration_mol_per_L): the dielectric estimate says the salt
+      dissolves, not how much; the class stands with low confidence;
     - ``estimated``: below the HCE concentration, the dielectric estimate says the salt dissolves;
     - ``unknown``: no dielectric constant for any solvating component: not assessed (said).
     """
@@ -73,6 +74,11 @@ def dissolution(formulation, comp, roles, molecule, evidence, settings, known=()
     salt = molecule(formulation.salt).name
     solv = _solvating_names(comp, roles)
     who = "+".join(solv)
+    share = sum(comp.component(n).volume_fraction for n in solv)
+    # the salt's concentration in the solvating components alone (a diluent's volume taken away):
+    # what they must dissolve, e.g. 2 M in a 1:1 solvent:diluent blend is ~4 M in the solvent
+    c_loc = c / share if share > 0 else c
+    conc = f"{c:g} M" if abs(c_loc - c) < 1e-9 else f"{c:g} M ({c_loc:.1f} M in {who} alone)"
     if getattr(formulation, "reported_class", None) and getattr(formulation, "set", None) != "generalization":
         src = getattr(formulation, "source", "") or "the formulation table"
         return {"state": "reported", "decide": "", "reason": dict(
@@ -85,17 +91,17 @@ def dissolution(formulation, comp, roles, molecule, evidence, settings, known=()
         names = sorted(molecule(n).name for n, _ in f.components)
         if names == sorted(solv) and (best is None or f.concentration_mol_per_L > best.concentration_mol_per_L):
             best = f
-    if best is not None and best.concentration_mol_per_L >= c:
+    if best is not None and best.concentration_mol_per_L >= c_loc - 1e-9:
         return {"state": "reported", "decide": "", "reason": dict(
             kind="predicate", subject="solubility", quantity="concentration_mol_per_L", op="<=",
-            threshold=float(best.concentration_mol_per_L), value=c, unit="mol/L", evidence="literature",
-            decided=True, text=f"salt dissolves: c = {c:g} M <= {best.concentration_mol_per_L:g} M, the reported "
-            f"{salt} in {who} ({best.id}: {best.source})")}
+            threshold=float(best.concentration_mol_per_L), value=c_loc, unit="mol/L", evidence="literature",
+            decided=True, text=f"salt dissolves: {c_loc:.2f} M in {who} <= {best.concentration_mol_per_L:g} M, the "
+            f"reported {salt} in {who} ({best.id}: {best.source})")}
     eps = [(n, evidence.dielectric(n, molecule)) for n in solv]
     unknown = [n for n, e in eps if e is None]
     eps = [(n, e) for n, e in eps if e is not None]
     thr = settings.salt_dissolution_dielectric_min
-    high = c >= settings.hce_min_concentration_mol_per_L
+    high = c_loc >= settings.hce_min_concentration_mol_per_L
     most = f"highest reported: {best.concentration_mol_per_L:g} M ({best.id})" if best is not None else \
         f"no reported {salt} formulation in {who}"
     if not eps:
@@ -113,15 +119,15 @@ def dissolution(formulation, comp, roles, molecule, evidence, settings, known=()
             kind="predicate", subject="solubility", quantity="dielectric_constant", op="<", threshold=thr,
             value=e, unit="", evidence="estimate", decided=False,
             text=f"{salt} may not dissolve in {who} (an estimate; {most}): dielectric constant of {name} {e:.1f} "
-            f"({src}) < {thr:g}, the least polar single solvent known to dissolve a K salt; Bjerrum length "
-            f"{lb:.0f} nm, ion pairs and aggregates dominate; not classified")}
+            f"({src}) < {thr:g} (salt_dissolution_dielectric_min); Bjerrum length {lb:.0f} nm: ion pairs and "
+            "aggregates dominate; not classified")}
     op_text = f"dielectric constant of {name} {e:.1f} ({src}) >= {thr:g}"
     if high:
-        return {"state": "unverified", "decide": f"a measured solubility of {salt} in {who} at {c:g} M",
+        return {"state": "unverified", "decide": f"a measured solubility of {salt} in {who} at {c_loc:.3g} M",
                 "reason": dict(
                     kind="predicate", subject="solubility", quantity="dielectric_constant", op=">=", threshold=thr,
                     value=e, unit="", evidence="estimate", decided=None,
-                    text=f"{salt} solubility at {c:g} M unverified ({most}): {op_text} says the salt dissolves "
+                    text=f"{salt} solubility at {conc} unverified ({most}): {op_text} says the salt dissolves "
                     "(an estimate), not that it reaches this concentration: low confidence")}
     return {"state": "estimated", "decide": "", "reason": dict(
         kind="predicate", subject="solubility", quantity="dielectric_constant", op=">=", threshold=thr, value=e,
