@@ -124,7 +124,7 @@ class Evidence:
             v = _num(row.get("dielectric_constant")) if row.get("name") == m.name else None
             if v:
                 src = str(row.get("dielectric_source") or "solvation stage")
-                return v, src if "estimate" in src.lower() else f"{src}, solvation stage"
+                return v, "Onsager estimate, solvation stage" if "estimate" in src.lower() else src
         return None
 
     # ------------------------------------------------------------------ MD

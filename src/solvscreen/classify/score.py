@@ -30,6 +30,7 @@ def dissolution_estimate(solvation_row: dict | None, dissolve_min: float) -> tup
     if eps is None:
         return "unknown", "whether it dissolves the salt on its own is not estimated (no dielectric constant)"
     src = (solvation_row or {}).get("dielectric_source") or "solvation stage"
+    src = "Onsager estimate" if "estimate" in src.lower() else src
     if eps < dissolve_min:
         return "may not", (f"may not dissolve the salt on its own (an estimate): dielectric constant {eps:.1f} "
                            f"({src}) < {dissolve_min:g}; ranked after the solvents that do, off the front")
