@@ -48,11 +48,13 @@ def main() -> int:
         print(f"confident HCE rows ({len(hce)}): " + ", ".join(r["id"] for r in hce))
         bad = []
         for r in rows:
+            if "|" not in r["components"]:  # a lone solvent is never a diluent (every-diluent case excluded)
+                continue
             for n in filter(None, (r["diluents"] + "|" + r["undecided_roles"]).split("|")):
                 g = pi_donor_group(lib.resolve(n).smiles)
                 if g:
                     bad.append(f"{r['id']}:{n} ({g})")
-        print(f"pi-donor (carbonate, P=O, S=O, C#N) diluent or undecided roles ({len(bad)}): " + ", ".join(bad))
+        print(f"pi-donor (carbonate, P=O, S=O, C#N) diluent or undecided roles in blends ({len(bad)}): " + ", ".join(bad))
         blends = [r for r in rows if len(r["components"].split("|")) > 1
                   and all(c.split(":")[0] in GLYMES for c in r["components"].split("|"))]
         print("glyme blends: " + "; ".join(f"{r['id']} {r['label'] or 'no class'} {r['confidence']}" for r in blends))

@@ -68,7 +68,8 @@ def dissolution(formulation, comp, roles, molecule, evidence, settings, known=()
       LHCE's core: >= hce_min_concentration_mol_per_L): the dielectric estimate says the salt
       dissolves, not how much; the class stands with low confidence;
     - ``estimated``: below the HCE concentration, the dielectric estimate says the salt dissolves;
-    - ``unknown``: no dielectric constant for any solvating component: not assessed (said).
+    - ``unknown``: a solvating component without a dielectric constant could dissolve it: not
+      assessed (said); ``unverified`` at an HCE's concentration.
     """
     c = float(formulation.concentration_mol_per_L)
     salt = molecule(formulation.salt).name
@@ -104,16 +105,17 @@ def dissolution(formulation, comp, roles, molecule, evidence, settings, known=()
     high = c_loc >= settings.hce_min_concentration_mol_per_L
     most = f"highest reported: {best.concentration_mol_per_L:g} M ({best.id})" if best is not None else \
         f"no reported {salt} formulation in {who}"
-    if not eps:
-        return {"state": "unknown", "decide": "", "reason": dict(
-            kind="note", subject="solubility", evidence="none",
-            text=f"salt solubility not assessed: {most}, and no dielectric constant for {who}")}
-    name, (e, src) = max(eps, key=lambda t: t[1][0])
-    lb = BJERRUM_NM_AT_EPS_1 / e
-    if e < thr and unknown:  # a component without a dielectric constant could still dissolve it
+    if not eps or (max(e for _, (e, _) in eps) < thr and unknown):  # an unknown component could dissolve it
+        if high:  # no class at an HCE's concentration is confident without knowing the salt gets there
+            return {"state": "unverified", "decide": f"a measured solubility of {salt} in {who} at {c_loc:.3g} M",
+                    "reason": dict(kind="note", subject="solubility", evidence="none",
+                                   text=f"{salt} solubility at {conc} unverified ({most}; no dielectric constant "
+                                   f"for {', '.join(unknown)}): low confidence")}
         return {"state": "unknown", "decide": "", "reason": dict(
             kind="note", subject="solubility", evidence="none",
             text=f"salt solubility not assessed: {most}; no dielectric constant for {', '.join(unknown)}")}
+    name, (e, src) = max(eps, key=lambda t: t[1][0])
+    lb = BJERRUM_NM_AT_EPS_1 / e
     if e < thr:
         return {"state": "unlikely", "decide": f"a measured solubility of {salt} in {who}", "reason": dict(
             kind="predicate", subject="solubility", quantity="dielectric_constant", op="<", threshold=thr,
