@@ -358,7 +358,7 @@ def test_a_salt_in_a_liquid_too_apolar_to_dissolve_it_gets_no_class(lib, phys_ev
     assert not cl.ok and "dielectric constant of DMC 3.1" in cl.failure_reason
 
 
-def test_a_concentration_nobody_reports_is_never_a_confident_hce(lib, phys_ev):
+def test_a_concentration_nobody_reports_is_never_a_confident_hce(lib, phys_ev, ev):
     # 4 M KFSI in AN: polar enough to dissolve the salt (36.0 >= 5.1), but no report at 4 M
     cl = classify(lib, phys_ev, "KFSI", 4.0, [("AN", 1.0)])
     assert cl.label == "HCE" and cl.confidence == "low" and cl.features["solubility"] == "unverified"
@@ -372,6 +372,10 @@ def test_a_concentration_nobody_reports_is_never_a_confident_hce(lib, phys_ev):
     # ... but without that report the same 4 M is unverified
     cl = classify(lib, phys_ev, "KFSI", 4.0, [("DME", 1.0)], known=[])
     assert cl.confidence == "low" and cl.features["solubility"] == "unverified"
+    # nothing known about DBE's polarity (no library value, no solvation stage here): 4 M is not confident
+    cl = classify(lib, ev, "KFSI", 4.0, [("DBE", 1.0)])
+    assert cl.classes == ["HCE"] and cl.confidence == "low" and cl.features["solubility"] == "unverified"
+    assert "no dielectric constant for DBE" in cl.reasons_text()
     # 2 M in a 1:1 blend with a diluent is over 4 M in the solvent alone: what the solvent must dissolve
     cl = classify(lib, phys_ev, "KFSI", 2.0, [("AN", 1.0), ("TTE", 1.0)])
     assert cl.features["diluents"] == ["TTE"] and cl.features["solubility"] == "unverified", cl.reasons_text()
