@@ -39,6 +39,7 @@ from solvscreen.inputs.library import load_library
 from solvscreen.inputs.formulations import load_formulations
 from solvscreen.inputs.config import load_config
 from solvscreen.core.result_tables import ResultTables
+from solvscreen.classify.solubility import reported_formulations
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "molecules" / "library.csv"
@@ -74,9 +75,11 @@ def synthetic_values(name: str) -> tuple:
 
 
 def write_synthetic_results(directory: Path, fail: tuple[str, ...] = ("AN",), library=LIBRARY,
-                            extra: dict | None = None, solvating: dict | None = None) -> Path:
+                            extra: dict | None = None, solvating: dict | None = None,
+                            dielectric: dict | None = None) -> Path:
     """descriptors.csv, binding.csv, shells.csv with SYNTHETIC numbers for every library liquid, and
-    solvating_power.csv with the SYNTHETIC values ``solvating`` (name: kcal/mol; none by default)."""
+    solvating_power.csv with the SYNTHETIC values ``solvating`` (name: kcal/mol; none by default) and
+    the solvation stage's dielectric constant ``dielectric`` (name: value, an Onsager estimate)."""
     directory.mkdir(parents=True, exist_ok=True)
     lib = load_library(library)
     values = {**SYNTHETIC, **(extra or {})}
@@ -104,7 +107,9 @@ def write_synthetic_results(directory: Path, fail: tuple[str, ...] = ("AN",), li
                          "E_bind_kcal_per_mol": -110})
         desc.append(row)
     solv = [{"name": n, "cation": "K+", "status": "ok", "failure_reason": "", "solvating_power_kcal_per_mol": v,
-             "solvating_power_err_kcal_per_mol": 2.0} for n, v in (solvating or {}).items()]
+             "solvating_power_err_kcal_per_mol": 2.0, "dielectric_constant": (dielectric or {}).get(n, ""),
+             "dielectric_source": "Onsager estimate (synthetic)" if n in (dielectric or {}) else ""}
+            for n, v in (solvating or {}).items()]
     for fname, rows in (("descriptors.csv", desc), ("binding.csv", bind), ("shells.csv", shell),
                         ("solvating_power.csv", solv)):
         cols = list(dict.fromkeys(k for r in rows for k in r)) or ["name", "cation", "status"]
@@ -134,9 +139,12 @@ def ev(tmp_path_factory):
 D_SYN = 18.0
 
 
-def classify(lib, ev, salt, c, comps, settings=ClassificationSettings(), d=D_SYN, fid="t", **kw):
+def classify(lib, ev, salt, c, comps, settings=ClassificationSettings(), d=D_SYN, fid="t", known=None, **kw):
+    """``known``: the formulations that show where a salt dissolves; default: the table's literature rows."""
     f = GridFormulation(fid, salt, c, tuple(comps), **kw)
-    return classify_formulation(f, lib.resolve, ev, settings, diluent_bind_max=d, origin="test")
+    if known is None:
+        known = reported_formulations(load_formulations(FORMULATIONS, lib))
+    return classify_formulation(f, lib.resolve, ev, settings, diluent_bind_max=d, origin="test", known=known)
 
 
 # ----------------------------------------------------------------------------- the reason checker
@@ -166,7 +174,8 @@ def check_all_reasons(classifications) -> int:
             continue
         assert cl.reasons[0].kind == "label" and cl.reasons[0].subject == cl.label
         assert set(cl.classes) == classes_of(cl.label) and cl.classes
-        assert (cl.confidence == "high") == (len(cl.classes) == 1)
+        # one class, and a salt known or estimated to reach the concentration (classify.solubility)
+        assert (cl.confidence == "high") == (len(cl.classes) == 1 and cl.features["solubility"] != "unverified")
         if len(cl.classes) > 1:
             assert "run the MD stage" in cl.decide_by or "MD run" in cl.decide_by
         for r in cl.reasons:
@@ -196,11 +205,16 @@ def test_fit_diluent_threshold_on_a_known_case():
 
 
 # ----------------------------------------------------------------------------- roles
-def test_roles_are_a_criterion_on_the_component_itself(lib, ev):
-    # TTE (synthetic -E_bind 10) is a diluent next to DME and next to DEE ...
-    for solvent in ("DME", "DEE"):
-        cl = classify(lib, ev, "KFSI", 1.6, [(solvent, 1.0), ("TTE", 1.0)])
+def test_roles_are_a_criterion_on_the_component_itself(lib, ev, phys_ev):
+    # TTE (synthetic -E_bind 10) is a diluent next to DME and next to DGM where its dielectric constant
+    # and solvating power place it below theirs ...
+    for solvent in ("DME", "DGM"):
+        cl = classify(lib, phys_ev, "KFSI", 1.6, [(solvent, 1.0), ("TTE", 1.0)])
         assert cl.features["diluents"] == ["TTE"], cl.reasons_text()
+    # ... and only undecided where neither is known: its binding energy alone does not make it a diluent
+    cl = classify(lib, ev, "KFSI", 1.6, [("DME", 1.0), ("TTE", 1.0)])
+    assert cl.features["undecided"] == ["TTE"] and "LHCE" in cl.classes, cl.reasons_text()
+    assert "TTE: no dielectric constant for TTE" in cl.reasons_text()
     # ... and a weaker binder is not a diluent because a stronger one is present
     cl = classify(lib, ev, "KFSI", 1.0, [("DGM", 1.0), ("DEE", 1.0)])  # 40 vs 32 kcal/mol
     assert cl.features["diluents"] == [] and cl.features["undecided"] == []
@@ -271,6 +285,109 @@ SOLVATING = {"DME": 6.0, "DGM": 16.0, "EC": 9.0, "PC": 10.0, "DEE": -1.7, "TFP":
 def sp_ev(tmp_path_factory):
     return Evidence(ResultTables.from_dir(write_synthetic_results(tmp_path_factory.mktemp("sp"),
                                                                   solvating=SOLVATING)))
+
+
+# SYNTHETIC solvating powers (kcal/mol) and solvation-stage dielectric constants (Onsager estimates, for
+# liquids the library gives none) of the components of the chemistry tests below
+PHYS_SOLVATING = {**SOLVATING, "TTE": -3.0, "MME": -4.0, "DEC": 8.0, "DMC": 7.5, "DX": 3.0, "TMP": 9.0,
+                  "FEC": 9.5, "FEMC": 3.0, "AN": 8.0}
+PHYS_DIELECTRIC = {"TTE": 5.0, "MME": 4.0, "TMP": 8.9, "FEC": 40.0, "FEMC": 6.0}
+
+
+@pytest.fixture(scope="module")
+def phys_ev(tmp_path_factory):
+    return Evidence(ResultTables.from_dir(write_synthetic_results(
+        tmp_path_factory.mktemp("phys"), fail=(), solvating=PHYS_SOLVATING, dielectric=PHYS_DIELECTRIC)))
+
+
+def test_a_diluent_is_below_the_solvent_in_dielectric_constant_and_solvating_power(lib, phys_ev):
+    # EC:DEC: EC is more polar than DEC (89.8 vs 2.8, library); DEC is a carbonate: neither is a diluent
+    for c in (0.5, 1.0):
+        cl = classify(lib, phys_ev, "KFSI", c, [("EC", 1.0), ("DEC", 1.0)])
+        assert cl.features["diluents"] == [] and cl.features["undecided"] == [] and "LHCE" not in cl.classes
+        assert "DEC: a carbonate or ester C=O" in cl.reasons_text()
+        check_all_reasons([cl])
+    # FEC is never offered as a diluent (a carbonate), whatever its binding energy
+    cl = classify(lib, phys_ev, "KFSI", 1.0, [("FEMC", 1.0), ("FEC", 1.0)], d=30.0)
+    assert "FEC" not in cl.features["diluents"] + cl.features["undecided"] and "LHCE" not in cl.classes
+    # no carbonate is a diluent next to an ether either
+    for carbonate in ("DMC", "DEC", "EMC", "FEMC"):
+        cl = classify(lib, phys_ev, "KFSI", 1.0, [("DME", 1.0), (carbonate, 1.0)], d=40.0)
+        assert carbonate not in cl.features["diluents"] + cl.features["undecided"], cl.reasons_text()
+    # a less polar ether that also holds K+ less strongly stays a possible diluent (TMP:DX, review Table 2)
+    cl = classify(lib, phys_ev, "KFSI", 1.0, [("TMP", 1.0), ("DX", 1.0)])
+    assert "DX" in cl.features["undecided"] + cl.features["diluents"] and "LHCE" in cl.classes
+    r = next(r for r in cl.reasons if r.subject == "DX" and r.quantity == "dielectric_constant")
+    assert r.op == "<" and r.value == 2.2 and r.threshold == 8.9 and "Onsager estimate" in r.text
+    check_all_reasons([cl])
+
+
+def test_a_blend_of_conventional_solvents_is_neither_wse_nor_lhce(lib, phys_ev, ev):
+    cl = classify(lib, phys_ev, "KFSI", 1.0, [("DME", 1.0), ("DGM", 1.0)])
+    assert cl.label == "LCE" and cl.confidence == "high", cl.reasons_text()
+    assert "DME: a conventional solvent on its own" in cl.reasons_text()
+    check_all_reasons([cl])
+    # without solvating powers nothing shows they are conventional: open, and the label says what decides
+    cl = classify(lib, ev, "KFSI", 1.0, [("DME", 1.0), ("DGM", 1.0)])
+    assert "LHCE" not in cl.classes and cl.decide_by.startswith("open: needs MD to decide")
+
+
+def test_a_solvating_power_comparison_alone_never_makes_a_blend_confident(lib, tmp_path):
+    """SYNTHETIC: DX holding K+ more strongly than TMP (20 vs 9 kcal/mol) is not a diluent of it, but
+    GFN2-xTB's solvating powers are what fails for non-fluorinated antisolvents: the blend stays open
+    (review Table 2 has TMP:DX as an LHCE)."""
+    d = write_synthetic_results(tmp_path, fail=(), solvating={**PHYS_SOLVATING, "DX": 20.0},
+                                dielectric=PHYS_DIELECTRIC)
+    cl = classify(lib, Evidence(ResultTables.from_dir(d)), "KFSI", 1.0, [("TMP", 1.0), ("DX", 1.0)])
+    assert cl.features["diluents"] == [] and cl.features["undecided"] == []
+    assert "DX: solvating power 20.0" in cl.reasons_text() and cl.confidence == "low", cl.label
+    check_all_reasons([cl])
+
+
+@pytest.mark.parametrize("c", [1.0, 2.0, 4.0])
+def test_a_salt_in_a_liquid_too_apolar_to_dissolve_it_gets_no_class(lib, phys_ev, ev, c):
+    """Neat 1,4-dioxane (dielectric constant 2.2, no reported KFSI solution): not WSE, not HCE."""
+    for evidence in (phys_ev, ev):
+        cl = classify(lib, evidence, "KFSI", c, [("DX", 1.0)])
+        assert not cl.ok and cl.label is None and not cl.classes
+        assert cl.failure_reason.startswith("KFSI may not dissolve in DX (an estimate")
+        assert "dielectric constant of DX 2.2" in cl.failure_reason and "< 5.1" in cl.failure_reason
+        assert "a measured solubility of KFSI in DX" in cl.decide_by
+        (r,) = [r for r in cl.reasons if r.subject == "solubility"]
+        check_reason(r)
+    cl = classify(lib, phys_ev, "KFSI", c, [("DMC", 1.0)])
+    assert not cl.ok and "dielectric constant of DMC 3.1" in cl.failure_reason
+
+
+def test_a_concentration_nobody_reports_is_never_a_confident_hce(lib, phys_ev, ev):
+    # 4 M KFSI in AN: polar enough to dissolve the salt (36.0 >= 5.1), but no report at 4 M
+    cl = classify(lib, phys_ev, "KFSI", 4.0, [("AN", 1.0)])
+    assert cl.label == "HCE" and cl.confidence == "low" and cl.features["solubility"] == "unverified"
+    assert "KFSI solubility at 4 M unverified" in cl.reasons_text()
+    assert cl.decide_by == "a measured solubility of KFSI in AN at 4 M"
+    assert not cl.confidently_wrong
+    check_all_reasons([cl])
+    # 4 M KFSI/DME: the review reports 5 M KFSI/DME (HCE-DME-5M), so 4 M dissolves: a confident HCE
+    cl = classify(lib, phys_ev, "KFSI", 4.0, [("DME", 1.0)])
+    assert cl.label == "HCE" and cl.confidence == "high" and "<= 5 M, the reported KFSI in DME" in cl.reasons_text()
+    # ... but without that report the same 4 M is unverified
+    cl = classify(lib, phys_ev, "KFSI", 4.0, [("DME", 1.0)], known=[])
+    assert cl.confidence == "low" and cl.features["solubility"] == "unverified"
+    # nothing known about DBE's polarity (no library value, no solvation stage here): 4 M is not confident
+    cl = classify(lib, ev, "KFSI", 4.0, [("DBE", 1.0)])
+    assert cl.classes == ["HCE"] and cl.confidence == "low" and cl.features["solubility"] == "unverified"
+    assert "no dielectric constant for DBE" in cl.reasons_text()
+    # 2 M in a 1:1 blend with a diluent is over 4 M in the solvent alone: what the solvent must dissolve
+    cl = classify(lib, phys_ev, "KFSI", 2.0, [("AN", 1.0), ("TTE", 1.0)])
+    assert cl.features["diluents"] == ["TTE"] and cl.features["solubility"] == "unverified", cl.reasons_text()
+    assert "KFSI solubility at 2 M (4.0 M in AN alone) unverified" in cl.reasons_text() and cl.confidence == "low"
+    cl = classify(lib, phys_ev, "KFSI", 2.0, [("DME", 1.0), ("TTE", 1.0)])
+    assert cl.features["solubility"] == "reported" and "M in DME <= 5 M, the reported KFSI in DME" in cl.reasons_text()
+
+
+def test_the_generalization_set_never_shows_a_salt_dissolves(forms):
+    gen = {f.id for f in forms if f.set == "generalization"}
+    assert gen and not gen & {f.id for f in reported_formulations(forms)}
 
 
 def test_solvating_power_decides_lce_vs_wse_relative_to_the_references(lib, sp_ev):
@@ -695,7 +812,8 @@ def test_invariants_on_the_default_run(real_run, lib):
 
 
 def test_docs_list_every_threshold_with_its_default():
-    text = (ROOT / "docs" / "classification.md").read_text()
+    """Each threshold's row in a document under docs/."""
+    text = "\n".join(p.read_text() for p in sorted((ROOT / "docs").glob("*.md")))
     for key, t in THRESHOLDS.items():
         assert f"| `{key}` | {t.default} |" in text, key
 
@@ -776,6 +894,6 @@ def test_only_an_additive_share_of_solvent_cannot_dissolve_the_salt(lib, ev, dme
     assert "DME: volume fraction" in cl.reasons_text() and "an additive" in cl.reasons_text()
 
 
-def test_an_additive_is_called_an_additive_in_the_roles(lib, ev):
-    cl = classify(lib, ev, "KFSI", 1.0, [("DME", 48), ("TTE", 48), ("FEC", 4)])
+def test_an_additive_is_called_an_additive_in_the_roles(lib, phys_ev):
+    cl = classify(lib, phys_ev, "KFSI", 1.0, [("DME", 48), ("TTE", 48), ("FEC", 4)])
     assert cl.ok and "FEC=additive" in cl.row()["roles"] and "TTE=diluent" in cl.row()["roles"]

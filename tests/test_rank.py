@@ -15,7 +15,8 @@ import pytest
 
 from solvscreen.core.errors import InputError
 from solvscreen.classify.rank import (RANKING_COLUMNS, RankingSettings, candidates_from, donor_free, dominates,
-                             eps_dominates, front_summary, pareto_front, rank_candidates)
+                             eps_dominates, front_summary, pareto_front, rank_candidates, ranking_notes,
+                             write_ranking)
 from solvscreen.core.result_tables import ResultTables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +107,9 @@ def test_k_metal_verdicts_follow_the_references(ranked):
     assert {n: ranked[n].k_metal for n in ("DME", "DGM", "GX", "EC", "DMC", "AN", "TMP")} == {
         "DME": "stable", "DGM": "stable", "GX": "stable", "EC": "reduced", "DMC": "reduced", "AN": "reduced",
         "TMP": "undecided"}
-    assert ranked["AN"].reasons[0].startswith("reduced by K metal: LUMO -5.40 eV <= -5.40 + 0.8 eV")
+    # the arithmetic is printed with its result
+    assert ranked["AN"].reasons[0].startswith("reduced by K metal: LUMO -5.40 eV <= -4.60 eV (highest K-reduced "
+                                              "reference -5.40 + resolution 0.8)")
     assert "between" in ranked["TMP"].reasons[0]
 
 
@@ -152,22 +155,122 @@ def check_reasons(cands) -> bool:
             if m:
                 assert float(m.group(1)) == pytest.approx(abs(lumo - anion), abs=0.006)
                 assert (m.group(2) == "above") == (lumo > anion)
-            m = re.match(r".*LUMO (-?\d+\.\d+) eV (>=|<=) (-?\d+\.\d+) ([-+]) (\d+(?:\.\d+)?) eV", r)
+            m = re.match(r".*LUMO (-?\d+\.\d+) eV (>=|<=) (-?\d+\.\d+) eV \(\D+ (-?\d+\.\d+) ([-+]) "
+                         r"resolution (\d+(?:\.\d+)?)\)", r)
             if m:
-                lhs, op, ref, sign, e = float(m.group(1)), m.group(2), float(m.group(3)), m.group(4), float(m.group(5))
-                bound = ref - e if sign == "-" else ref + e
+                lhs, op, bound, ref, sign, e = (float(m.group(1)), m.group(2), float(m.group(3)), float(m.group(4)),
+                                                m.group(5), float(m.group(6)))
+                assert bound == pytest.approx(ref - e if sign == "-" else ref + e, abs=0.006), r  # the result is right
                 assert (lhs >= bound - 0.006) if op == ">=" else (lhs <= bound + 0.006), r
-            m = re.match(r".*LUMO (-?\d+\.\d+) eV lies between the K-reduced \((-?\d+\.\d+) \+ (\d+(?:\.\d+)?)\) "
-                         r"and K-stable \((-?\d+\.\d+) - (\d+(?:\.\d+)?)\)", r)
+            m = re.match(r".*LUMO (-?\d+\.\d+) eV lies between the K-reduced bound (-?\d+\.\d+) eV .*"
+                         r"and the K-stable bound (-?\d+\.\d+) eV", r)
             if m:
-                v, lo, e1, hi, e2 = map(float, m.groups())
-                assert lo + e1 < v < hi - e2, r
+                v, lo, hi = map(float, m.groups())
+                assert lo < v < hi, r
                 checked_between = True
     return checked_between
 
 
 def test_every_reason_is_true_for_its_numbers(ranked):
     assert check_reasons(ranked.values())  # the constructed table has an undecided candidate (TMP)
+
+
+def test_scores_carry_intervals_and_overlapping_candidates_share_a_rank_band(ranked):
+    ok = [c for c in ranked.values() if c.status == "ok"]
+    for c in ok:
+        assert c.score_err is not None and c.score_err > 0 and c.rank_band
+        # the breakdown sums to the score (a lone candidate of its verdict has no terms)
+        if sum(c.contrib.values()):
+            assert sum(c.contrib.values()) == pytest.approx(c.score)
+        for other in ok:
+            overlap = (other is not c and other.group == c.group and other.k_metal == c.k_metal
+                       and abs(other.score - c.score) <= other.score_err + c.score_err)
+            assert (other.name in c.tied_with) == overlap
+            if overlap:  # ties are mutual, and each band holds the other's rank
+                assert c.name in other.tied_with
+                lo, hi = map(int, c.rank_band.split("-"))
+                assert lo <= other.rank <= hi
+    # by hand (stable solvents DME, DGM, GX; each term scaled over these three): GX 0.81, DME 0.68
+    # and DGM 0.00, each ± sqrt(3 (s_k/range_k)^2)/3 with LUMO 0.8/1.2, E_ox 0.4/1.3, solvating power 3/6
+    assert ranked["GX"].score == pytest.approx((0.5 / 1.2 + 1.0 + 1.0) / 3)
+    err = ((0.8 / 1.2) ** 2 + (0.4 / 1.3) ** 2 + (3.0 / 6.0) ** 2) ** 0.5 / 3
+    assert ranked["GX"].score_err == pytest.approx(err)
+    assert ranked["GX"].rank_band == ranked["DME"].rank_band == "1-2" and ranked["DGM"].rank_band == "3"
+
+
+def test_a_rejected_candidate_does_not_set_the_scale_of_a_term_for_the_others():
+    """AN's E_ox (11 V, K-metal-reduced) no longer compresses the E_ox term of the K-stable ethers:
+    each term is scaled among the candidates of one verdict, whom the score alone orders."""
+    rows = [r if r[0] != "AN" else ("AN", "solvent", "CC#N", -5.4, 30.0, -35.0, 1.0) for r in CONSTRUCTED]
+    by = {c.name: c for c in rank_candidates(constructed_tables(rows), liquids(rows), cation="K+", anion="FSI",
+                                             dft_binding=[])}
+    assert by["GX"].scaled["oxidative_stability"] == pytest.approx(1.0)
+    assert by["DGM"].scaled["oxidative_stability"] == pytest.approx(0.0)
+
+
+def test_a_term_that_cannot_tell_the_candidates_apart_weighs_nothing_and_says_so():
+    # CONSTRUCTED: three K-stable glymes whose LUMOs lie within 0.3 eV (< the 0.8 eV resolution)
+    rows = [("DME", "solvent", "COCCOC", 0.7, 7.7, -44.0, 7.0), ("DGM", "solvent", "COCCOCCOC", 0.5, 7.2, -58.0, 11.0),
+            ("GX", "solvent", "COCCOCCOCCOC", 0.4, 8.5, -70.0, 5.0)] + [r for r in CONSTRUCTED if r[0] in ("EC", "AN")]
+    by = {c.name: c for c in rank_candidates(constructed_tables(rows), liquids(rows), cation="K+", anion="FSI",
+                                             dft_binding=[])}
+    for n in ("DME", "DGM", "GX"):
+        assert by[n].contrib["reductive_stability"] == 0.0 and by[n].scaled["reductive_stability"] is None
+        assert ("reductive_stability weighs nothing among the K-metal-stable solvents: spread 0.30 eV < its "
+                "uncertainty 0.80 eV") in by[n].terms_note
+        assert by[n].score == pytest.approx(by[n].contrib["oxidative_stability"] + by[n].contrib["anion_rich_shell"])
+    notes = ranking_notes([c.row() for c in by.values()])
+    assert any(n.startswith("reductive_stability weighs nothing among the K-metal-stable solvents") for n in notes)
+    assert any("ordering estimate, not an oxidation limit" in n for n in notes)
+
+
+def test_an_uncertain_solvating_power_widens_the_interval_into_a_tie():
+    """CONSTRUCTED: GX's solvating power 5.0 +- 8.9 kcal/mol (cf. tetraglyme's -1.9 +- 8.9 in a default run)."""
+    t = constructed_tables()
+    for r in t.solvating_power:
+        r["solvating_power_err_kcal_per_mol"] = 8.9 if r["name"] == "GX" else 2.0
+    by = {c.name: c for c in rank_candidates(t, liquids(), cation="K+", anion="FSI", dft_binding=[])}
+    assert by["GX"].sigma["anion_rich_shell"] == 8.9 and by["DME"].sigma["anion_rich_shell"] == 2.0
+    assert by["GX"].score_err > by["DME"].score_err
+    assert "solvating power 5.0 ± 8.9 kcal/mol" in by["GX"].reasons
+
+
+def test_a_solvent_too_apolar_to_dissolve_the_salt_ranks_after_those_that_do():
+    """CONSTRUCTED: GX (best score of the K-stable solvents) with a dielectric constant of 2.2, as
+    1,4-dioxane's: it may not dissolve the salt on its own, so it ranks after DME and DGM, off the front."""
+    t = constructed_tables()
+    for r in t.solvating_power:
+        r["dielectric_constant"] = {"GX": 2.2, "DME": 7.2, "DGM": 7.4}.get(r["name"], "")
+    by = {c.name: c for c in rank_candidates(t, liquids(), cation="K+", anion="FSI", dft_binding=[])}
+    assert by["GX"].dissolves == "may not" and by["DME"].dissolves == "yes" and by["TMP"].dissolves == "unknown"
+    assert by["DME"].rank == 1 and by["DGM"].rank == 2 and by["GX"].rank == 3 and not by["GX"].pareto
+    assert by["GX"].tier == "K-metal-stable solvent that may not dissolve the salt" and by["GX"].tied_with == []
+    assert any(r.startswith("may not dissolve the salt on its own (an estimate): dielectric constant 2.2") and "< 5.1"
+               in r for r in by["GX"].reasons)
+
+
+def test_ranking_csv_has_no_empty_column_and_labels_its_potentials(ranked, tmp_path):
+    import csv
+
+    out = tmp_path / "ranking.csv"
+    write_ranking(out, list(ranked.values()))
+    rows = list(csv.DictReader(out.open()))
+    cols = list(rows[0])
+    assert [c for c in cols if not any(r[c] for r in rows)] == []
+    assert "failure_reason" not in cols  # nothing failed here; the column appears when something does
+    assert all(r["homo_eV"] and r["score_low"] and r["score_high"] and r["rank_band"] for r in rows)
+    assert all("ordering estimate" in r["potential_convention"] for r in rows)
+    assert all("E_ox estimate" in r["reasons"] and "ordering only" in r["reasons"] for r in rows)
+    assert float(rows[0]["homo_eV"]) == pytest.approx(-float(rows[0]["E_ox_estimate_vs_K_V"]) - 3.0)  # ALPB HOMO
+
+
+def test_ranking_terms_plot_draws_the_breakdown(ranked):
+    from solvscreen.report.plots import ranking_terms_plot
+
+    rows = [c.row() for c in ranked.values()]
+    svg = ranking_terms_plot(rows, "solvent")
+    assert svg.startswith("<svg") and "GX (1-2, stable)" in svg and "anion rich shell" in svg
+    assert ranking_terms_plot(rows, "nothing") == ""
 
 
 def test_front_summary_counts(ranked):

@@ -10,7 +10,8 @@
 - :mod:`.calibration`: the fitted diluent threshold, calibration / leave-one-out /
   generalization accuracy with and without MD;
 - :mod:`.stage`: the table + grid run and its output files;
-- :mod:`.rank`: the candidate ranking (objectives, K-metal verdict, epsilon-Pareto front).
+- :mod:`.rank`: the candidate ranking (objectives, K-metal verdict, epsilon-Pareto front); :mod:`.score`
+  its score within a tier (uncertainty, terms that weigh nothing, rank bands).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from .core import classify_formulation
 from .result import ClassificationSettings
 from .evidence import Evidence, donor_count
 from .rules import GFN2_DEFAULT_DILUENT_BIND_MAX
+from .solubility import reported_formulations
 
 DILUENT_ROLE_RULE = ("Table 2 LHCE rows list the solvating solvent first and the diluents after it "
                      "(DESIGN.md §1.2 names TTE, MME, OOE, DBE and DX as diluents); the other classes have none")
@@ -109,11 +110,13 @@ def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evide
     if len(sources) > 1 and "gfn2" in sources:
         report["warning"] = ("binding evidence mixes raw GFN2-xTB with DFT-scale values "
                              f"({sorted(sources)}): one threshold cannot serve both scales")
+    known = reported_formulations(formulations)
     blocks = {}
     for mode, ev in (("with_md", evidence), ("descriptors", evidence.without_md())):
         if mode == "with_md" and not evidence.has_md:
             continue
-        cls = {f.id: classify_formulation(f, molecule, ev, settings, diluent_bind_max=d_max) for f in ref}
+        cls = {f.id: classify_formulation(f, molecule, ev, settings, diluent_bind_max=d_max, known=known)
+               for f in ref}
         loo = {}
         if settings.diluent_bind_max_kcal_per_mol == "auto":
             for f in cal:
@@ -123,7 +126,7 @@ def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evide
                     t = fit_diluent_threshold(ex)["value"]
                 except SolvscreenError:
                     continue
-                loo[f.id] = classify_formulation(f, molecule, ev, settings, diluent_bind_max=t)
+                loo[f.id] = classify_formulation(f, molecule, ev, settings, diluent_bind_max=t, known=known)
         rows = [_row(cls[f.id], loo.get(f.id)) for f in ref]
         if mode == "with_md":
             rows = [r for r in rows if r["evidence"] == "md"]

@@ -21,10 +21,10 @@ from ..core.errors import InputError
 from .evidence import Evidence, md_value
 from .md_anion import md_anion_predicate
 from .rules import CLASSES, decide, has_carbon_fluorine, known_failure, label_of
-from .solubility import too_little_solvent
+from .solubility import dissolution, too_little_solvent
 from .solvating import anion_options, reference_band, solvating_decision, solvating_reason
 from .result import Classification, ClassificationSettings, Reason, _band, _f
-from .roles import Role, descriptor_role, md_role
+from .roles import Role, apply_diluent_check, descriptor_role, md_role, physical_diluent_check
 
 # ----------------------------------------------------------------------------- one formulation
 def _md_cmd(fid: str) -> str:
@@ -33,12 +33,15 @@ def _md_cmd(fid: str) -> str:
 
 def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
                          settings: ClassificationSettings = ClassificationSettings(), *,
-                         diluent_bind_max: float | None = None, origin: str = "table") -> Classification:
+                         diluent_bind_max: float | None = None, origin: str = "table",
+                         known: tuple | list = ()) -> Classification:
     """Classify one formulation (library :class:`Formulation` or a grid formulation).
 
     ``molecule(name)`` is the library look-up; ``diluent_bind_max`` the diluent threshold
-    (kcal/mol) when the settings say ``auto`` (the calibration fits it). Input errors raise;
-    missing evidence gives a failed classification with the reason.
+    (kcal/mol) when the settings say ``auto`` (the calibration fits it); ``known``: literature
+    formulations that show where the salt dissolves (:func:`.solubility.reported_formulations`).
+    Input errors raise; missing evidence gives a failed classification with the reason; a salt
+    that may not dissolve gives no class (the reason says why).
     """
     s = settings
     d_max = diluent_bind_max if diluent_bind_max is not None else s.diluent_bind_max_kcal_per_mol
@@ -95,14 +98,24 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         cl.status = "failed"
         cl.failure_reason = "cannot classify without binding energies: " + "; ".join(dict.fromkeys(missing))
         return cl
+    checks = physical_diluent_check(roles, molecule, evidence, cation, s)
+    role_reasons = [r.reason for r in roles]
+    roles, check_reasons = apply_diluent_check(roles, checks)
+    role_reasons += check_reasons
     if (undissolved := too_little_solvent(comp, roles, s)) is not None:
         cl.status, cl.failure_reason = "failed", undissolved["text"]
-        cl.reasons = [r.reason for r in roles] + [Reason(**undissolved)]
+        cl.reasons = role_reasons + [Reason(**undissolved)]
+        return cl
+    sol = dissolution(formulation, comp, roles, molecule, evidence, s, known)
+    if sol["state"] == "unlikely":
+        cl.status, cl.failure_reason = "failed", sol["reason"]["text"]
+        cl.decide_by = sol["decide"]
+        cl.reasons = role_reasons + [Reason(**sol["reason"])]
         return cl
 
     # ---- MD anion predicate
     anion_cn, anion_err = md_value(md_row, "anion_cn") if md_row is not None else (None, 0.0)
-    reasons: list[Reason] = [r.reason for r in roles]
+    reasons: list[Reason] = role_reasons + [Reason(**sol["reason"])]
     md_anion = None
     pred = md_anion_predicate(md_row, s, Reason) if md_row is not None else None
     if pred is not None:
@@ -129,6 +142,16 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     band = reference_band(evidence.tables, cation, s.solvating_power_references)
     blend_gfn2 = len([r for r in roles if r.evidence != "composition"]) > 1 and any(
         r.evidence in ("gfn2", "calibrated_gfn2") for r in roles)
+    if blend_gfn2 and checks and all(c.firm for c in checks.values()):
+        # each component is a pi-donor or a conventional solvent on its own: none can be an
+        # unrecognized antisolvent (a comparison of solvating powers alone is not enough: GFN2-xTB
+        # values, e.g. DBE's, are themselves what fails there)
+        blend_gfn2 = False
+        shown = {r.subject for r in check_reasons}
+        reasons.extend(r for n, chk in checks.items() if n not in shown for r in chk.reasons)
+        reasons.append(Reason("note", "blend", "a blend of solvents: every component is a pi-donor solvent or a "
+                              f"conventional solvent on its own ({', '.join(checks)}; see their reasons), so the "
+                              "solvating power decides the anion predicate as for one solvent"))
     if blend_gfn2:
         reasons.append(Reason("note", "blend", "a blend whose roles rest on 1:1 GFN2-xTB binding: a solvating power "
                               "at or above the references' does not close the anion predicate (1:1 binding does not "
@@ -188,7 +211,8 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     classes = [k for k in CLASSES if k in outcomes]
     cl.classes = classes
     cl.label = label_of(classes)
-    cl.confidence = "high" if len(classes) == 1 else "low"
+    # a class on a salt that may not reach this concentration is never confident (solubility.dissolution)
+    cl.confidence = "high" if len(classes) == 1 and sol["state"] != "unverified" else "low"
     cl.evidence = "md" if anion_cn is not None else "descriptors"
     solv0 = [n for n in comp.names if n not in fixed_dil] or comp.names
     x0 = 1.0 / salt_to_solvent_ratio(comp, solv0)
@@ -198,7 +222,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         "solvating": [r.name for r in roles if r.diluent is False],
         "x_local": x0, "x_all": 1.0 / comp.salt_to_all_solvent, "donors_per_salt": donors0, "denticity": dent,
         "anion_cn": anion_cn, "anion_cn_err": anion_err if anion_cn is not None else None, "md_anion": md_anion,
-        "role_evidence": {r.name: r.evidence for r in roles},
+        "role_evidence": {r.name: r.evidence for r in roles}, "solubility": sol["state"],
         "binding_evidence": {r.name: r.reason.evidence for r in roles if r.reason.quantity == "-E_bind_kcal_per_mol"},
     }
     cl.roles = [{"name": r.name, "role": r.text, "evidence": r.evidence,
@@ -228,11 +252,13 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
                              + "; ".join(anion_why) + ": see the solvating-power reason"
                              + ("; and the MD anion CN per K+ is within its uncertainty of its threshold"
                                 if anion_cn is not None else "") + ")")
-        cl.decide_by = "; ".join(decide_by) + ": " + (
+        cl.decide_by = "open: needs MD to decide " + "; ".join(decide_by) + ": " + (
             _md_cmd(fid) if anion_cn is None or "md" not in cl.features["role_evidence"].values()
             else "a longer MD run or more seeds")
         if any(r.evidence == "gfn2" for r in roles if r.diluent is None):
             cl.decide_by += ", or DFT binding energies (the dft stage)"
+    if sol["state"] == "unverified":
+        cl.decide_by = "; ".join(x for x in (cl.decide_by, sol["decide"]) if x)
     cl.reasons = [_label_reason(cl, outcomes)] + reasons
     if cl.evidence == "md" and any(r.evidence != "md" for r in roles if r.evidence != "composition"):
         cl.assumptions.append("some component roles from descriptors: no MD coordination row for "
@@ -324,6 +350,8 @@ def _label_reason(cl: Classification, outcomes: dict) -> Reason:
     head = (f"{cl.label} ({cl.evidence} evidence{', anion predicate from descriptors' if md_open else ''}, "
             f"confidence {cl.confidence})")
     text = head + ": " + "; ".join(parts)
-    if cl.decide_by:
+    if cl.decide_by.startswith("open: "):
+        text += f". Open: {cl.decide_by[6:]}"
+    elif cl.decide_by:
         text += f". Would decide: {cl.decide_by}"
     return Reason("label", cl.label, text)

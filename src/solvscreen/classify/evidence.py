@@ -113,6 +113,20 @@ class Evidence:
                 out.append(sym)
         return out
 
+    def dielectric(self, name: str, molecule) -> tuple[float, str] | None:
+        """Static dielectric constant of the liquid ``name`` and its source: the library's
+        (literature, ``dielectric_source``), else the solvation stage's (its record says whether it
+        is an Onsager estimate from the GFN2-xTB dipole), else None."""
+        m = molecule(name)
+        if getattr(m, "dielectric_constant", None):
+            return float(m.dielectric_constant), m.dielectric_source or "library"
+        for row in self.tables.solvating_power:
+            v = _num(row.get("dielectric_constant")) if row.get("name") == m.name else None
+            if v:
+                src = str(row.get("dielectric_source") or "solvation stage")
+                return v, "Onsager estimate, solvation stage" if "estimate" in src.lower() else src
+        return None
+
     # ------------------------------------------------------------------ MD
     def solvation_row(self, formulation: str) -> dict | None:
         for r in self.solvation:

@@ -47,8 +47,26 @@ uncertainty (method error 2 kcal/mol and the search spread, in quadrature: 2-3 k
 where DFT finds them alike; shared/reference/measured_facts.md).
 
 **Rank** within a group: K-metal verdict first (stable, undecided, reduced: a solvent the
-metal reduces is not a K-metal electrolyte solvent whatever its other merits), then the score
-= sum_k w_k v_k / sum_k w_k, v_k objective k min-max scaled to [0, 1] over the group.
+metal reduces is not a K-metal electrolyte solvent whatever its other merits); for solvents
+then whether the salt dissolves in it on its own (:func:`dissolution_estimate`: a dielectric
+constant below the classifier's ``salt_dissolution_dielectric_min``, 5.1, the least polar
+single solvent known to dissolve a K salt, means it may not: such a solvent ranks after those
+that do and is never on the front); then the score = sum_k w_k v_k / sum_k w_k, v_k objective
+k min-max scaled to [0, 1] over the candidates of that *tier* (the score orders only those; a
+rejected candidate, e.g. acetonitrile with an E_ox estimate of 11 V, would otherwise set the
+scale of a term for the ethers).
+
+**Uncertainty.** Every input carries a standard uncertainty: the LUMO and the E_ox estimate
+their resolution (above; a lower bound for E_ox, whose absolute value also lacks solvation:
+:data:`POTENTIAL_CONVENTION`), the solvating power its stated uncertainty
+(``solvating_power_err_kcal_per_mol``), E_bind the resolution (GFN2-xTB) or the DFT level's
+uncertainty. A term whose spread over the verdict's candidates is smaller than its (root mean
+square) uncertainty cannot order them: it weighs nothing there, and ``terms_weighing_nothing``
+says so. The score's uncertainty is propagated (independent inputs, the scaling's end points
+fixed): sigma = sqrt(sum_k (w_k sigma_k / range_k)^2) / sum_k w_k. Candidates of one verdict
+whose intervals score ± sigma overlap are not ordered: they share a ``rank_band`` ("3-7") and
+list each other in ``tied_with``; ``rank`` is the order of the point estimates only. The
+``contrib_*`` columns (w_k v_k / sum w) are the score's per-term breakdown.
 
 **Front**: a candidate is on the front when it is not rejected by the K-metal criterion and
 no other such candidate of its group eps-dominates it. A eps-dominates B when A is better
@@ -65,12 +83,14 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 
 from ..core.errors import InputError
 from ..core.records import parse_number as _num
 from ..core.result_tables import DFT_SCALE_SOURCES, ResultTables, best_binding
 from ..core.settings import known_keys
+from .rules import THRESHOLDS
+from .score import (POTENTIAL_CONVENTION, binding_sigma, dissolution_estimate, objective_unit, rank_bands,
+                    ranking_notes, score_tier)  # noqa: F401 - ranking_notes: the report reads it from here
 
 OBJECTIVES = ("reductive_stability", "oxidative_stability", "anion_rich_shell", "non_coordination")
 GROUP_OBJECTIVES = {
@@ -79,12 +99,6 @@ GROUP_OBJECTIVES = {
 }
 VERDICTS = ("stable", "undecided", "reduced")  # the order they rank in
 log = logging.getLogger(__name__)
-
-
-def objective_unit(objective: str, oxidation_descriptor: str = "E_ox_vs_K_V") -> str:
-    if objective == "oxidative_stability":
-        return "V" if oxidation_descriptor == "E_ox_vs_K_V" else "eV"
-    return "eV" if objective == "reductive_stability" else "kcal/mol"
 
 
 @dataclass(frozen=True)
@@ -166,8 +180,16 @@ class Candidate:
     descriptors: dict = field(default_factory=dict)
     objectives: dict = field(default_factory=dict)  # raw values, larger = better
     scaled: dict = field(default_factory=dict)
+    sigma: dict = field(default_factory=dict)  # standard uncertainty of each objective, its unit
+    contrib: dict = field(default_factory=dict)  # w_k * scaled_k / sum w: the score's breakdown
     score: float | None = None
+    score_err: float | None = None  # standard uncertainty of the score, propagated from sigma
     rank: int | None = None
+    rank_band: str = ""  # "3-7": the ranks of the candidates whose score intervals overlap this one's
+    tied_with: list = field(default_factory=list)
+    terms_note: str = ""  # the terms that weigh nothing in this candidate's tier, and why
+    tier: str = ""  # the candidates its score is compared with ("K-metal-stable solvent")
+    dissolves: str = ""  # solvents: "yes" / "may not" / "unknown" (dielectric estimate, dissolution_estimate)
     pareto: bool = False
     reasons: list = field(default_factory=list)
 
@@ -176,15 +198,26 @@ class Candidate:
         out = {
             "rank": self.rank, "group": self.group, "name": self.name, "kind": self.kind,
             "status": self.status, "failure_reason": self.failure_reason, "k_metal": self.k_metal,
-            "score": self.score, "pareto": "" if self.status != "ok" else ("yes" if self.pareto else "no"),
+            "rank_band": self.rank_band, "tied_with": "|".join(self.tied_with), "tier": self.tier,
+            "dissolves_salt": self.dissolves,
+            "score": self.score, "score_err": self.score_err,
+            "score_low": None if self.score is None else self.score - self.score_err,
+            "score_high": None if self.score is None else self.score + self.score_err,
+            "pareto": "" if self.status != "ok" else ("yes" if self.pareto else "no"),
         }
         for k in OBJECTIVES:
             out[f"obj_{k}"] = self.objectives.get(k)
+            out[f"obj_{k}_err"] = self.sigma.get(k)
         for k in OBJECTIVES:
             out[f"scaled_{k}"] = self.scaled.get(k)
-        for k in ("homo_eV", "lumo_eV", "orbital_levels", "E_ox_vs_K_V", "anion_lumo_eV",
-                  "E_bind_kcal_per_mol", "E_bind_source", "solvating_power_kcal_per_mol"):
+        for k in OBJECTIVES:
+            out[f"contrib_{k}"] = self.contrib.get(k)
+        out["terms_weighing_nothing"] = self.terms_note
+        for k in ("homo_eV", "lumo_eV", "orbital_levels", "E_ox_estimate_vs_K_V", "anion_lumo_eV",
+                  "E_bind_kcal_per_mol", "E_bind_source", "solvating_power_kcal_per_mol",
+                  "solvating_power_err_kcal_per_mol"):
             out[k] = d.get(k)
+        out["potential_convention"] = POTENTIAL_CONVENTION if self.status == "ok" else None
         out["reasons"] = "; ".join(self.reasons)
         out["smiles"] = self.smiles
         return out
@@ -250,18 +283,18 @@ class KMetalScale:
             return "undecided", f"K-metal verdict undecided: {self.note}"
         stable = lumo_eV >= self.stable_min_eV - self.eps_eV
         reduced = lumo_eV <= self.reduced_max_eV + self.eps_eV
+        lo, hi = self.stable_min_eV - self.eps_eV, self.reduced_max_eV + self.eps_eV
+        lo_txt = f"{lo:.2f} eV (lowest K-stable reference {self.stable_min_eV:.2f} - resolution {self.eps_eV:g})"
+        hi_txt = f"{hi:.2f} eV (highest K-reduced reference {self.reduced_max_eV:.2f} + resolution {self.eps_eV:g})"
         if stable and not reduced:
-            return "stable", (f"not reduced by K metal: LUMO {lumo_eV:.2f} eV >= {self.stable_min_eV:.2f} - "
-                              f"{self.eps_eV:g} eV (lowest K-stable reference minus the resolution)")
+            return "stable", f"not reduced by K metal: LUMO {lumo_eV:.2f} eV >= {lo_txt}"
         if reduced and not stable:
-            return "reduced", (f"reduced by K metal: LUMO {lumo_eV:.2f} eV <= {self.reduced_max_eV:.2f} + "
-                               f"{self.eps_eV:g} eV (highest K-reduced reference plus the resolution)")
+            return "reduced", f"reduced by K metal: LUMO {lumo_eV:.2f} eV <= {hi_txt}"
         if stable and reduced:
-            return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV is within {self.eps_eV:g} eV "
-                                 "of both reference groups")
-        return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV lies between the K-reduced "
-                             f"({self.reduced_max_eV:.2f} + {self.eps_eV:g}) and K-stable "
-                             f"({self.stable_min_eV:.2f} - {self.eps_eV:g}) references")
+            return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV is both >= {lo_txt} and "
+                                 f"<= {hi_txt}")
+        return "undecided", (f"K-metal verdict undecided: LUMO {lumo_eV:.2f} eV lies between the K-reduced bound "
+                             f"{hi_txt} and the K-stable bound {lo_txt}")
 
 
 def k_metal_scale(tables: ResultTables, settings: RankingSettings, suffix: str) -> KMetalScale:
@@ -296,10 +329,10 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
 
     ``dft_binding``: rows of the DFT stage's table (name, cation, E_bind_best_kcal_per_mol,
     E_bind_best_source), given by the caller (the workflow declares the table as an input of
-    the rank rule); None or [] means GFN2-xTB binding only. ``classification`` is accepted for
-    the CLI's call and not used.
+    the rank rule); None or [] means GFN2-xTB binding only. ``classification``: the
+    classification settings, whose ``salt_dissolution_dielectric_min`` the dissolution estimate
+    of the solvents uses (the rules' default without them).
     """
-    del classification
     suffix = "_alpb_eV" if settings.orbital_levels == "alpb" else "_eV"
     anion_lumo = tables.descriptor(anion, "lumo" + suffix)
     if settings.orbital_levels == "alpb" and not any(_num(r.get("lumo_alpb_eV")) is not None
@@ -313,6 +346,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         if best is not None and best[1] in DFT_SCALE_SOURCES:  # DFT-scale values only, never raw GFN2
             dft[name] = best[:2]
     ox_unit = objective_unit("oxidative_stability", settings.oxidation_descriptor)
+    dissolve_min = getattr(classification, "salt_dissolution_dielectric_min", None) or \
+        THRESHOLDS["salt_dissolution_dielectric_min"].default
 
     cands: list[Candidate] = []
     for name, kind, smiles, *_ in names_kinds:
@@ -322,7 +357,7 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         c.group = "diluent" if (kind == "diluent" or no_donor) else "solvent"
         need = {
             "lumo_eV": tables.descriptor(name, "lumo" + suffix),
-            ("homo_eV" if settings.oxidation_descriptor == "homo_eV" else "E_ox_vs_K_V"):
+            ("homo_eV" if settings.oxidation_descriptor == "homo_eV" else "E_ox_estimate_vs_K_V"):
                 tables.descriptor(name, "homo" + suffix if settings.oxidation_descriptor == "homo_eV"
                                   else "E_ox_vs_K_V"),
         }
@@ -333,6 +368,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         if c.group == "solvent":
             need["solvating_power_kcal_per_mol"] = tables.solvation_value(name, cation)
         c.descriptors.update({k: v.value for k, v in need.items()})
+        if "homo_eV" not in need:  # shown beside the E_ox estimate it stands in for with oxidation_descriptor: homo_eV
+            c.descriptors["homo_eV"] = tables.descriptor(name, "homo" + suffix).value
         c.descriptors.setdefault("E_bind_source", "GFN2-xTB")
         c.descriptors["anion_lumo_eV"] = anion_lumo.value
         c.descriptors["orbital_levels"] = level_note
@@ -341,20 +378,29 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             c.status, c.failure_reason = "failed", "; ".join(dict.fromkeys(missing))
             continue
         d = c.descriptors
-        ox = d["E_ox_vs_K_V"] if settings.oxidation_descriptor == "E_ox_vs_K_V" else -d["homo_eV"]
+        ox = d["E_ox_estimate_vs_K_V"] if settings.oxidation_descriptor == "E_ox_vs_K_V" else -d["homo_eV"]
         c.objectives = {"reductive_stability": d["lumo_eV"], "oxidative_stability": ox}
+        c.sigma = {"reductive_stability": settings.eps("reductive_stability"),
+                   "oxidative_stability": settings.eps("oxidative_stability")}
         if c.group == "solvent":
+            c.dissolves, dissolve_text = dissolution_estimate(tables.solvation_row(name, cation), dissolve_min)
             c.objectives["anion_rich_shell"] = -d["solvating_power_kcal_per_mol"]
+            err = _num((tables.solvation_row(name, cation) or {}).get("solvating_power_err_kcal_per_mol"))
+            d["solvating_power_err_kcal_per_mol"] = err
+            c.sigma["anion_rich_shell"] = err if err is not None and err > 0 else settings.eps("anion_rich_shell")
         c.k_metal, verdict_text = scale.verdict(d["lumo_eV"])
         c.reasons = [verdict_text]
         if anion_lumo.ok:
             gap = d["lumo_eV"] - anion_lumo.value
             c.reasons.append(f"LUMO {abs(gap):.2f} eV {'above' if gap > 0 else 'below'} {anion}'s "
                              f"({'the anion is reduced first' if gap > 0 else 'reduced with or before the anion'})")
-        c.reasons.append(f"E_ox {ox:.2f} V vs K+/K (vertical estimate)" if ox_unit == "V"
+        c.reasons.append(f"E_ox estimate {ox:.2f} ± {c.sigma['oxidative_stability']:g} V vs K+/K (vertical, gas "
+                         "phase; ordering only)" if ox_unit == "V"
                          else f"HOMO {d['homo_eV']:.2f} eV ({level_note})")
         if c.group == "solvent":
-            c.reasons.append(f"solvating power {d['solvating_power_kcal_per_mol']:.1f} kcal/mol")
+            c.reasons.append(dissolve_text)
+            c.reasons.append(f"solvating power {d['solvating_power_kcal_per_mol']:.1f} ± "
+                             f"{c.sigma['anion_rich_shell']:.1f} kcal/mol")
         if no_donor:
             c.reasons.append("no donor atom: cannot coordinate K+" + (", ranked as a diluent" if kind != "diluent"
                                                                       else ""))
@@ -371,25 +417,29 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             if group == "diluent":
                 e = c.descriptors["E_bind_kcal_per_mol"]
                 c.objectives["non_coordination"] = e
-                c.reasons.append(f"E_bind {e:.1f} kcal/mol ({c.descriptors['E_bind_source']})")
+                c.sigma["non_coordination"] = binding_sigma(c.descriptors["E_bind_source"], settings)
+                c.reasons.append(f"E_bind {e:.1f} ± {c.sigma['non_coordination']:g} kcal/mol "
+                                 f"({c.descriptors['E_bind_source']})")
         active = [k for k in objs if settings.weight(k) > 0]
-        for k in active:
-            vals = np.array([c.objectives[k] for c in members], dtype=float)
-            lo, hi = float(vals.min()), float(vals.max())
-            scaled = np.full_like(vals, 0.5) if hi - lo < 1e-12 else (vals - lo) / (hi - lo)
-            for c, v in zip(members, scaled):
-                c.scaled[k] = float(v)
-        wsum = sum(settings.weight(k) for k in active) or 1.0
-        for c in members:
-            c.score = sum(settings.weight(k) * c.scaled[k] for k in active) / wsum
-        eligible = [c for c in members if c.k_metal != "reduced"]
+        order: list[Candidate] = []
+        for verdict in VERDICTS:  # the score compares candidates within one tier only
+            for dissolves in (True, False):  # a solvent that may not dissolve the salt after those that do
+                tier = [c for c in members if c.k_metal == verdict and (c.dissolves != "may not") == dissolves]
+                if not tier:
+                    continue
+                label = f"K-metal-{verdict} {group}" + ("" if dissolves else " that may not dissolve the salt")
+                for c in tier:
+                    c.tier = label
+                score_tier(tier, active, settings, label)
+                order += sorted(tier, key=lambda c: (-c.score, c.name))
+        for i, c in enumerate(order, start=1):
+            c.rank = i
+        rank_bands(order)
+        eligible = [c for c in members if c.k_metal != "reduced" and c.dissolves != "may not"]
         front = pareto_front([[c.objectives[k] for k in active] for c in eligible],
                              [settings.eps(k) for k in active]) if active else [True] * len(eligible)
         for c, p in zip(eligible, front):
             c.pareto = p
-        order = sorted(members, key=lambda c: (VERDICTS.index(c.k_metal), -c.score, c.name))
-        for i, c in enumerate(order, start=1):
-            c.rank = i
     for group, f in front_summary(cands).items():
         if f["n"]:
             log.info("%s: %d ranked, %d on the front, %d reduced by K metal", group, f["n"], f["n_front"],
@@ -407,3 +457,15 @@ def front_summary(cands: list[Candidate]) -> dict:
         out[group] = {"n": len(ok), "n_front": sum(c.pareto for c in ok),
                       "n_reduced": sum(c.k_metal == "reduced" for c in ok)}
     return out
+
+
+def ranking_columns(rows: list[dict]) -> list[str]:
+    """RANKING_COLUMNS less those with no value in any row (e.g. failure_reason when nothing failed)."""
+    return [k for k in RANKING_COLUMNS if any(r.get(k) not in (None, "") for r in rows)]
+
+
+def write_ranking(path, cands: list[Candidate]) -> None:
+    from ..core.records import write_csv
+
+    rows = [c.row() for c in cands]
+    write_csv(path, rows, ranking_columns(rows))

@@ -36,6 +36,7 @@ class ClassificationSettings(ConfigSection):
     min_component_volume_fraction: float = THRESHOLDS["min_component_volume_fraction"].default
     min_solvating_volume_fraction: float = THRESHOLDS["min_solvating_volume_fraction"].default
     solvating_power_references: str = THRESHOLDS["solvating_power_references"].default
+    salt_dissolution_dielectric_min: float = THRESHOLDS["salt_dissolution_dielectric_min"].default
     use_md: bool = True  # read solvation/coordination tables when given
     composition: CompositionSettings = CompositionSettings()
 
@@ -43,7 +44,7 @@ class ClassificationSettings(ConfigSection):
         d = self.diluent_bind_max_kcal_per_mol
         if not (d == "auto" or (isinstance(d, (int, float)) and not isinstance(d, bool) and math.isfinite(d))):
             raise InputError(f"classification.diluent_bind_max_kcal_per_mol must be 'auto' or a number, not {d!r}")
-        for key in ("md_anion_cn_min", "md_reference_anion_cn_excess_min", "md_diluent_shell_share_ratio_max", "hce_min_concentration_mol_per_L",
+        for key in ("salt_dissolution_dielectric_min", "md_anion_cn_min", "md_reference_anion_cn_excess_min", "md_diluent_shell_share_ratio_max", "hce_min_concentration_mol_per_L",
                     "shell_donors_per_cation", "md_short_run_max_ns"):
             if not getattr(self, key) > 0:
                 raise InputError(f"classification.{key} must be > 0")
@@ -161,7 +162,7 @@ class Classification:
 
     @property
     def confidently_wrong(self) -> bool:
-        return self.outcome == "wrong" and self.ok and len(self.classes) == 1
+        return self.outcome == "wrong" and self.ok and self.confidence == "high"
 
     def components_text(self) -> str:
         return "|".join(f"{n}:{r:g}" for n, r in self.components)

@@ -3,10 +3,11 @@ power, donor atoms) or from MD (shell vs bulk share)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .evidence import Binding, donor_count, md_value
-from .rules import known_failure
+from .rules import has_carbon_fluorine, known_failure
 from .result import ClassificationSettings, Reason, _band, _f
 
 @dataclass
@@ -87,3 +88,139 @@ def md_role(name: str, row: dict, s: ClassificationSettings, smiles: str = "") -
                                   err=e, evidence="md", decided=dec), "md")
 
 
+
+
+
+def pi_donor_group(smiles: str) -> str | None:
+    """The polar pi-donor group of a molecule (carbonate/ester C=O, P=O, S=O, C#N), if any: see
+    :data:`rules.PI_DONOR_NOT_DILUENT`."""
+    from rdkit import Chem
+
+    from .rules import PI_DONOR_GROUPS
+
+    mol = Chem.MolFromSmiles(smiles or "")
+    if mol is None:
+        return None
+    return next((name for name, smarts in PI_DONOR_GROUPS if mol.HasSubstructMatch(Chem.MolFromSmarts(smarts))), None)
+
+
+@dataclass
+class DiluentCheck:
+    """Whether a component's physical properties allow it to be a diluent of its blend:
+    ``verdict`` "not" (refuted), "below" (both properties below the solvent's) or "open"."""
+
+    name: str
+    verdict: str
+    reasons: list
+    firm: bool = False  # refuted by what the molecule is (a pi-donor, a conventional solvent), not by a comparison
+
+
+def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s) -> dict[str, DiluentCheck]:
+    """Can each component of a blend be a diluent, by its physical properties? A diluent dissolves
+    no salt and stays out of the K+ shell: it is the less polar and the less solvating liquid of
+    the blend. For every component of the blend (additives and donor-free molecules aside),
+    against the blend's other component with the highest solvating power ("the solvent"):
+
+    1. a polar pi-donor group (carbonate or ester C=O, P=O, S=O, C#N): not a diluent
+       (:data:`rules.PI_DONOR_NOT_DILUENT`);
+    2. a conventional solvent on its own (literature dielectric constant >= salt_dissolution_dielectric_min
+       and solvating power at or above the weakest reference's, not fluorinated): not a diluent;
+    3. dielectric constant (library, literature; else the solvation stage's Onsager estimate) >= the
+       solvent's: not a diluent; below: below;
+    4. solvating power >= the solvent's by more than both values' uncertainty: not a diluent; below by
+       more than it: below; else open.
+
+    "below" needs 3 and 4 both below; a missing value leaves the check open.
+    """
+    from .solvating import solvating_value
+
+    pool = [r for r in roles if r.evidence not in ("composition", "structure")]
+    if len(pool) < 2:
+        return {}
+    sp = {r.name: solvating_value(evidence.tables, r.name, cation) for r in pool}
+    eps = {r.name: evidence.dielectric(r.name, molecule) for r in pool}
+    low = _weakest_reference(evidence, cation, s)
+    out = {}
+    for r in pool:
+        others = [o for o in pool if o.name != r.name]
+        sol = max(others, key=lambda o: (sp[o.name].value if sp[o.name] else float("-inf"),
+                                         eps[o.name][0] if eps[o.name] else float("-inf"))).name
+        group = pi_donor_group(molecule(r.name).smiles)
+        if group:
+            out[r.name] = DiluentCheck(r.name, "not", [Reason(
+                "role", r.name, f"{r.name}: a {group} (a polar pi-donor that binds K+ as solvents do): not a diluent",
+                evidence="structure", decided=False)], firm=True)
+            continue
+        e, x = eps[r.name], sp[r.name]
+        if (e and "estimate" not in e[1].lower() and e[0] >= s.salt_dissolution_dielectric_min and x and low
+                and x.value >= low.value and not has_carbon_fluorine(molecule(r.name).smiles)):
+            out[r.name] = DiluentCheck(r.name, "not", [Reason(
+                "role", r.name, f"{r.name}: a conventional solvent on its own: dielectric constant {_f(e[0], 1)} "
+                f"({e[1]}) >= {s.salt_dissolution_dielectric_min:g} and solvating power {_f(x.value, 1)} >= "
+                f"{_f(low.value, 1)} kcal/mol ({low.name}, the weakest reference): not a diluent",
+                quantity="solvating_power_kcal_per_mol", op=">=", threshold=low.value, value=x.value,
+                unit="kcal/mol", evidence="gfn2-solvation", decided=False)], firm=True)
+            continue
+        verdicts, reasons = [], []
+        es = eps[sol]
+        if e and es:
+            op = "<" if e[0] < es[0] else ">="
+            verdicts.append("below" if op == "<" else "not")
+            reasons.append(Reason("role", r.name, f"{r.name}: dielectric constant {_f(e[0], 1)} ({e[1]}) {op} "
+                                  f"{_f(es[0], 1)}, {sol}'s ({es[1]}): " + (
+                                      "less polar than the solvent" if op == "<" else
+                                      "at least as polar as the solvent: not a diluent"),
+                                  quantity="dielectric_constant", op=op, threshold=es[0], value=e[0],
+                                  evidence="literature", decided=op == "<"))
+        else:
+            verdicts.append("open")
+            miss = [n for n, v in ((r.name, e), (sol, es)) if not v]
+            reasons.append(Reason("note", r.name, f"{r.name}: no dielectric constant for {', '.join(miss)}: "
+                                  f"polarity not compared with {sol}'s"))
+        y = sp[sol]
+        if x and y:
+            u = math.hypot(x.err, y.err)
+            op = _band(x.value, u, y.value)
+            verdicts.append({"<": "below", ">=": "not", "in": "open"}[op])
+            sym = {"<": "<", ">=": ">=", "in": "within its uncertainty of"}[op]
+            what = {"<": "holds K+ less strongly than the solvent",
+                    ">=": "holds K+ at least as strongly as the solvent: not a diluent",
+                    "in": "not resolved from the solvent's"}[op]
+            reasons.append(Reason("role", r.name, f"{r.name}: solvating power {_f(x.value, 1)} ± {_f(u, 1)} "
+                                  f"kcal/mol {sym} {_f(y.value, 1)}, {sol}'s: {what}",
+                                  quantity="solvating_power_kcal_per_mol", op=op, threshold=y.value, value=x.value,
+                                  err=u, unit="kcal/mol", evidence="gfn2-solvation",
+                                  decided={"<": True, ">=": False, "in": None}[op]))
+        else:
+            verdicts.append("open")
+            reasons.append(Reason("note", r.name, f"{r.name}: no solvating power for it or {sol}: how strongly they "
+                                  "hold K+ is not compared"))
+        verdict = "not" if "not" in verdicts else ("below" if all(v == "below" for v in verdicts) else "open")
+        out[r.name] = DiluentCheck(r.name, verdict, reasons)
+    return out
+
+
+def apply_diluent_check(roles: list[Role], checks: dict[str, DiluentCheck]) -> tuple[list[Role], list[Reason]]:
+    """Roles from binding energies after the physical check: refuted -> solvating; open -> a diluent
+    role becomes undecided; below -> the binding role stands. MD roles are measured: unchanged."""
+    out, reasons = [], []
+    for r in roles:
+        chk = checks.get(r.name)
+        if chk is None or r.evidence == "md" or r.diluent is False:
+            out.append(r)
+            continue
+        new = {"not": False, "open": None, "below": r.diluent}[chk.verdict]
+        reasons.extend(chk.reasons)
+        if new is not r.diluent:
+            reasons.append(Reason("note", r.name, f"{r.name}: role {'solvating' if new is False else 'undecided'} "
+                                  f"(its binding energy alone: {'diluent' if r.diluent else 'undecided'}): its "
+                                  "physical properties " + ("rule out a diluent" if new is False else
+                                                            "do not both place it below the solvent")))
+        out.append(Role(r.name, new, r.reason, r.evidence))
+    return out, reasons
+
+
+def _weakest_reference(evidence, cation: str, s):
+    from .solvating import reference_band
+
+    return reference_band(evidence.tables, cation, s.solvating_power_references).low

@@ -136,6 +136,17 @@ THRESHOLDS: dict[str, Threshold] = {t.key: t for t in (
         "the review's conventional LCE solvents (Table 2: 1 M KFSI/DME, 0.5 M KFSI/EC:DEC; diglyme and PC "
         "electrolytes); relative, so GFN2-xTB's systematic error cancels in part; set, not fitted"),
     Threshold(
+        "salt_dissolution_dielectric_min", 5.1, "dimensionless (relative permittivity, ~25 °C)",
+        "static dielectric constant of the most polar solvating component (the library's literature value; "
+        "else the solvation stage's, an Onsager estimate where the library has none)",
+        "without a reported formulation of the salt in those components, below it the salt may not dissolve: "
+        "the formulation gets no class (an ion-pairing estimate, stated as such; a measured solubility decides)",
+        "the least polar single solvent of the calibration set that dissolves a K salt: WSE-DEE, 2 M KFSI in "
+        "DEE, ε 5.1 (Xu, Chem. Rev. 2004, 104, 4303). Below it the Bjerrum length e²/(4π ε0 ε kT) = 56 nm/ε "
+        "exceeds 11 nm, over 20 times the K+–FSI− contact distance (~0.5 nm): ions are paired or aggregated "
+        "(Bjerrum 1926; Fuoss and Kraus, J. Am. Chem. Soc. 1933, 55, 2387), so only the solvent's binding of K+ "
+        "could pay for the lattice, which no descriptor here measures; set, not fitted"),
+    Threshold(
         "min_component_volume_fraction", 0.05, "volume fraction",
         "share of a component in the liquid blend",
         "below it a component is an additive, never counted as a diluent",
@@ -255,3 +266,23 @@ def has_carbon_fluorine(smiles: str) -> bool:
 
     mol = Chem.MolFromSmiles(smiles or "")
     return mol is not None and mol.HasSubstructMatch(Chem.MolFromSmarts("[#6]F"))
+
+
+#: Polar pi-donor groups (SMARTS) whose molecules are never diluents: the donor of a carbonate or
+#: ester C=O, a phosphate P=O, a sulfoxide S=O, a nitrile C#N.
+PI_DONOR_GROUPS: tuple[tuple[str, str], ...] = (
+    ("carbonate or ester C=O", "[CX3](=O)[OX2]"),
+    ("phosphoryl P=O", "[PX4]=O"),
+    ("sulfinyl/sulfonyl S=O", "[SX3,SX4]=O"),
+    ("nitrile C#N", "C#N"),
+)
+PI_DONOR_NOT_DILUENT = (
+    "A molecule that binds K+ through a polar pi-donor group (C=O of a carbonate or ester, P=O, S=O, C#N) is a "
+    "solvent, never a diluent: these are the donors of the conventional high-donor-number solvents (Gutmann "
+    "donor numbers, kcal/mol: EC 16.4, PC 15.1, DMC 17.2, DEC 16.0, TMP 23.0, DMSO 29.8, AN 14.1; Marcus, "
+    "Chem. Soc. Rev. 1993, 22, 409), and a linear carbonate's low bulk dielectric constant (DMC 3.1, DEC 2.8) "
+    "averages a nearly apolar cis-cis conformer with the polar cis-trans one it takes up at a cation (Borodin and "
+    "Smith, J. Phys. Chem. B 2009, 113, 1763), so the dielectric criterion would misread it; the project's MD puts "
+    "DEC in the K+ shell of 0.5 M KFSI/EC:DEC (shell/bulk share 0.93 ± 0.13 at the screening preset, docs/md.md, "
+    "measured runs). Every diluent "
+    "the review names (TTE, MME, OOE, DBE, DX) is an ether")

@@ -8,6 +8,7 @@ from .core import classify_formulation
 from .result import Classification, ClassificationSettings
 from .evidence import Evidence
 from .rules import CLASS_RULES, THRESHOLDS
+from .solubility import reported_formulations
 
 CLASSIFICATION_COLUMNS = list(Classification("", "", "", None, None, 0.0, [], "volume", None).row().keys())
 
@@ -36,15 +37,18 @@ def run_classification(library, formulations: list, evidence: Evidence, settings
     molecule = library.resolve
     d_max, calibration = calibrate_and_report(formulations, molecule, evidence, settings)
     results: list[Classification] = []
+    known = reported_formulations(formulations)  # where the salt is known to dissolve (never the generalization set)
     for f in formulations:
-        results.append(classify_formulation(f, molecule, evidence, settings, diluent_bind_max=d_max, origin="table"))
+        results.append(classify_formulation(f, molecule, evidence, settings, diluent_bind_max=d_max, origin="table",
+                                            known=known))
     gs = grid_settings or GridSettings()
     computed = {r["name"] for r in evidence.tables.descriptors if r.get("kind") in ("solvent", "diluent")}
     table_keys = {(f.salt, tuple(sorted(f.components)), f.concentration_mol_per_L) for f in formulations}
     for g in make_grid(gs, library, computed or None):
         if (g.salt, tuple(sorted(g.components)), g.concentration_mol_per_L) in table_keys:
             continue  # the table already holds it (with its literature class)
-        results.append(classify_formulation(g, molecule, evidence, settings, diluent_bind_max=d_max, origin="grid"))
+        results.append(classify_formulation(g, molecule, evidence, settings, diluent_bind_max=d_max, origin="grid",
+                                            known=known))
     thresholds = threshold_table(settings, d_max)
     calibration.update({
         "thresholds": {t["key"]: t["value"] for t in thresholds},

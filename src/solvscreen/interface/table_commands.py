@@ -124,8 +124,7 @@ def print_classifications(rows: list[dict]) -> None:
 @command("rank")
 def cmd_rank(ns) -> int:
     from ..classify import ClassificationSettings
-    from ..classify.rank import RANKING_COLUMNS, RankingSettings, candidates_from, rank_candidates
-    from ..core.records import write_csv
+    from ..classify.rank import RankingSettings, candidates_from, rank_candidates, write_ranking
     from ..core.result_tables import ResultTables, read_rows
 
     config, library, paths = _stage_inputs(ns)
@@ -136,7 +135,7 @@ def cmd_rank(ns) -> int:
     cands = rank_candidates(tables, candidates_from(tables, library), cation=cation, anion=anion,
                             settings=settings, classification=cs, dft_binding=read_rows(paths["dft_binding"]))
     out = ns.out or paths["results"] / "ranking.csv"
-    write_csv(out, [c.row() for c in cands], RANKING_COLUMNS)
+    write_ranking(out, cands)
     log.info("ranked %d candidates (%d not ranked) -> %s", len(cands), sum(c.status != "ok" for c in cands), out)
     return 0
 

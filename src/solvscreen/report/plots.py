@@ -233,3 +233,35 @@ def place_labels(ax, xy: list[tuple[float, float]], labels: list[str], fontsize:
         boxes.append(chosen[2])
         out[i] = ((chosen[0] - pts[i][0]) / px, (chosen[1] - pts[i][1]) / px)
     return out
+
+
+TERM_COLOURS = {"reductive_stability": "#4c72b0", "oxidative_stability": "#dd8452",
+                "anion_rich_shell": "#55a868", "non_coordination": "#8172b3"}
+
+
+def ranking_terms_plot(rows: list[dict], group: str = "solvent") -> str:
+    """The ranking's per-term breakdown: one stacked horizontal bar per candidate of ``group``
+    (the terms' contributions ``contrib_*`` of ranking.csv, which sum to the score), the score's
+    ± standard uncertainty as an error bar, the rank band beside the name. Candidates of one
+    K-metal verdict are compared with each other only; a term that weighs nothing contributes 0."""
+    sel = [r for r in rows if r.get("group") == group and r.get("status") == "ok" and fnum(r.get("score")) is not None]
+    if not sel:
+        return ""
+    sel.sort(key=lambda r: fnum(r.get("rank")) or 0)
+    terms = [k for k in TERM_COLOURS if any(fnum(r.get(f"contrib_{k}")) for r in sel)]
+    plt = _mpl()
+    fig, ax = plt.subplots(figsize=(7.0, max(2.5, 0.3 * len(sel) + 1.2)))
+    y = list(range(len(sel)))
+    left = [0.0] * len(sel)
+    for k in terms:
+        w = [fnum(r.get(f"contrib_{k}")) or 0.0 for r in sel]
+        ax.barh(y, w, left=left, height=0.6, color=TERM_COLOURS[k], label=k.replace("_", " "))
+        left = [a + b for a, b in zip(left, w)]
+    ax.errorbar([fnum(r["score"]) for r in sel], y, xerr=[fnum(r.get("score_err")) or 0.0 for r in sel],
+                fmt="none", ecolor="#222", elinewidth=0.9, capsize=2, label="score ± uncertainty")
+    ax.set_yticks(y, [f"{r['name']} ({r.get('rank_band') or r.get('rank')}, {r.get('k_metal')})" for r in sel])
+    ax.invert_yaxis()
+    ax.set_xlabel("score (terms scaled to [0, 1] within a K-metal verdict, weighted mean)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return fig_svg(fig)
