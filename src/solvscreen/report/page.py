@@ -28,7 +28,7 @@ from .. import __version__
 from ..core.settings import ConfigSection
 from ..core.htmlparts import SORT_SCRIPT, esc, num, section as _section, sortable_table, structure_svg, table
 from ..core.result_tables import ResultTables, read_rows
-from .plots import CLASS_COLOURS, binding_plot, class_map_plot, ladder_plot
+from .plots import CLASS_COLOURS, binding_plot, class_map_plot, ladder_plot, ranking_terms_plot
 
 SECTIONS = ("verdicts", "overview", "structures", "orbitals", "binding", "classmap", "ranking", "calibration",
             "formulations", "failures", "methods")
@@ -67,7 +67,7 @@ def _structures(desc: list[dict], roles: dict, size: int) -> str:
 
 OBJECTIVE_HEADS = {
     "reductive_stability": "LUMO (eV)",
-    "oxidative_stability": "E_ox (V vs K+/K) or -HOMO (eV)",
+    "oxidative_stability": "E_ox estimate (V vs K+/K, ordering only) or -HOMO (eV)",
     "anion_rich_shell": "-solvating power (kcal/mol)",
     "non_coordination": "E_bind (kcal/mol)",
 }
@@ -78,21 +78,31 @@ RANK_GROUP_OBJECTIVES = (("solvent", ("reductive_stability", "oxidative_stabilit
 def _ranking(rank_rows: list[dict]) -> str:
     if not rank_rows:
         return _missing("ranking.csv")
-    out = []
+    from ..classify.rank import ranking_notes
+
+    out = ["<ul>" + "".join(f"<li>{esc(n)}</li>" for n in ranking_notes(rank_rows)) + "</ul>"]
     for group, objs in RANK_GROUP_OBJECTIVES:
         sel = [r for r in rank_rows if r.get("group") == group and r.get("status") == "ok"]
         if not sel:
             continue
         n_front = sum(r.get("pareto") == "yes" for r in sel)
         n_red = sum(r.get("k_metal") == "reduced" for r in sel)
-        heads = ["rank", "name", "K metal", "score", "front"] + [OBJECTIVE_HEADS[o] for o in objs] + ["reasons"]
+        heads = (["rank", "band (tied)", "name", "K metal", "score ± uncertainty", "front"]
+                 + [OBJECTIVE_HEADS[o] for o in objs] + ["reasons"])
         body = []
         for r in sel:
             pareto = '<span class="pareto">★ front</span>' if r.get("pareto") == "yes" else ""
-            body.append([esc(r.get("rank")), f"<b>{esc(r['name'])}</b>", esc(r.get("k_metal")), num(r.get("score")),
+            score = num(r.get("score")) + (f" ± {num(r.get('score_err'))}" if r.get("score_err") not in (None, "") else "")
+            tied = r.get("tied_with") or ""
+            band = esc(r.get("rank_band") or r.get("rank")) + (f" <small>({esc(tied)})</small>" if tied else "")
+            body.append([esc(r.get("rank")), band, f"<b>{esc(r['name'])}</b>", esc(r.get("k_metal")), score,
                          pareto] + [num(r.get(f"obj_{o}")) for o in objs] + [_disclose("reasons", r.get("reasons"))])
+        plot = ranking_terms_plot(rank_rows, group)
         out.append(f"<h3>{group}s</h3><p>{len(sel)} ranked; {n_front} on the front; {n_red} reduced by K metal "
-                   "(ranked last, never on the front).</p>" + table(heads, body, "rank", raw=True))
+                   "(ranked last, never on the front). Candidates whose score intervals overlap share a rank "
+                   "band and are not ordered.</p>" + table(heads, body, "rank", raw=True)
+                   + (f"<figure>{plot}<figcaption>each candidate's score as the sum of its terms' contributions, "
+                      "with ± its uncertainty and its rank band</figcaption></figure>" if plot else ""))
     failed = [r for r in rank_rows if r.get("status") != "ok"]
     if failed:
         out.append("<h3>not ranked</h3>" + table(["name", "reason"], [[r["name"], r.get("failure_reason")] for r in failed]))
