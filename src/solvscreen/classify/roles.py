@@ -163,7 +163,17 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s
             continue
         verdicts, reasons = [], []
         es = eps[sol]
-        if e and es:
+        estimated = bool(e and es) and ("estimate" in e[1].lower() or "estimate" in es[1].lower())
+        if estimated:
+            # an Onsager estimate from the gas-phase dipole is not comparable with a measured
+            # constant (TTE: 8.8 estimated against DME's measured 7.2; MME's data-sheet value is
+            # ~6): it neither places a component below the solvent nor rules a diluent out
+            op = "<" if e[0] < es[0] else ">="
+            verdicts.append("open")
+            reasons.append(Reason("note", r.name, f"{r.name}: dielectric constant {_f(e[0], 1)} ({e[1]}) {op} "
+                                  f"{_f(es[0], 1)}, {sol}'s ({es[1]}): an estimate, so polarity does not decide "
+                                  "the role"))
+        elif e and es:
             op = "<" if e[0] < es[0] else ">="
             verdicts.append("below" if op == "<" else "not")
             reasons.append(Reason("role", r.name, f"{r.name}: dielectric constant {_f(e[0], 1)} ({e[1]}) {op} "
