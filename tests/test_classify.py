@@ -709,10 +709,11 @@ def test_classify_print_is_a_question_that_writes_nothing(custom):
         assert proc.returncode == 0, proc.stderr
         assert _digests(results) == before and list(elsewhere.iterdir()) == []
     lines = proc.stdout.splitlines()
-    assert lines[0].split()[:6] == ["id", "label", "conf.", "evidence", "lit.", "would"]
+    assert lines[0].split()[:6] == ["id", "label", "conf.", "evidence", "lit.", "verdict"]
     assert max(map(len, lines)) <= 100
     hce = next(line.split() for line in lines if line.startswith("NEW-HCE "))
-    assert hce[1:4] == ["HCE", "high", "descriptors"] and hce[4] == "-"  # no literature class for a custom row
+    # a custom HCE row whose solubility no report confirms: the class stands, its confidence is low
+    assert hce[1:4] == ["HCE", "low", "descriptors"] and hce[4] == "-"  # no literature class for a custom row
     lit = {r["id"]: r["reported_class"] for r in csv.DictReader((results / "classification.csv").open())}
     for line in lines[1:]:
         assert line.split()[4] == (lit[line.split()[0]] or "-")

@@ -151,7 +151,9 @@ def _decided(cl) -> Verdict:
         quoted.append(r)
         text = claim(r)
         if k == "HCE":
-            c = _first(cl.reasons, quantity="concentration_mol_per_L", decided=True)
+            # the HCE threshold (c >= its minimum), not a solubility comparison (c <= a reported one)
+            c = next((x for x in cl.reasons if x.quantity == "concentration_mol_per_L" and x.decided is True
+                      and x.op == ">="), None) or _first(cl.reasons, quantity="concentration_mol_per_L", decided=True)
             if c is not None:
                 quoted.append(c)
                 text += f" at {claim(c)}"

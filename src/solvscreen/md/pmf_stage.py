@@ -15,14 +15,13 @@ import math
 import shutil
 from pathlib import Path
 
-from ..core.errors import InputError, ValidationError
 from ..core.records import write_csv
 from ..stages.harness import read_record, run_stage
-from .pmf import Component, PMF_PRESETS, pmf_settings, run_pair
+from .pmf import Component, run_pair
+from .pmf_settings import PMF_DEFAULTS, check_pmf_config, pmf_config, settings_for  # noqa: F401 - re-exported
 
 log = logging.getLogger("solvscreen.md")
 
-PMF_DEFAULTS = {"solvents": [], "salts": ["KFSI"], "reference": "DME", "preset": "screening", "overrides": {}}
 STANDARD_STATE = "1 mol/L; w(r) zero over [r_max - 1 A, r_max] (see docs/md_free_energy.md)"
 
 PMF_COLUMNS = (
@@ -35,28 +34,6 @@ PMF_COLUMNS = (
     "reference_solvent", "ddg_vs_reference_kcal_per_mol", "ddg_lo_kcal_per_mol", "ddg_hi_kcal_per_mol",
     "ordering_vs_reference", "ns_total", "cpu_hours", "platform", "standard_state",
 )
-
-
-def pmf_config(md: dict | None) -> dict:
-    """The ``md.pmf`` section with its defaults (raises InputError on a bad preset or override)."""
-    sec = {**PMF_DEFAULTS, **((md or {}).get("pmf") or {})}
-    if sec["preset"] not in PMF_PRESETS:
-        raise InputError(f"md.pmf.preset: unknown preset {sec['preset']!r}; presets: {', '.join(PMF_PRESETS)}")
-    pmf_settings(sec["preset"], **_threads(md, sec["overrides"]))  # refuses unknown or bad overrides
-    return sec
-
-
-def _threads(md: dict | None, overrides: dict) -> dict:
-    over = dict(overrides or {})
-    for key in ("platform", "threads", "charge_scale"):
-        if (md or {}).get(key) is not None and key not in over:
-            over[key] = md[key]
-    return over
-
-
-def settings_for(md: dict | None):
-    sec = pmf_config(md)
-    return pmf_settings(sec["preset"], **_threads(md, sec["overrides"]))
 
 
 def pmf_pairs(md: dict | None, undecided_components: list[str] | None = None) -> list[tuple[str, str]]:
@@ -74,42 +51,6 @@ def pmf_pairs(md: dict | None, undecided_components: list[str] | None = None) ->
     if sec["reference"] and sec["reference"] not in solvents:
         solvents.append(sec["reference"])
     return [(s, salt) for salt in sec["salts"] for s in solvents]
-
-
-def check_pmf_config(md: dict | None, library) -> list[ValidationError]:
-    """Problems of ``md.pmf`` naming their key path: presets, overrides, library names and kinds."""
-    errors = []
-    raw = (md or {}).get("pmf") or {}
-    unknown = sorted(set(raw) - set(PMF_DEFAULTS))
-    for k in unknown:
-        errors.append(ValidationError(f"md.pmf.{k}: unknown key; allowed: {', '.join(PMF_DEFAULTS)}", source="config"))
-    try:
-        sec = pmf_config(md)
-    except (InputError, TypeError, ValueError) as exc:
-        return errors + [ValidationError(f"md.pmf: {exc}", source="config")]
-    if isinstance(sec["solvents"], str) and sec["solvents"] != "undecided":
-        errors.append(ValidationError(f"md.pmf.solvents: {sec['solvents']!r}: a list of names or 'undecided'",
-                                      source="config"))
-    for key, kinds in (("solvents", ("solvent", "diluent")), ("salts", ("salt",))):
-        names = sec[key] if isinstance(sec[key], list) else []
-        for i, n in enumerate(names):
-            try:
-                m = library.resolve(n)
-            except Exception:  # noqa: BLE001 - the library's own "unknown name" message
-                errors.append(ValidationError(f"md.pmf.{key}[{i}]: {n!r} is not in the library", source="config"))
-                continue
-            if m.kind not in kinds:
-                errors.append(ValidationError(f"md.pmf.{key}[{i}]: {n} is of kind {m.kind}, not {' or '.join(kinds)}",
-                                              source="config"))
-            elif key == "solvents" and not m.density_g_per_mL:
-                errors.append(ValidationError(f"md.pmf.solvents[{i}]: {n} has no density in the library "
-                                              "(the PMF box is sized from it)", source="config"))
-    if sec["solvents"] and sec["reference"] and sec["reference"] != "undecided":
-        try:
-            library.resolve(sec["reference"])
-        except Exception:  # noqa: BLE001
-            errors.append(ValidationError(f"md.pmf.reference: {sec['reference']!r} is not in the library", source="config"))
-    return errors
 
 
 def undecided_components(classification_csv, formulations) -> list[str]:

@@ -304,7 +304,7 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
             errors.append(ValidationError(
                 f"{where}: formulation {fid}: cation {salt.cation!r} of {salt.name} has no Joung-Cheatham "
                 f"parameters (MD knows {', '.join(JC_CATIONS)})", source="config"))
-    from .pmf_stage import check_pmf_config
+    from .pmf_settings import check_pmf_config
 
     errors += check_pmf_config(md, library)
     jpg = md.get("jobs_per_gpu", 1)
