@@ -164,11 +164,11 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s
         verdicts, reasons = [], []
         es = eps[sol]
         estimated = bool(e and es) and ("estimate" in e[1].lower() or "estimate" in es[1].lower())
-        if estimated:
-            # an Onsager estimate from the gas-phase dipole is not comparable with a measured
-            # constant (TTE: 8.8 estimated against DME's measured 7.2; MME's data-sheet value is
-            # ~6): it neither places a component below the solvent nor rules a diluent out
-            op = "<" if e[0] < es[0] else ">="
+        if estimated and e[0] >= es[0]:
+            # only a measured constant rules a diluent out: an Onsager estimate from the gas-phase
+            # dipole is not comparable with a measured constant (the default run estimates TTE at
+            # 8.8 against DME's measured 7.2), so a high estimate leaves the role open
+            op = ">="
             verdicts.append("open")
             reasons.append(Reason("note", r.name, f"{r.name}: dielectric constant {_f(e[0], 1)} ({e[1]}) {op} "
                                   f"{_f(es[0], 1)}, {sol}'s ({es[1]}): an estimate, so polarity does not decide "
