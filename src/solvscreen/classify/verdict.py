@@ -188,7 +188,11 @@ def _open(cl) -> Verdict:
     head = f"{cl.label}, {cl.confidence} confidence: open, needs {_step(cl)}: "
     rs = cl.reasons
     quoted, parts = [], []
-    und = [r for r in rs if r.kind == "role" and r.decided is None]
+    und, seen = [], set()
+    for r in rs:  # one open role reason per component (binding and solvating power may both be open)
+        if r.kind == "role" and r.decided is None and r.subject not in seen:
+            seen.add(r.subject)
+            und.append(r)
     if len(und) == 1:
         quoted.append(und[0])
         parts.append(f"is {und[0].subject} a diluent? ({claim(und[0], named=False)})")
