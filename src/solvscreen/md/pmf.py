@@ -177,6 +177,8 @@ def analyse_windows(windows: list[Window], settings: PMFSettings,
     tol = s.converged_tol_kcal_per_mol
     d_lo, d_hi = intervals["dg_assoc_kcal_per_mol"]
     reasons = []
+    if not res.converged:  # windows that overlap too little leave the WHAM equations unsolved
+        reasons.append(f"WHAM did not converge in {res.iterations} iterations (windows overlap too little)")
     if halves["first"] is None or halves["second"] is None:
         reasons.append("a half of the windows' production gives no PMF")
     elif abs(halves["first"] - halves["second"]) > tol:

@@ -85,7 +85,8 @@ class PMFSettings:
 
 PMF_PRESETS = {
     # a few minutes: tests and a first look (not converged)
-    "smoke": dict(box_edge_A=22.0, r_min_A=3.0, r_max_A=7.0, window_spacing_A=1.0, pull_ps=4.0,
+    # (k = 3 kcal/mol/A^2: sigma 0.44 A, so windows 1 A apart still overlap)
+    "smoke": dict(box_edge_A=22.0, r_min_A=3.0, r_max_A=7.0, window_spacing_A=1.0, k_kcal_per_mol_A2=3.0, pull_ps=4.0,
                   equilibration_ps=2.0, round_ps=6.0, max_production_ps=6.0, n_bootstrap=50),
     "screening": {},
 }

@@ -56,7 +56,7 @@ def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
 
 
 def wham(windows: list[Window], edges_A: np.ndarray, temperature_K: float, *, tol: float = 1e-8,
-         max_iter: int = 100000, counts: np.ndarray | None = None) -> WhamResult:
+         max_iter: int = 20000, counts: np.ndarray | None = None) -> WhamResult:
     """Solve the WHAM equations on the bins ``edges_A`` (samples outside them are dropped).
 
     ``counts``: precomputed per-window histograms (K x bins), e.g. of a bootstrap draw."""
@@ -110,5 +110,5 @@ def bootstrap(windows: list[Window], edges_A: np.ndarray, temperature_K: float, 
         counts = np.array([b[rng.integers(0, len(b), len(b))].sum(axis=0) for b in blocks])
         if np.any(counts.sum(axis=1) == 0):
             continue
-        results.append(wham(windows, edges_A, temperature_K, counts=counts, tol=1e-7))
+        results.append(wham(windows, edges_A, temperature_K, counts=counts, tol=1e-7, max_iter=5000))
     return results
