@@ -87,7 +87,9 @@ def design_rows(designs: list[dict], tables: ResultTables, ranking: list[dict], 
                    "solvating_power_kcal_per_mol": parse_number(sp.get("solvating_power_kcal_per_mol")),
                    "solvating_power_err_kcal_per_mol": parse_number(sp.get("solvating_power_err_kcal_per_mol")),
                    "k_metal": (by_rank.get(m.name) or {}).get("k_metal", ""),
-                   "class_1M": (one_molar.get(m.name) or {}).get("label", ""),
+                   # a 1 M row the classifier refused (e.g. the salt may not dissolve) says so
+                   "class_1M": ((one_molar.get(m.name) or {}).get("label")
+                                or ("not classified" if m.name in one_molar else "")),
                    "class_1M_confidence": (one_molar.get(m.name) or {}).get("confidence", ""),
                    "pareto": "", "ties": "",
                    "status": d.get("status", ""), "note": ""}
