@@ -146,3 +146,14 @@ def _round_geometry(svg: str) -> str:
 def section(sid: str, title: str, body: str, note: str = "") -> str:
     n = f'<p class="note">{note}</p>' if note else ""
     return f'<section id="{sid}"><h2>{esc(title)}</h2>{n}{body}</section>\n'
+
+
+def missing(what: str) -> str:
+    return f'<p class="missing">{esc(what)} not available in this run.</p>'
+
+
+def disclose(summary: str, text: str | None) -> str:
+    """Long text behind a ``<details>`` disclosure: only ``summary`` shows until opened."""
+    if not text:
+        return ""
+    return f"<details><summary>{esc(summary)}</summary>{esc(text)}</details>"

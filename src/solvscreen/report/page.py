@@ -26,9 +26,10 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.settings import ConfigSection
-from ..core.htmlparts import SORT_SCRIPT, esc, num, section as _section, sortable_table, structure_svg, table
+from ..core.htmlparts import SORT_SCRIPT, disclose as _disclose, esc, missing as _missing, num, section as _section, sortable_table, structure_svg, table
 from ..core.result_tables import ResultTables, read_rows
-from .plots import CLASS_COLOURS, binding_plot, class_map_plot, ladder_plot, ranking_terms_plot
+from .plots import CLASS_COLOURS, binding_plot, class_map_plot, ladder_plot
+from .ranking import ranking_section as _ranking
 
 SECTIONS = ("verdicts", "overview", "structures", "orbitals", "binding", "classmap", "ranking", "calibration",
             "formulations", "failures", "methods")
@@ -48,10 +49,6 @@ class ReportSettings(ConfigSection):
 
 
 # ----------------------------------------------------------------------------- sections
-def _missing(what: str) -> str:
-    return f'<p class="missing">{esc(what)} not available in this run.</p>'
-
-
 def _structures(desc: list[dict], roles: dict, size: int) -> str:
     cards = []
     for r in desc:
@@ -65,50 +62,6 @@ def _structures(desc: list[dict], roles: dict, size: int) -> str:
     return f'<div class="mols">{"".join(cards)}</div>' if cards else _missing("descriptors.csv")
 
 
-OBJECTIVE_HEADS = {
-    "reductive_stability": "LUMO (eV)",
-    "oxidative_stability": "E_ox estimate (V vs K+/K, ordering only) or -HOMO (eV)",
-    "anion_rich_shell": "-solvating power (kcal/mol)",
-    "non_coordination": "E_bind (kcal/mol)",
-}
-RANK_GROUP_OBJECTIVES = (("solvent", ("reductive_stability", "oxidative_stability", "anion_rich_shell")),
-                         ("diluent", ("reductive_stability", "oxidative_stability", "non_coordination")))
-
-
-def _ranking(rank_rows: list[dict]) -> str:
-    if not rank_rows:
-        return _missing("ranking.csv")
-    from ..classify.rank import ranking_notes
-
-    out = ["<ul>" + "".join(f"<li>{esc(n)}</li>" for n in ranking_notes(rank_rows)) + "</ul>"]
-    for group, objs in RANK_GROUP_OBJECTIVES:
-        sel = [r for r in rank_rows if r.get("group") == group and r.get("status") == "ok"]
-        if not sel:
-            continue
-        n_front = sum(r.get("pareto") == "yes" for r in sel)
-        n_red = sum(r.get("k_metal") == "reduced" for r in sel)
-        heads = (["rank", "band (tied)", "name", "K metal", "score ± uncertainty", "front"]
-                 + [OBJECTIVE_HEADS[o] for o in objs] + ["reasons"])
-        body = []
-        for r in sel:
-            pareto = '<span class="pareto">★ front</span>' if r.get("pareto") == "yes" else ""
-            score = num(r.get("score")) + (f" ± {num(r.get('score_err'))}" if r.get("score_err") not in (None, "") else "")
-            tied = r.get("tied_with") or ""
-            band = esc(r.get("rank_band") or r.get("rank")) + (f" <small>({esc(tied)})</small>" if tied else "")
-            body.append([esc(r.get("rank")), band, f"<b>{esc(r['name'])}</b>", esc(r.get("k_metal")), score,
-                         pareto] + [num(r.get(f"obj_{o}")) for o in objs] + [_disclose("reasons", r.get("reasons"))])
-        plot = ranking_terms_plot(rank_rows, group)
-        out.append(f"<h3>{group}s</h3><p>{len(sel)} ranked; {n_front} on the front; {n_red} reduced by K metal "
-                   "(ranked last, never on the front). Candidates whose score intervals overlap share a rank "
-                   "band and are not ordered.</p>" + table(heads, body, "rank", raw=True)
-                   + (f"<figure>{plot}<figcaption>each candidate's score as the sum of its terms' contributions, "
-                      "with ± its uncertainty and its rank band</figcaption></figure>" if plot else ""))
-    failed = [r for r in rank_rows if r.get("status") != "ok"]
-    if failed:
-        out.append("<h3>not ranked</h3>" + table(["name", "reason"], [[r["name"], r.get("failure_reason")] for r in failed]))
-    return "".join(out)
-
-
 def _label(v: str | None) -> str:
     """Class chips; ``LCE|WSE`` gives one chip per possible class."""
     if not v:
@@ -116,13 +69,6 @@ def _label(v: str | None) -> str:
     return " | ".join(f'<span class="cls {esc(k)}">{esc(k)}</span>' if k in CLASS_COLOURS else
                       f'<span class="cls" style="background:#777">{esc(k)}</span>'
                       for k in str(v).split("|"))
-
-
-def _disclose(summary: str, text: str | None) -> str:
-    """Long text behind a ``<details>`` disclosure: only ``summary`` shows until opened."""
-    if not text:
-        return ""
-    return f"<details><summary>{esc(summary)}</summary>{esc(text)}</details>"
 
 
 OUTCOME = {"right": '<span class="ok">✓</span>', "two-class": '<span class="two">≈ two-class</span>',
