@@ -1,7 +1,7 @@
 """K+-anion PMF (umbrella sampling + WHAM) of a salt in neat solvents: the table of issue 23.
 
     python bench/bench_pmf.py OUT_DIR DME DEE [...] [--salt KFSI] [--preset screening]
-                              [--threads 1] [--table-only]
+                              [--threads 1] [--max-production-ps 50] [--table-only]
     python bench/bench_pmf.py OUT_DIR --partial [--preset screening]
 
 ``--partial`` analyses the windows a run has finished so far (OUT_DIR/work/<pair>/windows/):
@@ -32,11 +32,13 @@ def component(lib, name: str) -> Component:
     return Component(m.name, m.smiles, m.density_g_per_mL)
 
 
-def run(out: Path, solvents: list[str], salt: str, preset: str, threads: int) -> None:
+def run(out: Path, solvents: list[str], salt: str, preset: str, threads: int,
+        max_production_ps: float | None = None) -> None:
     lib = load_library([ROOT / "molecules" / "library.csv"])
     s = lib.resolve(salt)
     cation, anion = component(lib, s.cation), component(lib, s.anion)
-    settings = pmf_settings(preset, threads=threads)
+    extra = {} if max_production_ps is None else {"max_production_ps": max_production_ps}
+    settings = pmf_settings(preset, threads=threads, **extra)
     for name in solvents:
         solv = component(lib, name)
         path = out / f"{solv.name}-{s.name}.json"
@@ -122,6 +124,9 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", default="screening")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--max-production-ps", type=float, default=None,
+                    help="cap of the rounds per window (ps); not a sampling setting, so a capped run resumes "
+                         "into more rounds when rerun with a higher cap")
     ap.add_argument("--partial", action="store_true", help="analyse the finished windows of runs in progress")
     ap.add_argument("--r-max", type=float, default=None,
                     help="with --partial: use windows up to this r0 only (one reference shell for every pair)")
@@ -132,7 +137,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     a.out.mkdir(parents=True, exist_ok=True)
     if not a.table_only:
-        run(a.out, a.solvents, a.salt, a.preset, a.threads)
+        run(a.out, a.solvents, a.salt, a.preset, a.threads, a.max_production_ps)
     print(table(a.out, a.salt))
     return 0
 
