@@ -79,7 +79,7 @@ def table(out: Path, salt: str) -> str:
                     f"| {fmt(o['w_cip_kcal_per_mol'])} [{fmt(iv['w_cip_kcal_per_mol'][0])}, {fmt(iv['w_cip_kcal_per_mol'][1])}] "
                     f"| {o['k_a_L_per_mol']:.3g} | {fmt(dg)} [{fmt(lo)}, {fmt(hi)}] "
                     f"| {fmt(p['halves']['first'])} / {fmt(p['halves']['second'])} | {diff} "
-                    f"| {fmt(fr[1])} [{fmt(fr[0])}, {fmt(fr[2])}] | {r['stop']} | {r['ns_total']:.2f} | {r['cpu_hours']:.2f} |")
+                    f"| {fmt(fr[1])} [{fmt(fr[0])}, {fmt(fr[2])}] | {r['stop']} | {r['ns_total']:.2f} | {r['cpu_hours']:.2f}{'' if r.get('cost_complete', True) else ' (earlier calls not counted)'} |")
     return "\n".join(rows)
 
 
@@ -124,6 +124,9 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", default="screening")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--csv", type=Path, default=None,
+                    help="also write the finished pairs as pmf.csv (the md_pmf stage's table, reference DME), "
+                         "for `solvscreen classify --pmf`")
     ap.add_argument("--max-production-ps", type=float, default=None,
                     help="cap of the rounds per window (ps); not a sampling setting, so a capped run resumes "
                          "into more rounds when rerun with a higher cap")
@@ -139,6 +142,12 @@ def main(argv=None) -> int:
     if not a.table_only:
         run(a.out, a.solvents, a.salt, a.preset, a.threads, a.max_production_ps)
     print(table(a.out, a.salt))
+    if a.csv is not None:
+        from solvscreen.core.records import write_csv
+        from solvscreen.md.pmf_stage import PMF_COLUMNS, pmf_rows
+
+        recs = [json.loads(p.read_text()) for p in sorted(a.out.glob(f"*-{a.salt}.json"))]
+        write_csv(a.csv, pmf_rows(recs, "DME"), list(PMF_COLUMNS))
     return 0
 
 

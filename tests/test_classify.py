@@ -898,3 +898,68 @@ def test_only_an_additive_share_of_solvent_cannot_dissolve_the_salt(lib, ev, dme
 def test_an_additive_is_called_an_additive_in_the_roles(lib, phys_ev):
     cl = classify(lib, phys_ev, "KFSI", 1.0, [("DME", 48), ("TTE", 48), ("FEC", 4)])
     assert cl.ok and "FEC=additive" in cl.row()["roles"] and "TTE=diluent" in cl.row()["roles"]
+
+
+# ----------------------------------------------------------------------------- K+-anion PMF evidence
+def write_pmf(path: Path, rows: dict) -> Path:
+    """pmf.csv in the md_pmf stage's columns with SYNTHETIC differences from DME:
+    ``rows``: solvent -> (ddG, half-width) in kcal/mol (KFSI)."""
+    from solvscreen.core.records import write_csv
+    from solvscreen.md.pmf_stage import PMF_COLUMNS, with_reference
+
+    base = {"salt": "KFSI", "status": "ok", "failure_reason": "", "converged": False,
+            "dg_assoc_lo_kcal_per_mol": -1.0, "dg_assoc_hi_kcal_per_mol": 1.0}
+    table = [{**base, "solvent": "DME", "dg_assoc_kcal_per_mol": 0.0}]
+    for name, (d, h) in rows.items():  # each run's own half-width h' with DME's 1.0 in quadrature gives h
+        own = (h ** 2 - 1.0) ** 0.5
+        table.append({**base, "solvent": name, "dg_assoc_kcal_per_mol": d,
+                      "dg_assoc_lo_kcal_per_mol": d - own, "dg_assoc_hi_kcal_per_mol": d + own})
+    write_csv(path, with_reference(table, "DME"), list(PMF_COLUMNS))
+    return path
+
+
+def test_a_resolved_pmf_decides_the_weak_solvent_predicate_and_an_unresolved_one_does_not(lib, tmp_path):
+    """SYNTHETIC solvating powers say DEE weak, TFP undecided, DGM conventional (test above). The
+    PMF (dG_assoc minus DME's, kcal/mol) decides where its interval clears 0 and only there."""
+    from solvscreen.classify.pmf_evidence import pmf_decision
+    from solvscreen.core.result_tables import read_rows
+
+    res = write_synthetic_results(tmp_path / "r", solvating=SOLVATING)
+    pmf = write_pmf(tmp_path / "pmf.csv", {"TFP": (-2.0, 1.5), "DGM": (0.3, 1.2), "DEE": (1.5, 1.2),
+                                          "EC": (0.4, 1.2)})
+    ev = read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv",
+                       solvating_power=res / "solvating_power.csv", pmf=pmf)
+    rows = read_rows(pmf)
+    assert pmf_decision(rows, ["DME"], "KFSI")[0] is False  # the reference itself: 0 >= 0
+    assert pmf_decision(rows, ["TFP"], "KFSI")[0] is True  # [-3.5, -0.5] < 0
+    assert pmf_decision(rows, ["DGM"], "KFSI")[0] is None  # [-0.9, 1.5] spans 0
+    assert pmf_decision(rows, ["TFP"], "KPF6")[1] is None  # another salt: no evidence
+    assert pmf_decision(rows, ["TFP", "DMSO"], "KFSI")[1] is None  # DMSO has no row: the PMF does not decide
+    assert pmf_decision(rows, ["TFP", "DME"], "KFSI")[0] is False  # the stronger component decides a blend
+
+    cl = classify(lib, ev, "KFSI", 1.0, [("TFP", 1.0)])  # solvating power: undecided; PMF: weak
+    assert cl.label == "WSE" and cl.confidence == "high" and cl.evidence == "md-pmf", cl.reasons_text()
+    r = next(r for r in cl.reasons if r.quantity == "ddG_assoc_vs_reference_kcal_per_mol")
+    assert r.op == "<" and r.value == pytest.approx(-2.0) and r.err == pytest.approx(1.5) and r.holds()
+    assert not any(r.quantity == "solvating_power_kcal_per_mol" for r in cl.reasons)  # the PMF replaced it
+    assert "(MD PMF) < 0" in cl.verdict and "[-3.50, -0.50]" in cl.verdict, cl.verdict
+    # DEE: solvating power says weak, the PMF [+0.3, +2.7] says at least like DME: the PMF decides
+    assert classify(lib, ev, "KFSI", 1.0, [("DEE", 1.0)]).label == "LCE"
+    # an unresolved PMF leaves the solvating power's decision (DGM conventional) and says so
+    dgm = classify(lib, ev, "KFSI", 1.0, [("DGM", 1.0)])
+    assert dgm.label == "LCE" and dgm.evidence == "descriptors"
+    note = next(r for r in dgm.reasons if r.subject == "pmf")
+    assert "does not resolve it from DME" in note.text and "+0.30 [-0.90, +1.50]" in note.text
+    # without the PMF table, TFP stays open (the solvating-power rule alone)
+    assert classify(lib, Evidence(ResultTables.from_dir(res)), "KFSI", 1.0, [("TFP", 1.0)]).label == "LCE|WSE"
+    # the descriptor-only evidence (the calibration's 'descriptors' mode) drops the PMF
+    assert classify(lib, ev.without_md(), "KFSI", 1.0, [("TFP", 1.0)]).label == "LCE|WSE"
+    check_all_reasons([cl, dgm])
+
+
+def test_a_pmf_table_without_its_difference_columns_is_refused(lib, tmp_path):
+    res = write_synthetic_results(tmp_path / "r", solvating=SOLVATING)
+    bad = tmp_path / "pmf.csv"
+    bad.write_text("solvent,salt,status,dg_assoc_kcal_per_mol\nDEE,KFSI,ok,-1.0\n")
+    with pytest.raises(InputError, match="pmf table lacks column"):
+        read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", pmf=bad)

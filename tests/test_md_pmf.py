@@ -1,6 +1,7 @@
 """K+-anion PMF: WHAM against an analytic PMF (fast), and a real umbrella run (slow)."""
 
 import json
+from dataclasses import replace
 import math
 
 import numpy as np
@@ -117,9 +118,19 @@ def test_a_real_umbrella_run_samples_its_windows_and_resumes(tmp_path):
     assert means == sorted(means)
     assert math.isfinite(pmf["observables"]["dg_assoc_kcal_per_mol"])
     json.dumps(rec)
+    assert rec["cost_complete"] and rec["ns_total"] > 3 * 4e-3  # the pull, equilibration and 3 x 4 ps
     again = run_pair(dme, fsi, k, s, tmp_path / "w", cache_dir=tmp_path / "cache")
-    assert again["ns_total"] < 1e-9  # everything resumed from the saved windows
+    assert again["rounds"][-1]["ns_this_call"] < 1e-9  # everything resumed from the saved windows
+    assert again["ns_total"] == rec["ns_total"]  # and the record still counts what was sampled
     assert again["pmf"]["observables"] == pmf["observables"]
+    # a resumed run that samples more counts every call's sampling (the work directory's ledger)
+    more = run_pair(dme, fsi, k, replace(s, round_ps=8.0, max_production_ps=8.0), tmp_path / "w", cache_dir=tmp_path / "cache")
+    assert more["pmf"]["samples_per_window"] == 40
+    assert more["ns_total"] == pytest.approx(rec["ns_total"] + 3 * 4e-3, abs=1e-6)
+    assert more["rounds"][-1]["ns_this_call"] == pytest.approx(3 * 4e-3, abs=1e-6)
+    (tmp_path / "w" / "windows" / "cost.json").unlink()  # windows sampled before any ledger: cost unknown
+    assert run_pair(dme, fsi, k, replace(s, round_ps=8.0, max_production_ps=8.0), tmp_path / "w",
+                    cache_dir=tmp_path / "cache")["cost_complete"] is False
     other = run_pair(dme, fsi, k, pmf_settings("smoke", r_max_A=6.0, window_spacing_A=1.5, round_ps=4.0,
                                                   max_production_ps=4.0, platform="CPU", n_bootstrap=20,
                                                   k_kcal_per_mol_A2=2.0), tmp_path / "w", cache_dir=tmp_path / "cache")

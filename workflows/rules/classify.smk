@@ -17,10 +17,13 @@ STAGE_TABLES = {
 # sections arrive with the MD / DFT stages, hence .get.
 MD_ON = bool((CONFIG.get("md") or {}).get("formulations"))
 DFT_ON = bool((CONFIG.get("dft") or {}).get("molecules"))
+PMF_ON = bool(((CONFIG.get("md") or {}).get("pmf") or {}).get("solvents"))
 CLASSIFY_EVIDENCE = {
     **({"solvation": f"{RESULTS}/solvation.csv", "coordination": f"{RESULTS}/coordination.csv"} if MD_ON else {}),
     **({"dft_binding": f"{RESULTS}/dft_binding.csv"} if DFT_ON else {}),
 }
+# the K+-anion PMF table (md.pmf) is evidence for classify only (classify.pmf_evidence)
+CLASSIFY_ONLY_EVIDENCE = {"pmf": f"{RESULTS}/pmf.csv"} if PMF_ON else {}
 
 
 report: "../report/workflow.rst"
@@ -29,13 +32,14 @@ report: "../report/workflow.rst"
 def classify_evidence_args(wildcards, input):
     """--solvation/--coordination/--dft-binding for the optional inputs this run has."""
     return " ".join(f"--{key.replace('_', '-')} {shlex.quote(str(input[key]))}"
-                    for key in ("solvation", "coordination", "dft_binding") if key in input.keys())
+                    for key in ("solvation", "coordination", "dft_binding", "pmf") if key in input.keys())
 
 
 rule classify:
     input:
         **STAGE_TABLES,
         **CLASSIFY_EVIDENCE,
+        **CLASSIFY_ONLY_EVIDENCE,
         library=LIBRARY_FILES,
         formulations=FORMULATION_FILES,
     output:

@@ -20,6 +20,7 @@ from ..inputs.composition import Composition, CompositionSettings, compose, rati
 from ..core.errors import InputError
 from .evidence import Evidence, md_value
 from .md_anion import md_anion_predicate
+from .pmf_evidence import pmf_decision, pmf_reason
 from .rules import CLASSES, decide, has_carbon_fluorine, known_failure, label_of
 from .solubility import dissolution, too_little_solvent
 from .solvating import anion_options, reference_band, solvating_decision, solvating_reason
@@ -157,6 +158,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
                               "at or above the references' does not close the anion predicate (1:1 binding does not "
                               "recognize non-fluorinated antisolvents such as DBE or 1,4-dioxane as diluents)"))
     sp_decisions: dict[tuple, tuple] = {}
+    pmf_decided = False  # did the K+-anion PMF (pmf.csv) decide the weak-solvent predicate anywhere?
     all_dil_skipped = False
     open_anion = open_donors = False  # did descriptors leave the anion / the donor count open?
     anion_why: list[str] = []  # why the anion predicate stayed open, one phrase per cause
@@ -177,9 +179,14 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             comp_reasons[key] = _composition_reasons(comp, solv, x_local, x_err, x_op, s)
             fluorinated = frozenset(n for n in solv if has_carbon_fluorine(molecule(n).smiles))
             sp_decisions[key] = solvating_decision(evidence.tables, solv, cation, band, fluorinated)
+            pmf = pmf_decision(evidence.pmf, solv, salt.name)
             r = solvating_reason(sp_decisions[key], band, Reason)
-            if r is not None:
-                comp_reasons[key].append(r)
+            if pmf[0] is not None:  # a resolved K+-anion PMF decides instead of the GFN2-xTB solvating power
+                sp_decisions[key], r = (pmf[0], pmf[1], 0.0, pmf[2]), None
+                pmf_decided = True
+            for x in (r, pmf_reason(pmf, Reason)):
+                if x is not None:
+                    comp_reasons[key].append(x)
         for few in x_options:
             hce = hce_c and few and not dil
             if md_anion is not None:
@@ -213,7 +220,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     cl.label = label_of(classes)
     # a class on a salt that may not reach this concentration is never confident (solubility.dissolution)
     cl.confidence = "high" if len(classes) == 1 and sol["state"] != "unverified" else "low"
-    cl.evidence = "md" if anion_cn is not None else "descriptors"
+    cl.evidence = "md" if anion_cn is not None else ("md-pmf" if pmf_decided else "descriptors")
     solv0 = [n for n in comp.names if n not in fixed_dil] or comp.names
     x0 = 1.0 / salt_to_solvent_ratio(comp, solv0)
     donors0 = donors_per_salt(comp, solv0, dent)

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..core.errors import InputError
 from ..core.records import parse_number as _num
 from ..core.result_tables import ResultTables, Value, best_binding, read_rows
+from .pmf_evidence import check_pmf_rows
 
 
 @lru_cache(maxsize=None)
@@ -57,12 +58,14 @@ class Evidence:
     solvation: list[dict] = field(default_factory=list)
     coordination: list[dict] = field(default_factory=list)
     sources: dict = field(default_factory=dict)
+    pmf: list[dict] = field(default_factory=list)  # pmf.csv of the md_pmf stage (classify.pmf_evidence)
 
     @classmethod
-    def load(cls, tables: ResultTables, *, dft=None, solvation=None, coordination=None) -> "Evidence":
+    def load(cls, tables: ResultTables, *, dft=None, solvation=None, coordination=None, pmf=None) -> "Evidence":
         ev = cls(tables, read_rows(dft), read_rows(solvation), read_rows(coordination),
                  {"dft_binding": str(dft or ""), "solvation": str(solvation or ""),
-                  "coordination": str(coordination or "")})
+                  "coordination": str(coordination or ""), "pmf": str(pmf or "")}, read_rows(pmf))
+        check_pmf_rows(ev.pmf, ev.sources["pmf"])
         for what, rows, need in (("dft_binding", ev.dft, ("name", "cation", "E_bind_best_kcal_per_mol")),
                                  ("solvation", ev.solvation, ("formulation", "anion_cn")),
                                  ("coordination", ev.coordination, ("formulation", "species", "shell_mole_fraction", "bulk_mole_fraction"))):
@@ -73,7 +76,7 @@ class Evidence:
         return ev
 
     def without_md(self) -> "Evidence":
-        return Evidence(self.tables, self.dft, [], [], {**self.sources, "solvation": "", "coordination": ""})
+        return Evidence(self.tables, self.dft, [], [], {**self.sources, "solvation": "", "coordination": "", "pmf": ""})
 
     @property
     def has_md(self) -> bool:
@@ -158,11 +161,11 @@ def md_value(row: dict | None, column: str) -> tuple[float | None, float]:
 
 
 def read_evidence(descriptors, binding, shells, *, dft=None, solvation=None, coordination=None,
-                  solvating_power=None) -> Evidence:
+                  solvating_power=None, pmf=None) -> Evidence:
     tables = ResultTables.load(descriptors, binding, shells, solvating_power)
-    opt = {k: (p if p and Path(p).is_file() else None)
-           for k, p in (("dft", dft), ("solvation", solvation), ("coordination", coordination))}
-    for k, p in (("dft", dft), ("solvation", solvation), ("coordination", coordination)):
+    given = (("dft", dft), ("solvation", solvation), ("coordination", coordination), ("pmf", pmf))
+    opt = {k: (p if p and Path(p).is_file() else None) for k, p in given}
+    for k, p in given:
         if p and not Path(p).is_file():
             raise InputError(f"--{k.replace('_', '-')}: {p} does not exist")
     return Evidence.load(tables, **opt)

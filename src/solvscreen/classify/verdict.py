@@ -74,6 +74,11 @@ def claim(reason, named: bool = True) -> str:
         ref = re.search(r"the weakest reference, ([^;)]+)", reason.text)
         return (f"{who + ' ' if who else ''}solvating power {_fmt(v, 1)}{pm(1)} {sym} {t:.1f} kcal/mol "
                 f"(weakest reference{' ' + ref.group(1) if ref else ''})")
+    if q == "ddG_assoc_vs_reference_kcal_per_mol":
+        who = _name_of(reason)
+        ref = re.search(r"dG_assoc minus (\S+)'s", reason.text)
+        return (f"{who + ' ' if who else ''}K+–anion ΔG_assoc minus {ref.group(1) if ref else 'the reference'}'s "
+                f"[{_fmt(v - e, 2)}, {_fmt(v + e, 2)}] kcal/mol (MD PMF) {sym} {t:g}")
     who = reason.subject + " " if named else ""
     if q == "-E_bind_kcal_per_mol":
         return f"{who}−E_bind {_fmt(v, 1)}{pm(1)} {sym} {t:.1f} kcal/mol"
@@ -139,7 +144,7 @@ def _anion_rich_reason(cl):
         few = _first(rs, quantity="donors_per_salt", decided=True)
         if few is not None:
             return few
-    return _first(rs, quantity="solvating_power_kcal_per_mol", decided=rich)
+    return _first(rs, quantity=("ddG_assoc_vs_reference_kcal_per_mol", "solvating_power_kcal_per_mol"), decided=rich)
 
 
 def _decided(cl) -> Verdict:

@@ -38,7 +38,7 @@ def _stage_inputs(ns) -> tuple[dict, object, dict]:
     library = load_library(ns.library or [config["library"], *config["extra_libraries"]])
     paths = {key: getattr(ns, key, None) or str(results / f"{key}.csv")
              for key in ("descriptors", "binding", "shells", "solvating_power")}
-    for key in ("dft_binding", "solvation", "coordination"):  # optional: only when given, and then it must exist
+    for key in ("dft_binding", "solvation", "coordination", "pmf"):  # optional: only when given, and then it must exist
         given = getattr(ns, key, None)
         if given and not Path(given).is_file():
             raise InputError(f"--{key.replace('_', '-')}: {given} does not exist")
@@ -65,7 +65,7 @@ def cmd_classify(ns) -> int:
     grid = GridSettings.from_dict(config.get("grid"))
     evidence = read_evidence(paths["descriptors"], paths["binding"], paths["shells"], dft=paths["dft_binding"],
                              solvation=paths["solvation"], coordination=paths["coordination"],
-                             solvating_power=paths["solvating_power"])
+                             solvating_power=paths["solvating_power"], pmf=paths["pmf"])
     res = paths["results"]
 
     def output(given, name):  # a question (--print) writes nothing it was not asked to write
@@ -177,6 +177,8 @@ def add_parsers(sub, command) -> None:
         p.add_argument("--dft-binding", help="dft_binding.csv of the DFT stage (optional: DFT E_bind preferred)")
         p.add_argument("--solvation", help="solvation.csv of the MD stage (optional: MD evidence)")
         p.add_argument("--coordination", help="coordination.csv of the MD stage (optional: per-species enrichment)")
+        p.add_argument("--pmf", help="pmf.csv of the md_pmf stage (optional: K+-anion free energy vs DME decides "
+                                     "the weak-solvent predicate where its interval clears 0)")
 
     p = sub.add_parser("classify", help="classify formulations (table + screening grid) as LCE/HCE/LHCE/WSE; calibrate")
     stage_inputs(p)

@@ -276,6 +276,7 @@ class UmbrellaRun:
                 p.unlink()
         if not stamp.exists():
             stamp.write_text(s.sampling_stamp())
+        ledger = CostLedger(wd / "cost.json")
         t0 = time.perf_counter()
         if getattr(self, "_ctx", None) is None:
             self._ctx = self._context()
@@ -322,6 +323,7 @@ class UmbrellaRun:
                 integ.step(100)
                 steps_done += 100
             save_state(start_file)
+            ledger.charge(steps_done * s.timestep_fs * 1e-6)
             self._say(f"pulled the anion from {r_start:.2f} to {s.r_min_A:.2f} A in {s.pull_ps:g} ps")
         target = int(round(production_ps / s.sample_interval_ps))
         windows = []
@@ -346,6 +348,7 @@ class UmbrellaRun:
                 tmp = samples_file(i).with_suffix(".tmp.npy")
                 np.save(tmp, have)
                 tmp.replace(samples_file(i))
+                ledger.charge(steps_done * s.timestep_fs * 1e-6 - ledger.ns_this_call)
                 self._say(f"window {i + 1}/{len(s.centers_A)} r0 {r0:.2f} A: {len(have)} samples, "
                           f"mean r {have.mean():.2f} A")
             windows.append(Window(r0, s.k_kcal_per_mol_A2, have))
@@ -354,8 +357,48 @@ class UmbrellaRun:
         ns = steps_done * s.timestep_fs * 1e-6
         cost = {"platform": platform, "wall_s": round(wall, 1), "ns_this_call": round(ns, 4),
                 "ns_per_day": round(ns / wall * 86400, 1) if wall > 0 and ns > 0 else None,
-                "threads": s.threads}
+                "threads": s.threads, "md_cpu_s_this_call": round(ledger.cpu_s_this_call, 1),
+                "ns_all_calls": round(ledger.ns, 4), "md_cpu_s_all_calls": round(ledger.cpu_s, 1),
+                "cost_complete": ledger.complete}
         return windows, cost
+
+
+class CostLedger:
+    """The sampling a work directory holds and the CPU it took, over every call that added to it
+    (a killed run resumes: its record must count what earlier calls sampled). ``complete`` is
+    False when windows were sampled before the ledger existed (their cost is not known)."""
+
+    def __init__(self, path: Path):
+        import resource
+
+        self.path, self._resource = path, resource
+        if path.exists():
+            d = json.loads(path.read_text())
+        else:
+            d = {"ns": 0.0, "cpu_s": 0.0, "complete": not any(path.parent.glob("*.state.xml"))}
+        self.ns, self.cpu_s, self.complete = float(d["ns"]), float(d["cpu_s"]), bool(d["complete"])
+        self.ns_this_call = self.cpu_s_this_call = 0.0
+        self._mark = self._cpu()
+        self._save()
+
+    def _cpu(self) -> float:
+        ru = self._resource.getrusage(self._resource.RUSAGE_SELF)
+        return ru.ru_utime + ru.ru_stime
+
+    def charge(self, ns: float) -> None:
+        """Add ``ns`` of sampling and the CPU time since the last charge."""
+        now = self._cpu()
+        cpu, self._mark = now - self._mark, now
+        self.ns += ns
+        self.cpu_s += cpu
+        self.ns_this_call += ns
+        self.cpu_s_this_call += cpu
+        self._save()
+
+    def _save(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"ns": self.ns, "cpu_s": self.cpu_s, "complete": self.complete}))
+        tmp.replace(self.path)
 
 
 def summary_json(result: PMFResult) -> str:
@@ -441,10 +484,10 @@ def run_pair(solvent: Component, anion: Component, cation: Component, settings: 
     system, topology, positions, cat, an, info = build_pair_system(solvent, anion, cation, s, wd / "build",
                                                                   cache_dir=cache_dir)
     run = UmbrellaRun(system, topology, positions, cat, an, s, wd / "windows", progress)
-    prod, rounds, ns_total, res = s.round_ps, [], 0.0, None
+    prod, rounds, md_cpu_this_call, res = s.round_ps, [], 0.0, None
     while True:
         windows, cost = run.run(prod)
-        ns_total += cost["ns_this_call"]
+        md_cpu_this_call += cost["md_cpu_s_this_call"]
         res = analyse_windows(windows, s, concentrations_mol_per_L)
         rounds.append({"production_ps_per_window": prod, "dg_assoc_kcal_per_mol": res.observables["dg_assoc_kcal_per_mol"],
                        "interval": res.intervals["dg_assoc_kcal_per_mol"], "halves": res.halves,
@@ -461,9 +504,13 @@ def run_pair(solvent: Component, anion: Component, cation: Component, settings: 
     ru, ch = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_s = (ru.ru_utime + ru.ru_stime - ru0.ru_utime - ru0.ru_stime
              + ch.ru_utime + ch.ru_stime - ch0.ru_utime - ch0.ru_stime)  # MD + AM1-BCC/Packmol/tleap
+    # plus the sampling earlier (killed) calls left in the work directory (its cost ledger)
+    cpu_s += cost["md_cpu_s_all_calls"] - md_cpu_this_call
+    ns_total = cost["ns_all_calls"]
     stop = "converged" if res.converged else "cap"
     return {"solvent": solvent.name, "anion": anion.name, "cation": cation.name, "box": info,
             "pmf": asdict(res), "rounds": rounds, "stop": stop,
             "production_ps_per_window": prod, "n_windows": len(s.centers_A),
             "ns_total": round(ns_total, 4), "cpu_hours": round(cpu_s / 3600, 4),
-            "wall_s": round(wall, 1), "platform": rounds[-1]["platform"]}
+            "wall_s": round(wall, 1), "platform": rounds[-1]["platform"],
+            "cost_complete": cost["cost_complete"]}

@@ -32,7 +32,7 @@ PMF_COLUMNS = (
     "dg_assoc_first_half_kcal_per_mol", "dg_assoc_second_half_kcal_per_mol", "converged", "convergence_reason",
     "paired_fraction_1M", "paired_fraction_1M_lo", "paired_fraction_1M_hi",
     "reference_solvent", "ddg_vs_reference_kcal_per_mol", "ddg_lo_kcal_per_mol", "ddg_hi_kcal_per_mol",
-    "ordering_vs_reference", "ns_total", "cpu_hours", "platform", "standard_state",
+    "ordering_vs_reference", "ns_total", "cpu_hours", "cost_complete", "platform", "standard_state",
 )
 
 
@@ -115,7 +115,8 @@ def _row(r: dict) -> dict:
             "dg_assoc_second_half_kcal_per_mol": p["halves"]["second"],
             "converged": p["converged"], "convergence_reason": p["convergence_reason"],
             "paired_fraction_1M": fr[1], "paired_fraction_1M_lo": fr[0], "paired_fraction_1M_hi": fr[2],
-            "ns_total": r["ns_total"], "cpu_hours": r["cpu_hours"], "platform": r["platform"],
+            "ns_total": r["ns_total"], "cpu_hours": r["cpu_hours"], "cost_complete": r.get("cost_complete", True),
+            "platform": r["platform"],
             "standard_state": r.get("standard_state", STANDARD_STATE)}
 
 
@@ -149,6 +150,18 @@ def aggregate_pmf(record_paths: list[str | Path], out_csv: str | Path, reference
                          "failure_reason": (rec.failure or {}).get("reason", "")})
             continue
         rows.append(_row(rec.results))
+    rows = with_reference(rows, reference)
+    write_csv(out_csv, rows, list(PMF_COLUMNS))
+    return rows
+
+
+def pmf_rows(results: list[dict], reference: str | None = "DME") -> list[dict]:
+    """``pmf.csv`` rows of finished pair results (``run_pair``'s dicts with their ``salt``)."""
+    return with_reference([_row(r) for r in results], reference)
+
+
+def with_reference(rows: list[dict], reference: str | None) -> list[dict]:
+    """Add dG_assoc minus the reference solvent's (same salt) and the ordering in words."""
     refs = {r["salt"]: r for r in rows if r["status"] == "ok" and r["solvent"] == reference}
     for r in rows:
         ref = refs.get(r.get("salt"))
@@ -158,5 +171,4 @@ def aggregate_pmf(record_paths: list[str | Path], out_csv: str | Path, reference
         d, lo, hi = difference(r, ref)
         r.update(reference_solvent=reference, ddg_vs_reference_kcal_per_mol=d, ddg_lo_kcal_per_mol=lo,
                  ddg_hi_kcal_per_mol=hi, ordering_vs_reference=ordering(lo, hi, reference))
-    write_csv(out_csv, rows, list(PMF_COLUMNS))
     return rows

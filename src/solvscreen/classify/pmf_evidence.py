@@ -1,0 +1,115 @@
+"""The weak-solvent predicate from the K+-anion free energy in explicit solvent (``pmf.csv``).
+
+The ``md_pmf`` stage (docs/md_free_energy.md) gives, per (solvent, salt), dG_assoc = -RT ln K_a
+of the K+-anion contact pair in the neat solvent, and its difference from the reference
+solvent's (DME, same salt, same protocol and force field) with an interval: the two bootstrap
+half-widths in quadrature. A more negative difference means the anion takes the K+ shell
+from this solvent more easily than from DME: the solvent holds K+ more weakly.
+
+The rule, with the same meaning as the solvating-power band (``classify.solvating``):
+
+- **threshold 0 kcal/mol: the reference solvent's own dG_assoc.** The review calls a solvent
+  weakly solvating when it holds K+ more weakly than the conventional glyme electrolytes, so the
+  anion enters the first shell at an ordinary concentration (WSE without a diluent); DME at
+  1 M KFSI is its LCE (Table 2). The reference itself is at 0 by definition.
+- the strongest solvating component decides a blend (the shell takes the better donor first),
+  so every solvating component needs a row for this salt (the reference counts as 0);
+- **weak** when the deciding component's whole interval lies below 0, **conventional** when it
+  lies at or above 0, and **not resolved** otherwise. Only a resolved comparison decides: an
+  unresolved one leaves the decision to the solvating power, and the reason says both.
+
+The force field (GAFF2/AM1-BCC, ions x 0.8) carries fluorination through its charges, so the
+GFN2-xTB limit on fluorinated solvents (``rules.SOLVATING_POWER_FLUORINATED_LIMIT``) does not
+apply to this evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.errors import InputError
+from ..core.records import parse_number
+
+#: the columns of pmf.csv this rule reads (md.pmf_stage.PMF_COLUMNS writes them)
+PMF_NEEDED = ("solvent", "salt", "status", "ddg_vs_reference_kcal_per_mol", "ddg_lo_kcal_per_mol",
+              "ddg_hi_kcal_per_mol", "reference_solvent", "converged")
+PMF_THRESHOLD_KCAL_PER_MOL = 0.0
+
+
+@dataclass(frozen=True)
+class PMFValue:
+    """dG_assoc(solvent) - dG_assoc(reference) in kcal/mol with its interval (same salt)."""
+
+    name: str
+    ddg: float
+    lo: float
+    hi: float
+    reference: str
+    converged: bool
+
+    def text(self) -> str:
+        conv = "" if self.converged else ", not converged by the protocol's criterion"
+        return f"{self.name} {self.ddg:+.2f} [{self.lo:+.2f}, {self.hi:+.2f}]{conv}"
+
+
+def check_pmf_rows(rows: list[dict], source: str) -> None:
+    if rows:
+        missing = [c for c in PMF_NEEDED if c not in rows[0]]
+        if missing:
+            raise InputError(f"{source}: pmf table lacks column(s) {missing}")
+
+
+def pmf_value(rows: list[dict], name: str, salt: str) -> PMFValue | None:
+    """The row of (name, salt) with a difference from its reference; the reference solvent
+    itself gives 0 [0, 0]. None when there is no usable row."""
+    for r in rows:
+        if r.get("salt") != salt or (r.get("status") or "ok") != "ok":
+            continue
+        ref = r.get("reference_solvent") or ""
+        if r.get("solvent") == name:
+            d = parse_number(r.get("ddg_vs_reference_kcal_per_mol"))
+            lo, hi = parse_number(r.get("ddg_lo_kcal_per_mol")), parse_number(r.get("ddg_hi_kcal_per_mol"))
+            if None not in (d, lo, hi):
+                return PMFValue(name, d, lo, hi, ref, str(r.get("converged")).lower() == "true")
+        if ref == name:  # another row measured against this solvent: it is the reference
+            return PMFValue(name, 0.0, 0.0, 0.0, ref, True)
+    return None
+
+
+def pmf_decision(rows: list[dict], solvating: list[str], salt: str):
+    """(weak: True/False/None, the deciding PMFValue or None, text). ``None`` weak with a
+    PMFValue: measured but not resolved; with None: no PMF evidence for these components."""
+    if not rows or not solvating:
+        return None, None, ""
+    vals = [pmf_value(rows, n, salt) for n in solvating]
+    if any(v is None for v in vals):
+        miss = [n for n, v in zip(solvating, vals) if v is None]
+        return None, None, f"no K+-{salt} anion PMF for {', '.join(miss)}"
+    best = max(vals, key=lambda v: v.ddg)
+    t = PMF_THRESHOLD_KCAL_PER_MOL
+    head = (f"{best.name}: K+-anion PMF in explicit solvent, dG_assoc minus {best.reference or 'the reference'}'s "
+            f"{best.text().split(' ', 1)[1]} kcal/mol")
+    if best.hi < t:
+        return True, best, (f"{head}: the whole interval < {t:g} (the reference's own): the anion pairs with K+ "
+                            f"more than in {best.reference}, a weak solvent, the anion takes the last site of the "
+                            "K+ shell")
+    if best.lo >= t:
+        what = " (the reference itself)" if best.name == best.reference else ""
+        return False, best, (f"{head}{what}: the whole interval >= {t:g}: holds K+ at least like "
+                             f"{best.reference}, the sheath is not anion-rich")
+    return None, best, (f"{head}: within its interval of {t:g}, so the PMF does not resolve it from "
+                        f"{best.reference}")
+
+
+def pmf_reason(decision, reason_cls):
+    """The predicate's :class:`Reason` from a PMF decision, or None without a measured value."""
+    weak, best, text = decision
+    if best is None:
+        return None
+    if weak is None:  # measured, not resolved: a note beside the evidence that decides
+        return reason_cls("note", "pmf", text + " (the GFN2-xTB solvating power is used instead)", evidence="md-pmf")
+    op = "<" if weak else ">="
+    err = (best.hi - best.lo) / 2  # symmetric: the half-widths in quadrature
+    return reason_cls("predicate", "weak solvent", text, quantity="ddG_assoc_vs_reference_kcal_per_mol", op=op,
+                      threshold=PMF_THRESHOLD_KCAL_PER_MOL, value=best.ddg, err=err, unit="kcal/mol",
+                      evidence="md-pmf", decided=weak)
