@@ -179,12 +179,12 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             comp_reasons[key] = _composition_reasons(comp, solv, x_local, x_err, x_op, s)
             fluorinated = frozenset(n for n in solv if has_carbon_fluorine(molecule(n).smiles))
             sp_decisions[key] = solvating_decision(evidence.tables, solv, cation, band, fluorinated)
-            pmf = pmf_decision(evidence.pmf, solv, salt.name)
+            pmf = pmf_decision(evidence.pmf, solv, salt.name, s.pmf_weak_ddg_max_kcal_per_mol)
             r = solvating_reason(sp_decisions[key], band, Reason)
             if pmf[0] is not None:  # a resolved K+-anion PMF decides instead of the GFN2-xTB solvating power
                 sp_decisions[key], r = (pmf[0], pmf[1], 0.0, pmf[2]), None
                 pmf_decided = True
-            for x in (r, pmf_reason(pmf, Reason)):
+            for x in (r, pmf_reason(pmf, Reason, s.pmf_weak_ddg_max_kcal_per_mol)):
                 if x is not None:
                     comp_reasons[key].append(x)
         for few in x_options:

@@ -8,7 +8,7 @@ from this solvent more easily than from DME: the solvent holds K+ more weakly.
 
 The rule, with the same meaning as the solvating-power band (``classify.solvating``):
 
-- **threshold 0 kcal/mol: the reference solvent's own dG_assoc.** The review calls a solvent
+- **threshold 0 kcal/mol (``pmf_weak_ddg_max_kcal_per_mol``): the reference solvent's own dG_assoc.** The review calls a solvent
   weakly solvating when it holds K+ more weakly than the conventional glyme electrolytes, so the
   anion enters the first shell at an ordinary concentration (WSE without a diluent); DME at
   1 M KFSI is its LCE (Table 2). The reference itself is at 0 by definition.
@@ -33,7 +33,6 @@ from ..core.records import parse_number
 #: the columns of pmf.csv this rule reads (md.pmf_stage.PMF_COLUMNS writes them)
 PMF_NEEDED = ("solvent", "salt", "status", "ddg_vs_reference_kcal_per_mol", "ddg_lo_kcal_per_mol",
               "ddg_hi_kcal_per_mol", "reference_solvent", "converged")
-PMF_THRESHOLD_KCAL_PER_MOL = 0.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def pmf_value(rows: list[dict], name: str, salt: str) -> PMFValue | None:
     return None
 
 
-def pmf_decision(rows: list[dict], solvating: list[str], salt: str):
+def pmf_decision(rows: list[dict], solvating: list[str], salt: str, threshold_kcal_per_mol: float = 0.0):
     """(weak: True/False/None, the deciding PMFValue or None, text). ``None`` weak with a
     PMFValue: measured but not resolved; with None: no PMF evidence for these components."""
     if not rows or not solvating:
@@ -86,7 +85,7 @@ def pmf_decision(rows: list[dict], solvating: list[str], salt: str):
         miss = [n for n, v in zip(solvating, vals) if v is None]
         return None, None, f"no K+-{salt} anion PMF for {', '.join(miss)}"
     best = max(vals, key=lambda v: v.ddg)
-    t = PMF_THRESHOLD_KCAL_PER_MOL
+    t = threshold_kcal_per_mol
     head = (f"{best.name}: K+-anion PMF in explicit solvent, dG_assoc minus {best.reference or 'the reference'}'s "
             f"{best.text().split(' ', 1)[1]} kcal/mol")
     if best.hi < t:
@@ -101,7 +100,7 @@ def pmf_decision(rows: list[dict], solvating: list[str], salt: str):
                         f"{best.reference}")
 
 
-def pmf_reason(decision, reason_cls):
+def pmf_reason(decision, reason_cls, threshold_kcal_per_mol: float = 0.0):
     """The predicate's :class:`Reason` from a PMF decision, or None without a measured value."""
     weak, best, text = decision
     if best is None:
@@ -111,5 +110,5 @@ def pmf_reason(decision, reason_cls):
     op = "<" if weak else ">="
     err = (best.hi - best.lo) / 2  # symmetric: the half-widths in quadrature
     return reason_cls("predicate", "weak solvent", text, quantity="ddG_assoc_vs_reference_kcal_per_mol", op=op,
-                      threshold=PMF_THRESHOLD_KCAL_PER_MOL, value=best.ddg, err=err, unit="kcal/mol",
+                      threshold=threshold_kcal_per_mol, value=best.ddg, err=err, unit="kcal/mol",
                       evidence="md-pmf", decided=weak)

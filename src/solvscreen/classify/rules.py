@@ -136,6 +136,17 @@ THRESHOLDS: dict[str, Threshold] = {t.key: t for t in (
         "the review's conventional LCE solvents (Table 2: 1 M KFSI/DME, 0.5 M KFSI/EC:DEC; diglyme and PC "
         "electrolytes); relative, so GFN2-xTB's systematic error cancels in part; set, not fitted"),
     Threshold(
+        "pmf_weak_ddg_max_kcal_per_mol", 0.0, "kcal/mol",
+        "dG_assoc of the K+-anion contact pair in the neat solvent (umbrella sampling + WHAM, md.pmf) minus the "
+        "reference solvent's (DME, same salt, force field and protocol), with an interval from both bootstrap "
+        "intervals",
+        "below it (the whole interval) the anion takes K+ from this solvent more easily than from DME, the "
+        "review's conventional glyme: a weak solvent, anion-rich sheath (WSE without a diluent); the whole "
+        "interval at or above it: not anion-rich from the solvent's side; otherwise the PMF does not decide",
+        "the reference solvent's own value (0 by construction): the review's definition of a weakly solvating "
+        "solvent is one that holds the cation more weakly than the conventional (LCE) electrolyte solvents "
+        "(1 M KFSI/DME is Table 2's LCE); set, not fitted"),
+    Threshold(
         "salt_dissolution_dielectric_min", 5.1, "dimensionless (relative permittivity, ~25 °C)",
         "static dielectric constant of the most polar solvating component (the library's literature value; "
         "else the solvation stage's, an Onsager estimate where the library has none)",
