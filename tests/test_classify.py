@@ -930,12 +930,13 @@ def test_a_resolved_pmf_decides_the_weak_solvent_predicate_and_an_unresolved_one
     ev = read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv",
                        solvating_power=res / "solvating_power.csv", pmf=pmf)
     rows = read_rows(pmf)
-    assert pmf_decision(rows, ["DME"], "KFSI")[0] is False  # the reference itself: 0 >= 0
+    assert pmf_decision(rows, ["DME"], "KFSI")[1] is None  # the reference itself: nothing measured decides
     assert pmf_decision(rows, ["TFP"], "KFSI")[0] is True  # [-3.5, -0.5] < 0
     assert pmf_decision(rows, ["DGM"], "KFSI")[0] is None  # [-0.9, 1.5] spans 0
     assert pmf_decision(rows, ["TFP"], "KPF6")[1] is None  # another salt: no evidence
     assert pmf_decision(rows, ["TFP", "DMSO"], "KFSI")[1] is None  # DMSO has no row: the PMF does not decide
-    assert pmf_decision(rows, ["TFP", "DME"], "KFSI")[0] is False  # the stronger component decides a blend
+    assert pmf_decision(rows, ["TFP", "DEE"], "KFSI")[0] is False  # the stronger component decides a blend
+    assert pmf_decision(rows, ["TFP", "DME"], "KFSI")[1] is None  # ... and when that is the reference, nothing
 
     cl = classify(lib, ev, "KFSI", 1.0, [("TFP", 1.0)])  # solvating power: undecided; PMF: weak
     assert cl.label == "WSE" and cl.confidence == "high" and cl.evidence == "md-pmf", cl.reasons_text()

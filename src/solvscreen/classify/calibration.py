@@ -113,7 +113,7 @@ def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evide
     known = reported_formulations(formulations)
     blocks = {}
     for mode, ev in (("with_md", evidence), ("descriptors", evidence.without_md())):
-        if mode == "with_md" and not evidence.has_md:
+        if mode == "with_md" and not (evidence.has_md or evidence.pmf):
             continue
         cls = {f.id: classify_formulation(f, molecule, ev, settings, diluent_bind_max=d_max, known=known)
                for f in ref}
@@ -129,7 +129,7 @@ def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evide
                 loo[f.id] = classify_formulation(f, molecule, ev, settings, diluent_bind_max=t, known=known)
         rows = [_row(cls[f.id], loo.get(f.id)) for f in ref]
         if mode == "with_md":
-            rows = [r for r in rows if r["evidence"] == "md"]
+            rows = [r for r in rows if r["evidence"] in ("md", "md-pmf")]  # MD or a resolved K+-anion PMF decided
         cal_rows = [r for r in rows if r["set"] == "calibration"]
         loo_rows = [{**r, "outcome": r["loo_outcome"],
                      "confidently_wrong": r["loo_outcome"] == "wrong" and r["loo_label"] and "|" not in r["loo_label"]}

@@ -13,7 +13,9 @@ The rule, with the same meaning as the solvating-power band (``classify.solvatin
   anion enters the first shell at an ordinary concentration (WSE without a diluent); DME at
   1 M KFSI is its LCE (Table 2). The reference itself is at 0 by definition.
 - the strongest solvating component decides a blend (the shell takes the better donor first),
-  so every solvating component needs a row for this salt (the reference counts as 0);
+  so every solvating component needs a row for this salt (the reference counts as 0; where the
+  reference itself is the strongest, nothing was measured that decides, and the solvating
+  power decides as without the PMF);
 - **weak** when the deciding component's whole interval lies below 0, **conventional** when it
   lies at or above 0, and **not resolved** otherwise. Only a resolved comparison decides: an
   unresolved one leaves the decision to the solvating power, and the reason says both.
@@ -47,8 +49,8 @@ class PMFValue:
     converged: bool
 
     def text(self) -> str:
-        conv = "" if self.converged else ", not converged by the protocol's criterion"
-        return f"{self.name} {self.ddg:+.2f} [{self.lo:+.2f}, {self.hi:+.2f}]{conv}"
+        conv = "" if self.converged else " (not converged by the protocol's criterion)"
+        return f"{self.ddg:+.2f} [{self.lo:+.2f}, {self.hi:+.2f}] kcal/mol{conv}"
 
 
 def check_pmf_rows(rows: list[dict], source: str) -> None:
@@ -86,15 +88,16 @@ def pmf_decision(rows: list[dict], solvating: list[str], salt: str, threshold_kc
         return None, None, f"no K+-{salt} anion PMF for {', '.join(miss)}"
     best = max(vals, key=lambda v: v.ddg)
     t = threshold_kcal_per_mol
+    if best.name == best.reference:  # the reference itself: nothing measured decides, the solvating power does
+        return None, None, f"{best.name} is the PMF's reference solvent"
     head = (f"{best.name}: K+-anion PMF in explicit solvent, dG_assoc minus {best.reference or 'the reference'}'s "
-            f"{best.text().split(' ', 1)[1]} kcal/mol")
+            f"{best.text()}")
     if best.hi < t:
         return True, best, (f"{head}: the whole interval < {t:g} (the reference's own): the anion pairs with K+ "
                             f"more than in {best.reference}, a weak solvent, the anion takes the last site of the "
                             "K+ shell")
     if best.lo >= t:
-        what = " (the reference itself)" if best.name == best.reference else ""
-        return False, best, (f"{head}{what}: the whole interval >= {t:g}: holds K+ at least like "
+        return False, best, (f"{head}: the whole interval >= {t:g}: holds K+ at least like "
                              f"{best.reference}, the sheath is not anion-rich")
     return None, best, (f"{head}: within its interval of {t:g}, so the PMF does not resolve it from "
                         f"{best.reference}")
