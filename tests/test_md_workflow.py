@@ -118,7 +118,8 @@ def test_rank_and_report_declare_the_md_and_dft_tables_they_read(tmp_path):
     cmd = [SNAKEMAKE, str(results / "report.html"), "--snakefile", str(ROOT / "Snakefile"), "--directory",
            str(tmp_path), "--cores", "1", "-n", "-p", "--configfile", str(WORKFLOW / "config.yaml"), "--config",
            f"results={results}", f"library={WORKFLOW / 'library.csv'}",
-           f"formulations={WORKFLOW / 'formulations.csv'}", 'md={"formulations": ["LCE-DME"], "preset": "smoke"}',
+           f"formulations={WORKFLOW / 'formulations.csv'}",
+           'md={"formulations": ["LCE-DME"], "preset": "smoke", "pmf": {"solvents": ["DMC"], "preset": "smoke"}}',
            'dft={"molecules": ["DME"]}']
     p = subprocess.run(cmd, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
@@ -126,6 +127,8 @@ def test_rank_and_report_declare_the_md_and_dft_tables_they_read(tmp_path):
     rank = next(s for s in shells if s.startswith("solvscreen rank "))
     report = next(s for s in shells if s.startswith("solvscreen report "))
     assert f"--dft-binding {results / 'dft_binding.csv'}" in rank, rank
+    classify = next(s for s in shells if s.startswith("solvscreen classify ") and "md_select" not in s)
+    assert f"--pmf {results / 'pmf.csv'}" in classify, classify  # the K+-anion PMF is classify's evidence
     for flag, table in (("--dft-binding", "dft_binding.csv"), ("--solvation", "solvation.csv"),
                         ("--coordination", "coordination.csv")):
         assert f"{flag} {results / table}" in report, report
@@ -139,6 +142,8 @@ def test_rank_and_report_declare_the_md_and_dft_tables_they_read(tmp_path):
     assert p.returncode == 0, p.stderr[-3000:]
     report = next(s for s in _shell_commands(p) if s.startswith("solvscreen report "))
     assert "--dft-binding" not in report and "--solvation" not in report, report
+    classify = next(s for s in _shell_commands(p) if s.startswith("solvscreen classify "))
+    assert "--pmf" not in classify, classify
 
 
 def test_md_jobs_read_only_the_settings_they_use(tmp_path):
