@@ -403,3 +403,34 @@ def test_xtb_lumo_in_a_dielectric_separates_ethers_from_carbonyls_and_nitriles()
         res = find_lowest_conformer(engine, mol_from_smiles(smi), ConformerSettings(n_embed=4, n_optimize=1))
         lumo[name] = dielectric_orbitals(engine, res.numbers, res.positions_A, 0, 0, "thf")["lumo_alpb_eV"]
     assert all(lumo["DME"] - eps > lumo[n] + eps for n in ("EC", "DMC", "AN")), lumo
+
+
+def test_the_pmf_is_the_solvating_term_only_when_it_covers_every_ranked_solvent():
+    """CONSTRUCTED pmf.csv rows (dG_assoc minus DME's, kcal/mol, +- a half-width): with one for every
+    solvent of the group the PMF is the solvating term (one scale); with one missing it is shown, not
+    scored, and the ranking says why."""
+    ddg = {"DGM": (0.8, 0.6), "GX": (-1.5, 0.5), "EC": (0.2, 0.9), "DMC": (-0.4, 0.9), "AN": (0.3, 0.9),
+           "TMP": (0.9, 0.7)}
+    rows = [{"solvent": n, "salt": "KFSI", "status": "ok", "reference_solvent": "DME", "converged": "False",
+             "ddg_vs_reference_kcal_per_mol": d, "ddg_lo_kcal_per_mol": d - h, "ddg_hi_kcal_per_mol": d + h}
+            for n, (d, h) in ddg.items()]
+    rows.append({"solvent": "DME", "salt": "KFSI", "status": "ok", "reference_solvent": "", "converged": "False"})
+    by = {c.name: c for c in rank_candidates(constructed_tables(), liquids(), cation="K+", anion="FSI",
+                                             dft_binding=[], pmf=rows)}
+    gx = by["GX"]
+    assert gx.objectives["anion_rich_shell"] == pytest.approx(1.5) and gx.sigma["anion_rich_shell"] == pytest.approx(0.5)
+    assert gx.descriptors["solvating_term"].startswith("K+-anion PMF")
+    assert by["DME"].objectives["anion_rich_shell"] == 0.0  # the reference itself
+    assert any("K+-anion ΔG_assoc minus DME's -1.50 [-2.00, -1.00] kcal/mol (MD PMF; the solvating term)" in r
+               for r in gx.reasons), gx.reasons
+    assert check_reasons(by.values())
+    # one solvent without a PMF row: the GFN2-xTB solvating power stays the term, the PMF is shown
+    part = {c.name: c for c in rank_candidates(constructed_tables(), liquids(), cation="K+", anion="FSI",
+                                               dft_binding=[], pmf=[r for r in rows if r["solvent"] != "AN"])}
+    assert part["GX"].objectives["anion_rich_shell"] == -5.0  # minus its solvating power
+    assert any("not scored: 6 of 7 ranked solvents have one" in r for r in part["GX"].reasons), part["GX"].reasons
+    # another salt's PMF is not this ranking's evidence
+    other = [{**r, "salt": "KPF6"} for r in rows]
+    assert "ddG_assoc_vs_reference_kcal_per_mol" not in {k for c in rank_candidates(
+        constructed_tables(), liquids(), cation="K+", anion="FSI", dft_binding=[], pmf=other)
+        for k, v in c.descriptors.items() if v is not None}

@@ -22,8 +22,8 @@ CLASSIFY_EVIDENCE = {
     **({"solvation": f"{RESULTS}/solvation.csv", "coordination": f"{RESULTS}/coordination.csv"} if MD_ON else {}),
     **({"dft_binding": f"{RESULTS}/dft_binding.csv"} if DFT_ON else {}),
 }
-# the K+-anion PMF table (md.pmf) is evidence for classify only (classify.pmf_evidence)
-CLASSIFY_ONLY_EVIDENCE = {"pmf": f"{RESULTS}/pmf.csv"} if PMF_ON else {}
+# the K+-anion PMF table (md.pmf) is evidence for classify and rank, not drawn in the report
+PMF_EVIDENCE = {"pmf": f"{RESULTS}/pmf.csv"} if PMF_ON else {}
 
 
 report: "../report/workflow.rst"
@@ -39,7 +39,7 @@ rule classify:
     input:
         **STAGE_TABLES,
         **CLASSIFY_EVIDENCE,
-        **CLASSIFY_ONLY_EVIDENCE,
+        **PMF_EVIDENCE,
         library=LIBRARY_FILES,
         formulations=FORMULATION_FILES,
     output:
@@ -67,6 +67,7 @@ rule rank:
     input:
         **STAGE_TABLES,
         **{k: v for k, v in CLASSIFY_EVIDENCE.items() if k == "dft_binding"},
+        **PMF_EVIDENCE,
         library=LIBRARY_FILES,
     output:
         report(f"{RESULTS}/ranking.csv", caption="../report/ranking.rst", category="Ranking"),

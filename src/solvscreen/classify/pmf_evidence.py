@@ -60,6 +60,15 @@ def check_pmf_rows(rows: list[dict], source: str) -> None:
             raise InputError(f"{source}: pmf table lacks column(s) {missing}")
 
 
+def read_pmf(path) -> list[dict]:
+    """The rows of a pmf.csv (none without a path), its columns checked."""
+    from ..core.result_tables import read_rows
+
+    rows = read_rows(path)
+    check_pmf_rows(rows, str(path))
+    return rows
+
+
 def pmf_value(rows: list[dict], name: str, salt: str) -> PMFValue | None:
     """The row of (name, salt) with a difference from its reference; the reference solvent
     itself gives 0 [0, 0]. None when there is no usable row."""

@@ -88,6 +88,7 @@ from ..core.errors import InputError
 from ..core.records import parse_number as _num
 from ..core.result_tables import DFT_SCALE_SOURCES, ResultTables, best_binding
 from ..core.settings import known_keys
+from .pmf_evidence import pmf_value
 from .rules import THRESHOLDS
 from .score import (POTENTIAL_CONVENTION, binding_sigma, dissolution_estimate, objective_unit, rank_bands,
                     ranking_notes, score_tier)  # noqa: F401 - ranking_notes: the report reads it from here
@@ -215,7 +216,8 @@ class Candidate:
         out["terms_weighing_nothing"] = self.terms_note
         for k in ("homo_eV", "lumo_eV", "orbital_levels", "E_ox_estimate_vs_K_V", "anion_lumo_eV",
                   "E_bind_kcal_per_mol", "E_bind_source", "solvating_power_kcal_per_mol",
-                  "solvating_power_err_kcal_per_mol"):
+                  "solvating_power_err_kcal_per_mol", "ddG_assoc_vs_reference_kcal_per_mol",
+                  "ddG_assoc_lo_kcal_per_mol", "ddG_assoc_hi_kcal_per_mol", "pmf_reference", "solvating_term"):
             out[k] = d.get(k)
         out["potential_convention"] = POTENTIAL_CONVENTION if self.status == "ok" else None
         out["reasons"] = "; ".join(self.reasons)
@@ -322,14 +324,37 @@ def _binding_source(members: list[Candidate], dft: dict[str, tuple[float, str]])
     return bool(need) and all(c.name in dft for c in need)
 
 
+def _use_pmf(members: list[Candidate], settings: RankingSettings) -> None:
+    """The solvating term from the K+-anion PMF (dG_assoc minus the reference solvent's, kcal/mol,
+    its interval's half-width as sigma) when every ranked solvent has one: one scale for all,
+    as for DFT binding. Otherwise the PMF is shown in the reasons, not scored (the two scales
+    cannot be mixed in one term)."""
+    have = [c for c in members if c.descriptors.get("ddG_assoc_vs_reference_kcal_per_mol") is not None]
+    for c in have:
+        d = c.descriptors
+        text = (f"K+-anion ΔG_assoc minus {d['pmf_reference']}'s {d['ddG_assoc_vs_reference_kcal_per_mol']:+.2f} "
+                f"[{d['ddG_assoc_lo_kcal_per_mol']:+.2f}, {d['ddG_assoc_hi_kcal_per_mol']:+.2f}] kcal/mol (MD PMF")
+        if len(have) == len(members):
+            half = (d["ddG_assoc_hi_kcal_per_mol"] - d["ddG_assoc_lo_kcal_per_mol"]) / 2
+            c.objectives["anion_rich_shell"] = -d["ddG_assoc_vs_reference_kcal_per_mol"]
+            c.sigma["anion_rich_shell"] = half if half > 0 else settings.eps("anion_rich_shell")
+            d["solvating_term"] = "K+-anion PMF (minus the reference solvent's)"
+            c.reasons.append(text + "; the solvating term)")
+        else:
+            c.reasons.append(text + f"; not scored: {len(have)} of {len(members)} ranked solvents have one)")
+
+
 def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: str, anion: str,
                     settings: RankingSettings = RankingSettings(), classification=None,
-                    dft_binding: list[dict] | None = None) -> list[Candidate]:
+                    dft_binding: list[dict] | None = None, pmf: list[dict] | None = None) -> list[Candidate]:
     """Rank ``(name, kind, smiles[, molar volume])`` liquids on descriptors from ``tables``.
 
     ``dft_binding``: rows of the DFT stage's table (name, cation, E_bind_best_kcal_per_mol,
     E_bind_best_source), given by the caller (the workflow declares the table as an input of
-    the rank rule); None or [] means GFN2-xTB binding only. ``classification``: the
+    the rank rule); None or [] means GFN2-xTB binding only. ``pmf``: rows of the md_pmf stage's
+    pmf.csv; where they cover every ranked solvent for ``settings.salt``, the K+-anion free
+    energy minus the reference solvent's is the solvating term (see :func:`_use_pmf`), else it
+    is shown beside the solvating power. ``classification``: the
     classification settings, whose ``salt_dissolution_dielectric_min`` the dissolution estimate
     of the solvents uses (the rules' default without them).
     """
@@ -388,6 +413,11 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             err = _num((tables.solvation_row(name, cation) or {}).get("solvating_power_err_kcal_per_mol"))
             d["solvating_power_err_kcal_per_mol"] = err
             c.sigma["anion_rich_shell"] = err if err is not None and err > 0 else settings.eps("anion_rich_shell")
+            d["solvating_term"] = "GFN2-xTB solvating power"
+            pv = pmf_value(pmf or [], name, settings.salt)
+            if pv is not None:
+                d.update({"ddG_assoc_vs_reference_kcal_per_mol": pv.ddg, "ddG_assoc_lo_kcal_per_mol": pv.lo,
+                          "ddG_assoc_hi_kcal_per_mol": pv.hi, "pmf_reference": pv.reference})
         c.k_metal, verdict_text = scale.verdict(d["lumo_eV"])
         c.reasons = [verdict_text]
         if anion_lumo.ok:
@@ -410,6 +440,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         if not members:
             continue
         use_dft = _binding_source(members, dft)
+        if group == "solvent":
+            _use_pmf(members, settings)
         for c in members:
             if use_dft and c.descriptors["E_bind_source"] != "no donor atom":
                 c.descriptors["E_bind_kcal_per_mol"], src = dft[c.name]

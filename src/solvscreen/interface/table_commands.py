@@ -125,6 +125,7 @@ def print_classifications(rows: list[dict]) -> None:
 def cmd_rank(ns) -> int:
     from ..classify import ClassificationSettings
     from ..classify.rank import RankingSettings, candidates_from, rank_candidates, write_ranking
+    from ..classify.pmf_evidence import read_pmf
     from ..core.result_tables import ResultTables, read_rows
 
     config, library, paths = _stage_inputs(ns)
@@ -133,7 +134,8 @@ def cmd_rank(ns) -> int:
     tables = ResultTables.load(paths["descriptors"], paths["binding"], paths["shells"], paths["solvating_power"])
     _, cation, anion = _salt_ions(library, settings.salt)
     cands = rank_candidates(tables, candidates_from(tables, library), cation=cation, anion=anion,
-                            settings=settings, classification=cs, dft_binding=read_rows(paths["dft_binding"]))
+                            settings=settings, classification=cs, dft_binding=read_rows(paths["dft_binding"]),
+                            pmf=read_pmf(paths["pmf"]))
     out = ns.out or paths["results"] / "ranking.csv"
     write_ranking(out, cands)
     log.info("ranked %d candidates (%d not ranked) -> %s", len(cands), sum(c.status != "ok" for c in cands), out)
