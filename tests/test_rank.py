@@ -434,3 +434,5 @@ def test_the_pmf_is_the_solvating_term_only_when_it_covers_every_ranked_solvent(
     assert "ddG_assoc_vs_reference_kcal_per_mol" not in {k for c in rank_candidates(
         constructed_tables(), liquids(), cation="K+", anion="FSI", dft_binding=[], pmf=other)
         for k, v in c.descriptors.items() if v is not None}
+    assert all("solvating_term" not in c.descriptors for c in rank_candidates(
+        constructed_tables(), liquids(), cation="K+", anion="FSI", dft_binding=[]))  # no PMF: no new column

@@ -330,6 +330,8 @@ def _use_pmf(members: list[Candidate], settings: RankingSettings) -> None:
     as for DFT binding. Otherwise the PMF is shown in the reasons, not scored (the two scales
     cannot be mixed in one term)."""
     have = [c for c in members if c.descriptors.get("ddG_assoc_vs_reference_kcal_per_mol") is not None]
+    for c in members if have else []:  # (no column at all without a PMF: the default run's table is unchanged)
+        c.descriptors["solvating_term"] = "GFN2-xTB solvating power"
     for c in have:
         d = c.descriptors
         text = (f"K+-anion ΔG_assoc minus {d['pmf_reference']}'s {d['ddG_assoc_vs_reference_kcal_per_mol']:+.2f} "
@@ -413,7 +415,6 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             err = _num((tables.solvation_row(name, cation) or {}).get("solvating_power_err_kcal_per_mol"))
             d["solvating_power_err_kcal_per_mol"] = err
             c.sigma["anion_rich_shell"] = err if err is not None and err > 0 else settings.eps("anion_rich_shell")
-            d["solvating_term"] = "GFN2-xTB solvating power"
             pv = pmf_value(pmf or [], name, settings.salt)
             if pv is not None:
                 d.update({"ddG_assoc_vs_reference_kcal_per_mol": pv.ddg, "ddG_assoc_lo_kcal_per_mol": pv.lo,
