@@ -159,3 +159,17 @@ def test_the_sampling_stamp_covers_what_changes_the_samples():
     assert a.sampling_stamp() == pmf_settings("screening", round_ps=20.0, threads=2, n_bootstrap=5).sampling_stamp()
     assert a.sampling_stamp() != pmf_settings("screening", k_kcal_per_mol_A2=5.0).sampling_stamp()
     assert a.sampling_stamp() != pmf_settings("screening", charge_scale=1.0).sampling_stamp()
+
+
+def test_the_difference_from_the_reference_carries_both_intervals_and_both_drifts():
+    from solvscreen.md.pmf_stage import difference
+
+    own = {"dg_assoc_kcal_per_mol": -1.5, "dg_assoc_lo_kcal_per_mol": -2.1, "dg_assoc_hi_kcal_per_mol": -0.9,
+           "dg_assoc_first_half_kcal_per_mol": -1.6, "dg_assoc_second_half_kcal_per_mol": -1.4}
+    ref = {"dg_assoc_kcal_per_mol": 0.3, "dg_assoc_lo_kcal_per_mol": -0.5, "dg_assoc_hi_kcal_per_mol": 1.1,
+           "dg_assoc_first_half_kcal_per_mol": -0.1, "dg_assoc_second_half_kcal_per_mol": 0.7}
+    d, lo, hi = difference(own, ref)
+    h = math.sqrt(0.6 ** 2 + 0.8 ** 2 + 0.1 ** 2 + 0.4 ** 2)  # half-widths 0.6, 0.8; half-drifts 0.1, 0.4
+    assert d == pytest.approx(-1.8) and hi - d == pytest.approx(h) and d - lo == pytest.approx(h)
+    no_halves = {k: v for k, v in ref.items() if "half" not in k}
+    assert difference(own, no_halves)[2] - d == pytest.approx(math.sqrt(0.6 ** 2 + 0.8 ** 2 + 0.1 ** 2))

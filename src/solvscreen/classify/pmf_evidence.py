@@ -3,13 +3,14 @@
 The ``md_pmf`` stage (docs/md_free_energy.md) gives, per (solvent, salt), dG_assoc = -RT ln K_a
 of the K+-anion contact pair in the neat solvent, and its difference from the reference
 solvent's (DME, same salt, same protocol and force field) with an interval: the two bootstrap
-half-widths in quadrature. A more negative difference means the anion takes the K+ shell
-from this solvent more easily than from DME: the solvent holds K+ more weakly.
+half-widths and half of each run's drift between its production halves, in quadrature. A more
+negative difference means the anion takes the K+ shell from this solvent more easily than from
+DME: the solvent holds K+ more weakly.
 
 The rule, with the same meaning as the solvating-power band (``classify.solvating``):
 
-- **threshold 0 kcal/mol (``pmf_weak_ddg_max_kcal_per_mol``): the reference solvent's own dG_assoc.** The review calls a solvent
-  weakly solvating when it holds K+ more weakly than the conventional glyme electrolytes, so the
+- **threshold 0 kcal/mol (``pmf_weak_ddg_max_kcal_per_mol``): the reference solvent's own
+  dG_assoc.** The review calls a solvent weakly solvating when it holds K+ more weakly than the conventional glyme electrolytes, so the
   anion enters the first shell at an ordinary concentration (WSE without a diluent); DME at
   1 M KFSI is its LCE (Table 2). The reference itself is at 0 by definition.
 - the strongest solvating component decides a blend (the shell takes the better donor first),
@@ -120,7 +121,7 @@ def pmf_reason(decision, reason_cls, threshold_kcal_per_mol: float = 0.0):
     if weak is None:  # measured, not resolved: a note beside the evidence that decides
         return reason_cls("note", "pmf", text + " (the GFN2-xTB solvating power is used instead)", evidence="md-pmf")
     op = "<" if weak else ">="
-    err = (best.hi - best.lo) / 2  # symmetric: the half-widths in quadrature
+    err = (best.hi - best.lo) / 2  # symmetric (md.pmf_stage.difference)
     return reason_cls("predicate", "weak solvent", text, quantity="ddG_assoc_vs_reference_kcal_per_mol", op=op,
                       threshold=threshold_kcal_per_mol, value=best.ddg, err=err, unit="kcal/mol",
                       evidence="md-pmf", decided=weak)

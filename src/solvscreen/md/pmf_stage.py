@@ -122,10 +122,17 @@ def _row(r: dict) -> dict:
 
 def difference(own: dict, ref: dict) -> tuple[float, float, float]:
     """dG_assoc(own) - dG_assoc(ref) with an interval: independent runs, so the half-widths of
-    the two bootstrap intervals add in quadrature (an approximately normal sum)."""
+    the two bootstrap intervals add in quadrature (an approximately normal sum), and so does
+    half of each run's drift between the halves of its production (first minus second half):
+    a run still relaxing has an error the block bootstrap of a stationary series misses."""
     d = own["dg_assoc_kcal_per_mol"] - ref["dg_assoc_kcal_per_mol"]
-    h = math.hypot((own["dg_assoc_hi_kcal_per_mol"] - own["dg_assoc_lo_kcal_per_mol"]) / 2,
-                   (ref["dg_assoc_hi_kcal_per_mol"] - ref["dg_assoc_lo_kcal_per_mol"]) / 2)
+    terms = []
+    for r in (own, ref):
+        terms.append((r["dg_assoc_hi_kcal_per_mol"] - r["dg_assoc_lo_kcal_per_mol"]) / 2)
+        a, b = r.get("dg_assoc_first_half_kcal_per_mol"), r.get("dg_assoc_second_half_kcal_per_mol")
+        if a is not None and b is not None:
+            terms.append(abs(a - b) / 2)
+    h = math.sqrt(sum(t * t for t in terms))
     return d, d - h, d + h
 
 
