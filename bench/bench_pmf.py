@@ -23,6 +23,7 @@ from pathlib import Path
 
 from solvscreen.inputs.library import load_library
 from solvscreen.md.pmf import Component, pmf_settings, run_pair
+from solvscreen.md.pmf_stage import PMF_COLUMNS, pmf_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +61,7 @@ def fmt(x, nd=2):
 def table(out: Path, salt: str) -> str:
     recs = {json.loads(p.read_text())["solvent"]: json.loads(p.read_text())
             for p in sorted(out.glob(f"*-{salt}.json"))}
-    ref = recs.get("DME")
+    diffs = {r["solvent"]: r for r in pmf_rows(list(recs.values()), "DME")}  # md.pmf_stage.difference
     rows = ["| solvent | windows x ps | r_CIP (A) | w(r_CIP) kcal/mol | K_a (L/mol) | dG_assoc kcal/mol [95 %] "
             "| halves | minus DME | paired at 1 M | verdict | ns | CPU-h |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -68,12 +69,9 @@ def table(out: Path, salt: str) -> str:
         p = r["pmf"]
         o, iv = p["observables"], p["intervals"]
         dg, (lo, hi) = o["dg_assoc_kcal_per_mol"], iv["dg_assoc_kcal_per_mol"]
-        diff = "–"
-        if ref is not None and name != "DME" and lo is not None:
-            ro, (rlo, rhi) = ref["pmf"]["observables"]["dg_assoc_kcal_per_mol"], ref["pmf"]["intervals"]["dg_assoc_kcal_per_mol"]
-            if rlo is not None:  # independent runs: the difference's interval from both halves-widths
-                half = ((hi - lo) ** 2 + (rhi - rlo) ** 2) ** 0.5 / 2
-                diff = f"{dg - ro:+.2f} [{dg - ro - half:+.2f}, {dg - ro + half:+.2f}]"
+        d = diffs.get(name) or {}
+        diff = "–" if d.get("ddg_vs_reference_kcal_per_mol") is None else (
+            f"{d['ddg_vs_reference_kcal_per_mol']:+.2f} [{d['ddg_lo_kcal_per_mol']:+.2f}, {d['ddg_hi_kcal_per_mol']:+.2f}]")
         fr = p["paired_fraction"].get("1")
         rows.append(f"| {name} | {r['n_windows']} x {r['production_ps_per_window']:g} | {fmt(o['r_cip_A'])} "
                     f"| {fmt(o['w_cip_kcal_per_mol'])} [{fmt(iv['w_cip_kcal_per_mol'][0])}, {fmt(iv['w_cip_kcal_per_mol'][1])}] "
@@ -144,7 +142,6 @@ def main(argv=None) -> int:
     print(table(a.out, a.salt))
     if a.csv is not None:
         from solvscreen.core.records import write_csv
-        from solvscreen.md.pmf_stage import PMF_COLUMNS, pmf_rows
 
         recs = [json.loads(p.read_text()) for p in sorted(a.out.glob(f"*-{a.salt}.json"))]
         write_csv(a.csv, pmf_rows(recs, "DME"), list(PMF_COLUMNS))
