@@ -173,3 +173,29 @@ def test_the_difference_from_the_reference_carries_both_intervals_and_both_drift
     assert d == pytest.approx(-1.8) and hi - d == pytest.approx(h) and d - lo == pytest.approx(h)
     no_halves = {k: v for k, v in ref.items() if "half" not in k}
     assert difference(own, no_halves)[2] - d == pytest.approx(math.sqrt(0.6 ** 2 + 0.8 ** 2 + 0.1 ** 2))
+
+
+def test_pmf_orderings_table_names_each_pair_and_its_verdict(tmp_path, capsys):
+    """CONSTRUCTED pmf.csv: DEE below DME beyond the interval, TTE not resolved, DMSO above."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("pmf_orderings", Path(__file__).parents[1] / "bench" / "pmf_orderings.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows = [("DME", 0.3, 0.4, ""), ("DEE", -1.5, 0.4, "DME"), ("TTE", 0.0, 0.9, "DME"), ("DMSO", 2.0, 0.4, "DME"),
+            ("EC", 1.0, 0.4, "DME")]
+    lines = ["solvent,salt,status,dg_assoc_kcal_per_mol,dg_assoc_lo_kcal_per_mol,dg_assoc_hi_kcal_per_mol,"
+             "reference_solvent,ddg_vs_reference_kcal_per_mol"]
+    for n, dg, h, ref in rows:
+        lines.append(f"{n},KFSI,ok,{dg},{dg - h},{dg + h},{ref},{'' if not ref else dg - 0.3}")
+    (tmp_path / "pmf.csv").write_text("\n".join(lines) + "\n")
+    assert mod.main([str(tmp_path / "pmf.csv")]) == 0
+    out = capsys.readouterr().out
+    h = math.hypot(0.4, 0.4)
+    assert f"| DEE | DME | -1.80 [{-1.8 - h:+.2f}, {-1.8 + h:+.2f}] | as expected |" in out
+    assert "| TTE | DME | -0.30" in out and "not resolved" in out.split("| TTE |")[1].split("\n")[0]
+    assert "| DME | DMSO | -1.70" in out and "| DMM | DGM | – | not measured (DMM, DGM) |" in out
+    # DN: DME 20, DMSO 29.8, EC 16.4; dG 0.3, 2.0, 1.0 -> ranks (1, 3, 2) vs (2, 3, 1): rho = 0.5
+    assert "over 3 solvents (DME, DMSO, EC): +0.50" in out
+    assert mod.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0) and mod.spearman([1, 2], [1, 2]) is None
