@@ -82,13 +82,17 @@ def write_synthetic_results(directory: Path, fail: tuple[str, ...] = ("AN",), li
     the solvation stage's dielectric constant ``dielectric`` (name: value, an Onsager estimate)."""
     directory.mkdir(parents=True, exist_ok=True)
     lib = load_library(library)
+    from solvscreen.complexes import molecule_features
+    from solvscreen.xtb.structures import mol_from_smiles
     values = {**SYNTHETIC, **(extra or {})}
     desc, bind, shell = [], [], []
     for m in lib:
         if m.kind == "salt":
             continue
         row = {"name": m.name, "kind": m.kind, "smiles": m.smiles, "status": "ok", "failure_reason": "",
-               "method": "GFN2-xTB", "engine": "tblite", "engine_version": "synthetic", "solvent_model": "gas phase"}
+               "method": "GFN2-xTB", "engine": "tblite", "engine_version": "synthetic", "solvent_model": "gas phase",
+               # the molecule's structure as the properties stage records it (computed, not made up)
+               **molecule_features(mol_from_smiles(m.smiles)).to_dict()}
         if m.kind in ("solvent", "diluent"):
             b, s, e, homo, lumo, eox = values.get(m.name) or synthetic_values(m.name)
             row.update(homo_eV=homo, lumo_eV=lumo, gap_eV=lumo - homo, E_ox_vs_K_V=eox)
@@ -248,6 +252,55 @@ def test_a_donor_free_diluent_is_a_diluent_not_a_failure(tmp_path):
     alone = classify(lib, ev, "KFSI", 1.0, [("HEX", 1.0)])
     assert not alone.ok and "would not dissolve" in alone.failure_reason
     check_all_reasons([cl])
+
+
+def _rewrite(path: Path, edit) -> None:
+    rows = list(csv.DictReader(path.open()))
+    rows = [r for r in map(edit, rows) if r is not None]
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_classification_reads_the_recorded_structure_not_the_smiles(lib, tmp_path):
+    """Issue 26: donor atoms, the C-F flag and the pi-donor group come from descriptors.csv (what
+    the properties stage recorded), never from the library's SMILES: a DME row recorded without
+    donor atoms makes DME a diluent by structure, whatever its SMILES says."""
+    res = write_synthetic_results(tmp_path / "r")
+    _rewrite(res / "descriptors.csv", lambda r: {**r, "n_molecule_donor_atoms": 0} if r["name"] == "DME" else r)
+    cl = classify(lib, Evidence(ResultTables.from_dir(res)), "KFSI", 1.0, [("DGM", 1.0), ("DME", 1.0)])
+    assert cl.features["diluents"] == ["DME"] and "DME: 0 donor atoms" in cl.reasons_text()
+    # a molecule without a descriptors or binding row has no recorded structure: named, not parsed
+    assert ResultTables.from_dir(res).structure("NOPE").reason.startswith("no recorded structure of NOPE")
+    src = ROOT / "src" / "solvscreen" / "classify"
+    assert [p.name for p in src.glob("*.py") if "MolFromSmiles" in p.read_text()] == []
+
+
+def test_an_old_descriptors_table_without_the_structure_columns_is_named(lib, tmp_path):
+    res = write_synthetic_results(tmp_path / "r")
+    _rewrite(res / "descriptors.csv", lambda r: {k: v for k, v in r.items() if k not in ("has_C_F", "canonical_smiles")})
+    with pytest.raises(InputError, match=r"descriptors.csv: the descriptors table lacks column\(s\) has_C_F, "
+                                         r"canonical_smiles.*run the workflow again"):
+        classify(lib, Evidence(ResultTables.from_dir(res)), "KFSI", 1.0, [("DME", 1.0)])
+
+
+def test_a_properties_record_without_the_structure_is_no_result(tmp_path):
+    """A properties record written before the stage stored the molecule's structure fails the
+    stage's schema, so the workflow sets it aside and recomputes it (and the table with it)."""
+    from solvscreen.core.records import Record, results_problem
+    from solvscreen.xtb.properties import STRUCTURE_RESULTS
+
+    results = {"energy_Eh": -1.0, "homo_eV": -10.0, "lumo_eV": 1.0, "gap_eV": 11.0, "dipole_D": 1.0,
+               "electronic_temperature_K": 300.0, "scf_attempt": 1}
+    assert results_problem("properties", results) == ("properties record results without "
+                                                      + ", ".join(STRUCTURE_RESULTS))
+    full = {**results, "n_molecule_donor_atoms": 2, "molecule_donor_atoms": ["O1", "O4"], "has_C_F": False,
+            "has_C_Cl": False, "has_C_Br": False, "has_C_I": False, "pi_donor_group": "", "canonical_smiles": "COCCOC"}
+    assert results_problem("properties", full) is None
+    Record(stage="properties", name="DME", results=results).write(tmp_path / "DME.json")
+    with pytest.raises(Exception, match="without n_molecule_donor_atoms"):
+        Record.read(tmp_path / "DME.json")
 
 
 def test_a_library_diluent_that_binds_strongly_is_not_a_diluent(lib, tmp_path):

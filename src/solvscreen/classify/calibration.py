@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from ..core.errors import InputError, SolvscreenError
 from .core import classify_formulation
 from .result import ClassificationSettings
-from .evidence import Evidence, donor_count
+from .evidence import Evidence
 from .rules import GFN2_DEFAULT_DILUENT_BIND_MAX
 from .solubility import reported_formulations
 
@@ -34,7 +34,7 @@ def role_examples(formulations: Iterable, molecule: Callable, evidence: Evidence
         salt = molecule(f.salt)
         names = [molecule(n).name for n, _ in f.components]
         for i, n in enumerate(names):
-            if donor_count(molecule(n).smiles) == 0:
+            if evidence.donor_free(n):
                 continue  # a diluent by structure, whatever the threshold
             b = evidence.binding(n, salt.cation, settings)
             if not b.ok:
@@ -208,9 +208,9 @@ def molecule_roles(library, evidence: Evidence, settings: ClassificationSettings
         if m.kind not in ("solvent", "diluent"):
             continue
         b = evidence.binding(m.name, cation, settings)
-        if not b.ok and donor_count(m.smiles) != 0:
+        if not b.ok and not evidence.donor_free(m.name):
             continue
-        r = descriptor_role(m.name, m.smiles, b, d_max, donors=evidence.binding_donors(m.name, cation))
+        r = descriptor_role(m.name, evidence.donor_free(m.name), b, d_max, donors=evidence.binding_donors(m.name, cation))
         if isinstance(r, str):
             continue
         out[m.name] = {"role": {True: "diluent", False: "solvent", None: "undecided"}[r.diluent],

@@ -20,7 +20,7 @@ from ..inputs.composition import Composition, CompositionSettings, compose, rati
 from ..core.errors import InputError
 from .evidence import Evidence, md_value
 from .md_anion import md_anion_predicate
-from .rules import CLASSES, decide, has_carbon_fluorine, known_failure, label_of
+from .rules import CLASSES, decide, known_failure, label_of
 from .solubility import dissolution, too_little_solvent
 from .solvating import anion_options, reference_band, solvating_decision, solvating_reason
 from .result import Classification, ClassificationSettings, Reason, _band, _f
@@ -84,10 +84,10 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         role = None
         if md_row is not None:
             crow = evidence.coordination_row(fid, name, molecule)
-            role = md_role(name, crow, s, molecule(name).smiles) if crow else None
+            role = md_role(name, crow, s, evidence.canonical_smiles(name)) if crow else None
         if role is None:
             b = evidence.binding(name, cation, s)
-            r = descriptor_role(name, molecule(name).smiles, b, float(d_max),
+            r = descriptor_role(name, evidence.donor_free(name), b, float(d_max),
                                 donors=evidence.binding_donors(name, cation))
             if isinstance(r, str):
                 missing.append(r)
@@ -175,7 +175,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
         key = tuple(solv)
         if key not in comp_reasons:
             comp_reasons[key] = _composition_reasons(comp, solv, x_local, x_err, x_op, s)
-            fluorinated = frozenset(n for n in solv if has_carbon_fluorine(molecule(n).smiles))
+            fluorinated = frozenset(n for n in solv if evidence.has_C_F(n))
             sp_decisions[key] = solvating_decision(evidence.tables, solv, cation, band, fluorinated)
             r = solvating_reason(sp_decisions[key], band, Reason)
             if r is not None:
@@ -239,7 +239,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
             why = "its binding energy does not decide: see its role reason"
             if "md" in ev.values():
                 why = "its MD shell share is within its error of the diluent threshold"
-                failing = [n for n in undecided if known_failure(molecule(n).smiles, "md")]
+                failing = [n for n in undecided if known_failure(evidence.canonical_smiles(n), "md")]
                 if failing:
                     why = (f"MD is known to misplace {', '.join(failing)} in the K+ shell (see the role reason): "
                            "a model that reproduces its weak coordination, or an experiment")

@@ -1,5 +1,7 @@
 """The evidence the class rules read: binding energies (DFT where present, else GFN2-xTB),
-donor atoms, and the MD solvation structure (solvation.csv, coordination.csv) where present.
+the molecules' structure as their stages recorded it (donor atoms, C-F bond, pi-donor group:
+:meth:`ResultTables.structure`; classification parses no SMILES), and the MD solvation
+structure (solvation.csv, coordination.csv) where present.
 
 Every value comes with its source and its uncertainty, so a rule can say which evidence it
 used and name two classes when a value lies within its uncertainty of a threshold.
@@ -8,25 +10,11 @@ used and name two classes when a value lies within its uncertainty of a threshol
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from ..core.errors import InputError
 from ..core.records import parse_number as _num
-from ..core.result_tables import ResultTables, Value, best_binding, read_rows
-
-
-@lru_cache(maxsize=None)
-def donor_count(smiles: str) -> int | None:
-    """Number of donor atoms (the binding stage's definition: O, F, N, C-Cl, thioether S)."""
-    from rdkit import Chem
-
-    from ..complexes import donor_atoms
-
-    mol = Chem.MolFromSmiles(smiles or "")
-    if mol is None:
-        return None
-    return len(donor_atoms(mol))
+from ..core.result_tables import MoleculeStructure, ResultTables, Value, best_binding, read_rows
 
 
 @dataclass(frozen=True)
@@ -78,6 +66,27 @@ class Evidence:
     @property
     def has_md(self) -> bool:
         return bool(self.solvation)
+
+    # ------------------------------------------------------------------ structure
+    def structure(self, name: str) -> MoleculeStructure | Value:
+        """The recorded structure of ``name`` (:meth:`ResultTables.structure`)."""
+        return self.tables.structure(name)
+
+    def donor_free(self, name: str) -> bool:
+        """Whether ``name`` has no donor atom by its recorded structure (False when none is recorded:
+        then its binding energy, or the reason it is missing, decides)."""
+        st = self.structure(name)
+        return isinstance(st, MoleculeStructure) and st.donor_free
+
+    def has_C_F(self, name: str) -> bool:
+        """Whether ``name`` has a C-F bond by its recorded structure (False when none is recorded)."""
+        st = self.structure(name)
+        return isinstance(st, MoleculeStructure) and st.has_C_F
+
+    def canonical_smiles(self, name: str) -> str:
+        """The canonical SMILES its stage recorded for ``name`` ("" when none is recorded)."""
+        st = self.structure(name)
+        return st.canonical_smiles if isinstance(st, MoleculeStructure) else ""
 
     # ------------------------------------------------------------------ binding
     def binding(self, name: str, cation: str, settings) -> Binding:

@@ -86,7 +86,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..core.errors import InputError
 from ..core.records import parse_number as _num
-from ..core.result_tables import DFT_SCALE_SOURCES, ResultTables, best_binding
+from ..core.result_tables import DFT_SCALE_SOURCES, MoleculeStructure, ResultTables, best_binding
 from ..core.settings import known_keys
 from .rules import THRESHOLDS
 from .score import (POTENTIAL_CONVENTION, binding_sigma, dissolution_estimate, objective_unit, rank_bands,
@@ -226,19 +226,6 @@ class Candidate:
 RANKING_COLUMNS = list(Candidate("", "", "").row().keys())
 
 
-def donor_free(smiles: str) -> bool:
-    """True when the molecule has no donor atom K+ binds to (e.g. an alkane), by the binding
-    stage's definition of a donor (:func:`solvscreen.complexes.donor_atoms`)."""
-    from rdkit import Chem
-
-    from ..complexes import donor_atoms
-
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        raise InputError(f"ranking: cannot parse SMILES {smiles!r}")
-    return not donor_atoms(mol)
-
-
 def dominates(a: list[float], b: list[float]) -> bool:
     """Plain Pareto dominance (larger is better on every axis)."""
     return all(x >= y for x, y in zip(a, b)) and any(x > y for x, y in zip(a, b))
@@ -353,7 +340,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
     for name, kind, smiles, *_ in names_kinds:
         c = Candidate(name, kind, smiles)
         cands.append(c)
-        no_donor = donor_free(smiles)
+        structure = tables.structure(name)  # the one donor rule: MoleculeStructure.donor_free
+        no_donor = isinstance(structure, MoleculeStructure) and structure.donor_free
         c.group = "diluent" if (kind == "diluent" or no_donor) else "solvent"
         need = {
             "lumo_eV": tables.descriptor(name, "lumo" + suffix),
@@ -374,6 +362,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         c.descriptors["anion_lumo_eV"] = anion_lumo.value
         c.descriptors["orbital_levels"] = level_note
         missing = [v.reason for v in need.values() if not v.ok]
+        if not isinstance(structure, MoleculeStructure):
+            missing.insert(0, structure.reason)
         if missing:
             c.status, c.failure_reason = "failed", "; ".join(dict.fromkeys(missing))
             continue
