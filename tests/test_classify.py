@@ -951,3 +951,82 @@ def test_only_an_additive_share_of_solvent_cannot_dissolve_the_salt(lib, ev, dme
 def test_an_additive_is_called_an_additive_in_the_roles(lib, phys_ev):
     cl = classify(lib, phys_ev, "KFSI", 1.0, [("DME", 48), ("TTE", 48), ("FEC", 4)])
     assert cl.ok and "FEC=additive" in cl.row()["roles"] and "TTE=diluent" in cl.row()["roles"]
+
+
+# ----------------------------------------------------------------------------- the steps of classify_formulation
+def _start(lib, ev, salt, c, comps, s=ClassificationSettings()):
+    from solvscreen.classify.core import start_classification
+
+    return start_classification(GridFormulation("t", salt, c, tuple(comps)), lib.resolve, ev, s, "test")
+
+
+def test_step_component_roles(lib, ev):
+    """Step 1: roles on their own evidence, then the physical diluent check (SYNTHETIC -E_bind: DME 30,
+    TTE 10 kcal/mol; AN's binding failed)."""
+    from solvscreen.classify.core import component_roles
+
+    cl, comp, _, md_row = _start(lib, ev, "KFSI", 1.0, [("DME", 1.0), ("TTE", 1.0)])
+    step = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, ClassificationSettings(), D_SYN, md_row)
+    # TTE binds too weakly (a diluent by its energy), but without dielectric constants or solvating
+    # powers the physical check cannot place it below DME: undecided, and the check says so
+    assert [r.decided for r in step.reasons[:2]] == [False, True] and not step.missing
+    assert {r.name: r.diluent for r in step.roles} == {"DME": False, "TTE": None}
+    assert any("do not both place it below the solvent" in r.text for r in step.check_reasons)
+    cl, comp, _, md_row = _start(lib, ev, "KFSI", 1.0, [("DME", 1.0), ("AN", 1.0)])
+    step = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, ClassificationSettings(), D_SYN, md_row)
+    assert step.roles == [] and len(step.missing) == 1 and step.missing[0].startswith("AN: ")
+
+
+def test_step_salt_dissolution(lib, ev):
+    """DME at 1 % by volume next to TTE is an additive: too little solvating liquid, no class."""
+    from solvscreen.classify.core import component_roles, salt_dissolution
+
+    s = ClassificationSettings()
+    for comps, dissolves in (([("DME", 1.0)], True), ([("DME", 1.0), ("TTE", 99.0)], False)):
+        cl, comp, _, md_row = _start(lib, ev, "KFSI", 1.0, comps)
+        roles = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, s, D_SYN, md_row)
+        sol = salt_dissolution(cl, GridFormulation("t", "KFSI", 1.0, tuple(comps)), comp, roles, lib.resolve, ev, s,
+                               reported_formulations(load_formulations(FORMULATIONS, lib)))
+        assert (sol is not None) is dissolves and (cl.status == "failed") is not dissolves, cl.failure_reason
+        if not dissolves:
+            assert "volume fraction" in cl.failure_reason and cl.reasons[-1].holds()
+
+
+def test_step_anion_participation(lib, ev):
+    """Step 2: an MD anion CN decides the predicate; a GFN2-xTB blend keeps solvating power from closing it."""
+    from solvscreen.classify.core import anion_participation, component_roles
+
+    s = ClassificationSettings()
+    cl, comp, _, _ = _start(lib, ev, "KFSI", 1.0, [("DME", 1.0)])
+    roles = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, s, D_SYN, None)
+    none = anion_participation(None, "t", "K+", roles, ev, s)
+    assert (none.md_anion, none.anion_cn, none.blend_gfn2, none.reasons) == (None, None, False, [])
+    md = anion_participation({"status": "ok", "anion_cn": "2.5", "anion_cn_err": "0.05", "ns_production": "1.0"},
+                             "t", "K+", roles, ev, s)
+    assert md.md_anion is True and md.anion_cn == 2.5 and md.reasons[0].holds()
+    cl, comp, _, _ = _start(lib, ev, "KFSI", 1.0, [("DME", 1.0), ("DBE", 1.0)])
+    blend = anion_participation(None, "t", "K+", component_roles(comp, cl.id, cl.cation, lib.resolve, ev, s, D_SYN,
+                                                                 None), ev, s)
+    assert blend.blend_gfn2 and "1:1 GFN2-xTB binding" in blend.reasons[-1].text
+
+
+@pytest.mark.parametrize("c, label", [(1.0, "LCE|WSE"), (5.0, "HCE")])
+def test_step_composition_outcomes_and_decision(lib, ev, c, label):
+    """Steps 3 and 4: DME alone, without MD or solvating power: 1 M leaves LCE|WSE open (composition
+    alone never makes a WSE); 5 M has too few donor atoms per salt to fill the shell: HCE."""
+    from solvscreen.classify.core import (anion_participation, component_roles, composition_outcomes, decision,
+                                          denticities)
+
+    s = ClassificationSettings()
+    cl, comp, alt, _ = _start(lib, ev, "KFSI", c, [("DME", 1.0)])
+    roles = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, s, D_SYN, None)
+    anion = anion_participation(None, "t", "K+", roles, ev, s)
+    dent = denticities(cl, comp, ev)
+    assert dent == {"DME": 2}
+    step = composition_outcomes(comp, alt, roles.roles, dent, anion, ev, "K+", s)
+    assert set(step.outcomes) == classes_of(label) and step.open_anion is (label == "LCE|WSE")
+    assert all(r.holds() for r in step.reasons if r.op)
+    sol = {"state": "reported", "reason": {"kind": "note", "subject": "solubility", "text": "test"}, "decide": ""}
+    out = decision(cl, comp, roles, sol, anion, step, dent, ev)
+    assert out.label == label and out.confidence == ("high" if label == "HCE" else "low")
+    assert out.reasons[0].kind == "label" and out.decide_by.startswith("open: ") is (label == "LCE|WSE")
