@@ -87,7 +87,7 @@ from dataclasses import asdict, dataclass, field
 from ..core.errors import InputError
 from ..core.records import parse_number as _num
 from ..core.result_tables import DFT_SCALE_SOURCES, MoleculeStructure, ResultTables, best_binding
-from ..core.settings import known_keys
+from ..core.settings import ConfigSection
 from .rules import THRESHOLDS
 from .score import (POTENTIAL_CONVENTION, binding_sigma, dissolution_estimate, objective_unit, rank_bands,
                     ranking_notes, score_tier)  # noqa: F401 - ranking_notes: the report reads it from here
@@ -102,8 +102,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class RankingSettings:
-    """Config section ``ranking``."""
+class RankingSettings(ConfigSection):
+    """Config section ``ranking``: :meth:`from_dict` refuses unknown keys; ``weights`` and
+    ``resolution`` (mappings in the config) override the defaults key by key (:meth:`_prepare`);
+    the checks are in ``__post_init__``."""
+
+    SECTION = "ranking"
 
     salt: str = "KFSI"  # its anion sets the shell objective, its cation the binding
     oxidation_descriptor: str = "E_ox_vs_K_V"  # or "homo_eV" (objective = -HOMO)
@@ -141,8 +145,7 @@ class RankingSettings:
             raise InputError(f"ranking: {sorted(both)} cannot be both a K-stable and a K-reduced reference")
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "RankingSettings":
-        d = known_keys(cls, d, "ranking")
+    def _prepare(cls, d: dict) -> dict:
         for key in ("weights", "resolution"):
             if key in d:
                 merged = dict(getattr(cls, key))  # defaults, overridden key by key
@@ -151,7 +154,7 @@ class RankingSettings:
         for key in ("k_metal_stable_references", "k_metal_reduced_references"):
             if key in d:
                 d[key] = tuple(d[key] or ())
-        return cls(**d)
+        return d
 
     def weight(self, objective: str) -> float:
         return dict(self.weights).get(objective, 0.0)
