@@ -55,12 +55,12 @@ def test_known_md_failures_make_a_solvating_verdict_undecided():
         assert molecule_features(mol_from_smiles(f.smiles)).canonical_smiles == f.smiles, f.name
     crow = {"shell_mole_fraction": "0.43", "bulk_mole_fraction": "0.5", "cn": "1.0", "cn_err": "0.05",
             "cutoff_A": "3.5"}
-    dbe = md_role("DBE", crow, S, "CCCCOCCOCCCC")
+    dbe = md_role("DBE", crow, S.md_diluent_shell_share_ratio_max, "CCCCOCCOCCCC")
     assert dbe.diluent is None and "known" in dbe.reason.text and "measured_facts.md" in dbe.reason.text
-    dme = md_role("DME", crow, S, "COCCOC")
+    dme = md_role("DME", crow, S.md_diluent_shell_share_ratio_max, "COCCOC")
     assert dme.diluent is False
     # a diluent verdict (the direction opposite to the failure) stands
     crow_dep = {**crow, "shell_mole_fraction": "0.05"}
-    assert md_role("DX", crow_dep, S, "C1COCCO1").diluent is True
+    assert md_role("DX", crow_dep, S.md_diluent_shell_share_ratio_max, "C1COCCO1").diluent is True
     for f in MD_KNOWN_FAILURES:
         assert f.unit and f.meaning and f.source

@@ -17,9 +17,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..inputs.composition import Composition, CompositionSettings, compose, ratio_label, salt_to_solvent_ratio
+from ..inputs.composition import Composition, compose, ratio_label, salt_to_solvent_ratio, salt_volume_variants
 from ..core.errors import InputError
-from .evidence import Evidence, md_value
+from .evidence import BindingUncertainty, Evidence, md_value
 from .md_anion import md_anion_predicate
 from .rules import CLASSES, decide, known_failure, label_of
 from .solubility import dissolution, too_little_solvent
@@ -123,8 +123,9 @@ def start_classification(formulation, molecule: Callable, evidence: Evidence, s:
         reported_class=getattr(formulation, "reported_class", None) or None,
         set=getattr(formulation, "set", None),
     )
-    comp = compose(formulation, molecule, s.composition)
-    alt = _salt_volume_variants(formulation, molecule, s.composition, salt)
+    cs = s.composition
+    comp = compose(formulation, molecule, cs)
+    alt = salt_volume_variants(formulation, molecule, cs, salt)
     cl.composition = comp.to_dict()
     cl.assumptions = list(comp.assumptions)
     md_row = evidence.solvation_row(fid) if s.use_md else None
@@ -139,23 +140,28 @@ def component_roles(comp: Composition, fid: str, cation: str, molecule: Callable
     """Step 1: each component's role on its own evidence: an additive by volume fraction, else
     from MD (shell vs bulk share) where the run has it, else from descriptors (binding energy,
     donor atoms); then the physical diluent check of a blend (:func:`.roles.physical_diluent_check`)."""
+    # the thresholds this step applies, read once
+    additive_max = s.min_component_volume_fraction
+    share_ratio_max = s.md_diluent_shell_share_ratio_max
+    uncertainty = BindingUncertainty(s.gfn2_uncertainty_kcal_per_mol, s.dft_uncertainty_kcal_per_mol)
+    dielectric_min, references = s.salt_dissolution_dielectric_min, s.solvating_power_references
     roles: list[Role] = []
     missing = []
     for name in comp.names:
         a = comp.component(name)
-        if len(comp.names) > 1 and a.volume_fraction < s.min_component_volume_fraction:
+        if len(comp.names) > 1 and a.volume_fraction < additive_max:
             roles.append(Role(name, False, Reason(
                 "role", name, f"{name}: volume fraction {_f(a.volume_fraction, 3)} < "
-                f"{s.min_component_volume_fraction:g}: an additive, not a diluent",
-                quantity="volume_fraction", op="<", threshold=s.min_component_volume_fraction,
+                f"{additive_max:g}: an additive, not a diluent",
+                quantity="volume_fraction", op="<", threshold=additive_max,
                 value=a.volume_fraction, evidence="composition", decided=False), "composition"))
             continue
         role = None
         if md_row is not None:
             crow = evidence.coordination_row(fid, name, molecule)
-            role = md_role(name, crow, s, evidence.canonical_smiles(name)) if crow else None
+            role = md_role(name, crow, share_ratio_max, evidence.canonical_smiles(name)) if crow else None
         if role is None:
-            b = evidence.binding(name, cation, s)
+            b = evidence.binding(name, cation, uncertainty)
             r = descriptor_role(name, evidence.donor_free(name), b, d_max,
                                 donors=evidence.binding_donors(name, cation))
             if isinstance(r, str):
@@ -165,7 +171,7 @@ def component_roles(comp: Composition, fid: str, cation: str, molecule: Callable
         roles.append(role)
     if missing:
         return RoleStep([], [], missing=missing)
-    checks = physical_diluent_check(roles, molecule, evidence, cation, s)
+    checks = physical_diluent_check(roles, molecule, evidence, cation, dielectric_min, references)
     role_reasons = [r.reason for r in roles]
     roles, check_reasons = apply_diluent_check(roles, checks)
     return RoleStep(roles, role_reasons + check_reasons, checks, check_reasons)
@@ -175,11 +181,12 @@ def salt_dissolution(cl: Classification, formulation, comp: Composition, roles: 
                      evidence: Evidence, s: ClassificationSettings, known) -> dict | None:
     """Can the salt dissolve at all (enough solvating liquid; a polar enough solvent or a reported
     formulation)? The :func:`.solubility.dissolution` verdict, or None after marking ``cl`` failed."""
-    if (undissolved := too_little_solvent(comp, roles.roles, s)) is not None:
+    if (undissolved := too_little_solvent(comp, roles.roles, s.min_solvating_volume_fraction)) is not None:
         cl.status, cl.failure_reason = "failed", undissolved["text"]
         cl.reasons = roles.reasons + [Reason(**undissolved)]
         return None
-    sol = dissolution(formulation, comp, roles.roles, molecule, evidence, s, known)
+    sol = dissolution(formulation, comp, roles.roles, molecule, evidence, s.salt_dissolution_dielectric_min,
+                      s.hce_min_concentration_mol_per_L, known)
     if sol["state"] == "unlikely":
         cl.status, cl.failure_reason = "failed", sol["reason"]["text"]
         cl.decide_by = sol["decide"]
@@ -397,22 +404,6 @@ def _anion_open_why(decision: tuple, few: bool, blend_override: bool) -> str:
 def donors_per_salt(comp: Composition, solv: list[str], dent: dict) -> float:
     """Solvent donor atoms per salt: sum of (molecules per salt) x (1:1 denticity) over ``solv``."""
     return sum(comp.component(n).solvent_per_salt * dent[n] for n in solv)
-
-
-def _salt_volume_variants(formulation, molecule, cs: CompositionSettings, salt) -> list[Composition]:
-    """Compositions with the estimated salt density 15 % lower and higher (composition.py's
-    stated uncertainty of the estimate); none when the salt volume is neglected or the library
-    gives the salt's density."""
-    if cs.salt_volume != "estimate" or getattr(salt, "density_g_per_mL", None):
-        return []
-    out = []
-    for f in (0.85, 1.15):
-        try:
-            out.append(compose(formulation, molecule, CompositionSettings(
-                "estimate", cs.default_salt_density_g_per_mL * f)))
-        except Exception:  # noqa: BLE001 - a variant that overfills the litre is no bound
-            continue
-    return out
 
 
 def _composition_reasons(comp: Composition, solv: list[str], x_local: float, x_err: float, x_op: str,

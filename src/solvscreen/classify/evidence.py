@@ -18,6 +18,15 @@ from ..core.result_tables import MoleculeStructure, ResultTables, Value, best_bi
 
 
 @dataclass(frozen=True)
+class BindingUncertainty:
+    """Uncertainty (kcal/mol) of a K+ binding energy by its level (the classification settings'
+    gfn2_uncertainty_kcal_per_mol and dft_uncertainty_kcal_per_mol)."""
+
+    gfn2_kcal_per_mol: float
+    dft_kcal_per_mol: float
+
+
+@dataclass(frozen=True)
 class Binding:
     """-E_bind (kcal/mol, larger = binds more strongly) of one molecule, its source and uncertainty."""
 
@@ -89,22 +98,23 @@ class Evidence:
         return st.canonical_smiles if isinstance(st, MoleculeStructure) else ""
 
     # ------------------------------------------------------------------ binding
-    def binding(self, name: str, cation: str, settings) -> Binding:
-        """-E_bind of ``name``: DFT/calibrated value from dft_binding.csv where present, else GFN2-xTB."""
+    def binding(self, name: str, cation: str, uncertainty: BindingUncertainty) -> Binding:
+        """-E_bind of ``name``: DFT/calibrated value from dft_binding.csv where present, else GFN2-xTB,
+        with the ``uncertainty`` of its level (a calibrated value's own error where the table gives one)."""
         best = best_binding(self.dft, name, cation)
         if best is not None:
             v, src, r = best
             if src == "dft":
-                u = settings.dft_uncertainty_kcal_per_mol
+                u = uncertainty.dft_kcal_per_mol
             elif src == "calibrated_gfn2":
-                u = _num(r.get("E_bind_calibrated_err_kcal_per_mol")) or settings.gfn2_uncertainty_kcal_per_mol
+                u = _num(r.get("E_bind_calibrated_err_kcal_per_mol")) or uncertainty.gfn2_kcal_per_mol
             else:
-                u = settings.gfn2_uncertainty_kcal_per_mol
+                u = uncertainty.gfn2_kcal_per_mol
             return Binding(-v, src, u)
         v: Value = self.tables.binding_value(name, cation, "E_bind_kcal_per_mol")
         if not v.ok:
-            return Binding(None, "gfn2", settings.gfn2_uncertainty_kcal_per_mol, v.reason)
-        return Binding(-v.value, "gfn2", settings.gfn2_uncertainty_kcal_per_mol)
+            return Binding(None, "gfn2", uncertainty.gfn2_kcal_per_mol, v.reason)
+        return Binding(-v.value, "gfn2", uncertainty.gfn2_kcal_per_mol)
 
     def denticity(self, name: str, cation: str) -> int | None:
         """Donor atoms of ``name`` bound to the cation in its 1:1 complex (binding.csv)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..core.result_tables import MoleculeStructure
 from .evidence import Binding, md_value
 from .rules import known_failure
-from .result import ClassificationSettings, Reason, _band, _f
+from .result import Reason, _band, _f
 
 
 @dataclass
@@ -62,9 +62,10 @@ def descriptor_role(name: str, donor_free: bool, binding: Binding, d_max: float,
         unit="kcal/mol", evidence=binding.source, decided=decided), binding.source)
 
 
-def md_role(name: str, row: dict, s: ClassificationSettings, canonical_smiles: str = "") -> Role | None:
+def md_role(name: str, row: dict, share_ratio_max: float, canonical_smiles: str = "") -> Role | None:
     """Diluent or solvating from MD: the component's share of the neutral molecules in the K+
-    first shell relative to its share of the neutral molecules in the bulk liquid. A
+    first shell relative to its share of the neutral molecules in the bulk liquid, against
+    ``share_ratio_max`` (md_diluent_shell_share_ratio_max). A
     "solvating" verdict on a molecule in :data:`rules.MD_KNOWN_FAILURES` is not trusted: the
     role becomes undecided, with the failure and its source in the reason (``canonical_smiles``:
     the molecule's, as its stage recorded it)."""
@@ -75,7 +76,7 @@ def md_role(name: str, row: dict, s: ClassificationSettings, canonical_smiles: s
         return None
     v = shell / bulk
     e = v * cn_err / cn if cn else 0.0  # the share moves with the component's own CN
-    thr = s.md_diluent_shell_share_ratio_max
+    thr = share_ratio_max
     op = _band(v, e, thr)
     what = {"<": "depleted from the K+ shell: a diluent",
             ">=": "not depleted from the K+ shell: solvating",
@@ -104,7 +105,8 @@ class DiluentCheck:
     firm: bool = False  # refuted by what the molecule is (a pi-donor, a conventional solvent), not by a comparison
 
 
-def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s) -> dict[str, DiluentCheck]:
+def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, dielectric_min: float,
+                           references: str) -> dict[str, DiluentCheck]:
     """Can each component of a blend be a diluent, by its physical properties? A diluent dissolves
     no salt and stays out of the K+ shell: it is the less polar and the less solvating liquid of
     the blend. For every component of the blend (additives and donor-free molecules aside),
@@ -119,7 +121,8 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s
     4. solvating power >= the solvent's by more than both values' uncertainty: not a diluent; below by
        more than it: below; else open.
 
-    "below" needs 3 and 4 both below; a missing value leaves the check open.
+    "below" needs 3 and 4 both below; a missing value leaves the check open. ``dielectric_min``:
+    salt_dissolution_dielectric_min; ``references``: solvating_power_references.
     """
     from .solvating import solvating_value
 
@@ -128,7 +131,7 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s
         return {}
     sp = {r.name: solvating_value(evidence.tables, r.name, cation) for r in pool}
     eps = {r.name: evidence.dielectric(r.name, molecule) for r in pool}
-    low = _weakest_reference(evidence, cation, s)
+    low = _weakest_reference(evidence, cation, references)
     out = {}
     for r in pool:
         others = [o for o in pool if o.name != r.name]
@@ -142,11 +145,11 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s
                 evidence="structure", decided=False)], firm=True)
             continue
         e, x = eps[r.name], sp[r.name]
-        if (e and "estimate" not in e[1].lower() and e[0] >= s.salt_dissolution_dielectric_min and x and low
+        if (e and "estimate" not in e[1].lower() and e[0] >= dielectric_min and x and low
                 and x.value >= low.value and not (isinstance(st, MoleculeStructure) and st.has_C_F)):
             out[r.name] = DiluentCheck(r.name, "not", [Reason(
                 "role", r.name, f"{r.name}: a conventional solvent on its own: dielectric constant {_f(e[0], 1)} "
-                f"({e[1]}) >= {s.salt_dissolution_dielectric_min:g} and solvating power {_f(x.value, 1)} >= "
+                f"({e[1]}) >= {dielectric_min:g} and solvating power {_f(x.value, 1)} >= "
                 f"{_f(low.value, 1)} kcal/mol ({low.name}, the weakest reference): not a diluent",
                 quantity="solvating_power_kcal_per_mol", op=">=", threshold=low.value, value=x.value,
                 unit="kcal/mol", evidence="gfn2-solvation", decided=False)], firm=True)
@@ -220,7 +223,7 @@ def apply_diluent_check(roles: list[Role], checks: dict[str, DiluentCheck]) -> t
     return out, reasons
 
 
-def _weakest_reference(evidence, cation: str, s):
+def _weakest_reference(evidence, cation: str, references: str):
     from .solvating import reference_band
 
-    return reference_band(evidence.tables, cation, s.solvating_power_references).low
+    return reference_band(evidence.tables, cation, references).low
