@@ -95,3 +95,18 @@ def test_interface_builds_settings_only_through_their_sections():
     by_hand = [f"{p.name}: {m.group(0)}" for p in sorted(src.glob("*.py"))
                for m in re.finditer(r"\b[A-Z][A-Za-z]*Settings\((?!\))[^)]", p.read_text())]
     assert by_hand == []
+
+
+def test_pmf_settings_are_a_config_section_with_their_presets_inside():
+    from solvscreen.md.pmf_settings import PMF_PRESETS, PMFSettings
+
+    assert issubclass(PMFSettings, ConfigSection) and PMFSettings.SECTION == "md.pmf.overrides"
+    assert PMFSettings.from_preset("screening") == PMFSettings() == PMFSettings.from_dict({})
+    smoke = PMFSettings.from_preset("smoke", {"n_bootstrap": "30", "threads": 2})
+    assert smoke.n_bootstrap == 30 and smoke.threads == 2 and smoke.r_max_A == PMF_PRESETS["smoke"]["r_max_A"]
+    with pytest.raises(InputError, match="md.pmf.overrides: unknown setting"):
+        PMFSettings.from_preset("screening", {"no_such_key": 1})
+    with pytest.raises(InputError, match="md.pmf.overrides.seed: '1.5' is not a int"):
+        PMFSettings.from_dict({"seed": "1.5"})
+    with pytest.raises(InputError, match="md.pmf.preset: unknown preset"):
+        PMFSettings.from_preset("production")
