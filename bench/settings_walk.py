@@ -12,6 +12,11 @@ over the formulations.
 
     python bench/settings_walk.py                       # the default run's tables in results/
     python bench/settings_walk.py RESULTS --formulation LHCE-DME-TTE
+    python bench/settings_walk.py --static              # files that read a threshold, from the source
+
+``--static`` counts, per source file under the imported ``solvscreen``, the attribute reads
+``x.<name>`` of a threshold (a key of ``rules.THRESHOLDS``, or ``use_md``): every path,
+MD and calibration included, without running anything.
 
 Scope: ``classify_formulation`` of one formulation (default: every calibration formulation of
 the formulation table, one walk each, summed), with the diluent threshold the calibration fits.
@@ -61,7 +66,10 @@ def main() -> int:
     ap.add_argument("--library", type=Path, default=ROOT / "molecules" / "library.csv")
     ap.add_argument("--formulations", type=Path, default=ROOT / "molecules" / "formulations.csv")
     ap.add_argument("--formulation", action="append", help="formulation id (repeatable); default: the calibration set")
+    ap.add_argument("--static", action="store_true", help="count threshold reads in the source instead")
     ns = ap.parse_args()
+    if ns.static:
+        return static()
 
     import solvscreen
     from solvscreen.classify import ClassificationSettings, classify_formulation, read_evidence
@@ -102,6 +110,27 @@ def main() -> int:
     n = max(1, len(chosen))
     print(f"files {len(per_file)}; visits {len(visits)} ({len(visits) / n:.1f} per formulation); "
           f"returns {returns} ({returns / n:.1f} per formulation: visits to a file the walk had left)")
+    return 0
+
+
+def static() -> int:
+    import ast
+
+    import solvscreen
+    from solvscreen.classify.rules import THRESHOLDS
+
+    src = Path(solvscreen.__file__).resolve().parent
+    keys = set(THRESHOLDS) | {"use_md"}
+    files = {}
+    for p in sorted(src.rglob("*.py")):
+        n = sum(isinstance(node, ast.Attribute) and node.attr in keys and isinstance(node.ctx, ast.Load)
+                for node in ast.walk(ast.parse(p.read_text())))
+        if n:
+            files[str(p.relative_to(src))] = n
+    print(f"code: {src}")
+    for name, n in files.items():
+        print(f"{name:<32} {n:6d}")
+    print(f"files {len(files)}; threshold reads {sum(files.values())}")
     return 0
 
 
