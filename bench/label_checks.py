@@ -28,7 +28,8 @@ def main() -> int:
     ap.add_argument("results", type=Path)
     ap.add_argument("--library", default=Path(__file__).resolve().parents[1] / "molecules" / "library.csv")
     ns = ap.parse_args()
-    from solvscreen.classify.roles import pi_donor_group
+    from solvscreen.complexes import pi_donor_group
+    from solvscreen.xtb.structures import mol_from_smiles
     from solvscreen.inputs.library import load_library
 
     lib = load_library(ns.library)
@@ -51,7 +52,7 @@ def main() -> int:
             if "|" not in r["components"]:  # a lone solvent is never a diluent (every-diluent case excluded)
                 continue
             for n in filter(None, (r["diluents"] + "|" + r["undecided_roles"]).split("|")):
-                g = pi_donor_group(lib.resolve(n).smiles)
+                g = pi_donor_group(mol_from_smiles(lib.resolve(n).smiles))
                 if g:
                     bad.append(f"{r['id']}:{n} ({g})")
         print(f"pi-donor (carbonate, P=O, S=O, C#N) diluent or undecided roles in blends ({len(bad)}): " + ", ".join(bad))

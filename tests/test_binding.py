@@ -319,11 +319,11 @@ def test_cli_bind_json(capsys, tmp_path):
 
 def test_records_carry_what_classification_needs_of_the_molecule(structures, bindings, tmp_path):
     """Issue 26: the binding and properties records (and binding.csv, descriptors.csv) carry the
-    molecule's donor atoms and their count, its carbon-halogen bonds and its charge, by the same
-    definitions classification applies to SMILES today (evidence.donor_count, rules.has_carbon_fluorine)."""
-    from solvscreen.classify.evidence import donor_count
-    from solvscreen.classify.rules import has_carbon_fluorine
-    from solvscreen.complexes import molecule_features
+    molecule's donor atoms and their count, its carbon-halogen bonds, its polar pi-donor group, its
+    canonical SMILES and its charge: what classification reads instead of parsing SMILES."""
+    from rdkit import Chem
+
+    from solvscreen.complexes import donor_atoms, molecule_features
     from solvscreen.stages.properties import aggregate_descriptors, run_properties
     from solvscreen.xtb.structures import mol_from_smiles
 
@@ -333,12 +333,20 @@ def test_records_carry_what_classification_needs_of_the_molecule(structures, bin
     for name, (donors, c_f) in expected.items():
         r = bindings[(name, "K+")].results
         assert (r["molecule_donor_atoms"], r["n_molecule_donor_atoms"]) == (donors, len(donors)), name
-        assert r["n_molecule_donor_atoms"] == donor_count(SMILES[name])
-        assert r["has_C_F"] is c_f is has_carbon_fluorine(SMILES[name])
+        mol = Chem.MolFromSmiles(SMILES[name])
+        assert r["n_molecule_donor_atoms"] == len(donor_atoms(mol))
+        assert r["has_C_F"] is c_f is mol.HasSubstructMatch(Chem.MolFromSmarts("[#6]F"))
+        assert r["canonical_smiles"] == Chem.MolToSmiles(mol)
+        assert r["pi_donor_group"] == ("sulfinyl/sulfonyl S=O" if name == "FSI" else "")
         assert (r["has_C_Cl"], r["has_C_Br"], r["has_C_I"]) == (False, False, False)
     assert bindings[("FSI", "K+")].results["ligand_charge"] == -1
     dcm = molecule_features(mol_from_smiles("ClCCl"))
     assert (dcm.has_C_Cl, dcm.has_C_F, dcm.molecule_donor_atoms) == (True, False, ("Cl0", "Cl2"))
+    groups = {smi: molecule_features(mol_from_smiles(smi)).pi_donor_group
+              for smi in ("O=C1OCCO1", "COP(=O)(OC)OC", "CS(C)=O", "CC#N", "COCCOC", "O=S(=O)(F)[N-]S(=O)(=O)F")}
+    assert groups == {"O=C1OCCO1": "carbonate or ester C=O", "COP(=O)(OC)OC": "phosphoryl P=O",
+                      "CS(C)=O": "sulfinyl/sulfonyl S=O", "CC#N": "nitrile C#N", "COCCOC": "",
+                      "O=S(=O)(F)[N-]S(=O)(=O)F": "sulfinyl/sulfonyl S=O"}
     rows = {r["name"]: r for r in aggregate_binding(
         [root / "binding" / "K+" / "TTE.json", root / "ion_pairs" / "K+" / "FSI.json"], tmp_path / "binding.csv")}
     assert rows["TTE"]["has_C_F"] is True and rows["TTE"]["n_molecule_donor_atoms"] == 9

@@ -82,13 +82,17 @@ def write_synthetic_results(directory: Path, fail: tuple[str, ...] = ("AN",), li
     the solvation stage's dielectric constant ``dielectric`` (name: value, an Onsager estimate)."""
     directory.mkdir(parents=True, exist_ok=True)
     lib = load_library(library)
+    from solvscreen.complexes import molecule_features
+    from solvscreen.xtb.structures import mol_from_smiles
     values = {**SYNTHETIC, **(extra or {})}
     desc, bind, shell = [], [], []
     for m in lib:
         if m.kind == "salt":
             continue
         row = {"name": m.name, "kind": m.kind, "smiles": m.smiles, "status": "ok", "failure_reason": "",
-               "method": "GFN2-xTB", "engine": "tblite", "engine_version": "synthetic", "solvent_model": "gas phase"}
+               "method": "GFN2-xTB", "engine": "tblite", "engine_version": "synthetic", "solvent_model": "gas phase",
+               # the molecule's structure as the properties stage records it (computed, not made up)
+               **molecule_features(mol_from_smiles(m.smiles)).to_dict()}
         if m.kind in ("solvent", "diluent"):
             b, s, e, homo, lumo, eox = values.get(m.name) or synthetic_values(m.name)
             row.update(homo_eV=homo, lumo_eV=lumo, gap_eV=lumo - homo, E_ox_vs_K_V=eox)
@@ -248,6 +252,55 @@ def test_a_donor_free_diluent_is_a_diluent_not_a_failure(tmp_path):
     alone = classify(lib, ev, "KFSI", 1.0, [("HEX", 1.0)])
     assert not alone.ok and "would not dissolve" in alone.failure_reason
     check_all_reasons([cl])
+
+
+def _rewrite(path: Path, edit) -> None:
+    rows = list(csv.DictReader(path.open()))
+    rows = [r for r in map(edit, rows) if r is not None]
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_classification_reads_the_recorded_structure_not_the_smiles(lib, tmp_path):
+    """Issue 26: donor atoms, the C-F flag and the pi-donor group come from descriptors.csv (what
+    the properties stage recorded), never from the library's SMILES: a DME row recorded without
+    donor atoms makes DME a diluent by structure, whatever its SMILES says."""
+    res = write_synthetic_results(tmp_path / "r")
+    _rewrite(res / "descriptors.csv", lambda r: {**r, "n_molecule_donor_atoms": 0} if r["name"] == "DME" else r)
+    cl = classify(lib, Evidence(ResultTables.from_dir(res)), "KFSI", 1.0, [("DGM", 1.0), ("DME", 1.0)])
+    assert cl.features["diluents"] == ["DME"] and "DME: 0 donor atoms" in cl.reasons_text()
+    # a molecule without a descriptors or binding row has no recorded structure: named, not parsed
+    assert ResultTables.from_dir(res).structure("NOPE").reason.startswith("no recorded structure of NOPE")
+    src = ROOT / "src" / "solvscreen" / "classify"
+    assert [p.name for p in src.glob("*.py") if "MolFromSmiles" in p.read_text()] == []
+
+
+def test_an_old_descriptors_table_without_the_structure_columns_is_named(lib, tmp_path):
+    res = write_synthetic_results(tmp_path / "r")
+    _rewrite(res / "descriptors.csv", lambda r: {k: v for k, v in r.items() if k not in ("has_C_F", "canonical_smiles")})
+    with pytest.raises(InputError, match=r"descriptors.csv: the descriptors table lacks column\(s\) has_C_F, "
+                                         r"canonical_smiles.*run the workflow again"):
+        classify(lib, Evidence(ResultTables.from_dir(res)), "KFSI", 1.0, [("DME", 1.0)])
+
+
+def test_a_properties_record_without_the_structure_is_no_result(tmp_path):
+    """A properties record written before the stage stored the molecule's structure fails the
+    stage's schema, so the workflow sets it aside and recomputes it (and the table with it)."""
+    from solvscreen.core.records import Record, results_problem
+    from solvscreen.xtb.properties import STRUCTURE_RESULTS
+
+    results = {"energy_Eh": -1.0, "homo_eV": -10.0, "lumo_eV": 1.0, "gap_eV": 11.0, "dipole_D": 1.0,
+               "electronic_temperature_K": 300.0, "scf_attempt": 1}
+    assert results_problem("properties", results) == ("properties record results without "
+                                                      + ", ".join(STRUCTURE_RESULTS))
+    full = {**results, "n_molecule_donor_atoms": 2, "molecule_donor_atoms": ["O1", "O4"], "has_C_F": False,
+            "has_C_Cl": False, "has_C_Br": False, "has_C_I": False, "pi_donor_group": "", "canonical_smiles": "COCCOC"}
+    assert results_problem("properties", full) is None
+    Record(stage="properties", name="DME", results=results).write(tmp_path / "DME.json")
+    with pytest.raises(Exception, match="without n_molecule_donor_atoms"):
+        Record.read(tmp_path / "DME.json")
 
 
 def test_a_library_diluent_that_binds_strongly_is_not_a_diluent(lib, tmp_path):
@@ -964,3 +1017,82 @@ def test_a_pmf_table_without_its_difference_columns_is_refused(lib, tmp_path):
     bad.write_text("solvent,salt,status,dg_assoc_kcal_per_mol\nDEE,KFSI,ok,-1.0\n")
     with pytest.raises(InputError, match="pmf table lacks column"):
         read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", pmf=bad)
+
+
+# ----------------------------------------------------------------------------- the steps of classify_formulation
+def _start(lib, ev, salt, c, comps, s=ClassificationSettings()):
+    from solvscreen.classify.core import start_classification
+
+    return start_classification(GridFormulation("t", salt, c, tuple(comps)), lib.resolve, ev, s, "test")
+
+
+def test_step_component_roles(lib, ev):
+    """Step 1: roles on their own evidence, then the physical diluent check (SYNTHETIC -E_bind: DME 30,
+    TTE 10 kcal/mol; AN's binding failed)."""
+    from solvscreen.classify.core import component_roles
+
+    cl, comp, _, md_row = _start(lib, ev, "KFSI", 1.0, [("DME", 1.0), ("TTE", 1.0)])
+    step = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, ClassificationSettings(), D_SYN, md_row)
+    # TTE binds too weakly (a diluent by its energy), but without dielectric constants or solvating
+    # powers the physical check cannot place it below DME: undecided, and the check says so
+    assert [r.decided for r in step.reasons[:2]] == [False, True] and not step.missing
+    assert {r.name: r.diluent for r in step.roles} == {"DME": False, "TTE": None}
+    assert any("do not both place it below the solvent" in r.text for r in step.check_reasons)
+    cl, comp, _, md_row = _start(lib, ev, "KFSI", 1.0, [("DME", 1.0), ("AN", 1.0)])
+    step = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, ClassificationSettings(), D_SYN, md_row)
+    assert step.roles == [] and len(step.missing) == 1 and step.missing[0].startswith("AN: ")
+
+
+def test_step_salt_dissolution(lib, ev):
+    """DME at 1 % by volume next to TTE is an additive: too little solvating liquid, no class."""
+    from solvscreen.classify.core import component_roles, salt_dissolution
+
+    s = ClassificationSettings()
+    for comps, dissolves in (([("DME", 1.0)], True), ([("DME", 1.0), ("TTE", 99.0)], False)):
+        cl, comp, _, md_row = _start(lib, ev, "KFSI", 1.0, comps)
+        roles = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, s, D_SYN, md_row)
+        sol = salt_dissolution(cl, GridFormulation("t", "KFSI", 1.0, tuple(comps)), comp, roles, lib.resolve, ev, s,
+                               reported_formulations(load_formulations(FORMULATIONS, lib)))
+        assert (sol is not None) is dissolves and (cl.status == "failed") is not dissolves, cl.failure_reason
+        if not dissolves:
+            assert "volume fraction" in cl.failure_reason and cl.reasons[-1].holds()
+
+
+def test_step_anion_participation(lib, ev):
+    """Step 2: an MD anion CN decides the predicate; a GFN2-xTB blend keeps solvating power from closing it."""
+    from solvscreen.classify.core import anion_participation, component_roles
+
+    s = ClassificationSettings()
+    cl, comp, _, _ = _start(lib, ev, "KFSI", 1.0, [("DME", 1.0)])
+    roles = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, s, D_SYN, None)
+    none = anion_participation(None, "t", "K+", roles, ev, s)
+    assert (none.md_anion, none.anion_cn, none.blend_gfn2, none.reasons) == (None, None, False, [])
+    md = anion_participation({"status": "ok", "anion_cn": "2.5", "anion_cn_err": "0.05", "ns_production": "1.0"},
+                             "t", "K+", roles, ev, s)
+    assert md.md_anion is True and md.anion_cn == 2.5 and md.reasons[0].holds()
+    cl, comp, _, _ = _start(lib, ev, "KFSI", 1.0, [("DME", 1.0), ("DBE", 1.0)])
+    blend = anion_participation(None, "t", "K+", component_roles(comp, cl.id, cl.cation, lib.resolve, ev, s, D_SYN,
+                                                                 None), ev, s)
+    assert blend.blend_gfn2 and "1:1 GFN2-xTB binding" in blend.reasons[-1].text
+
+
+@pytest.mark.parametrize("c, label", [(1.0, "LCE|WSE"), (5.0, "HCE")])
+def test_step_composition_outcomes_and_decision(lib, ev, c, label):
+    """Steps 3 and 4: DME alone, without MD or solvating power: 1 M leaves LCE|WSE open (composition
+    alone never makes a WSE); 5 M has too few donor atoms per salt to fill the shell: HCE."""
+    from solvscreen.classify.core import (anion_participation, component_roles, composition_outcomes, decision,
+                                          denticities)
+
+    s = ClassificationSettings()
+    cl, comp, alt, _ = _start(lib, ev, "KFSI", c, [("DME", 1.0)])
+    roles = component_roles(comp, cl.id, cl.cation, lib.resolve, ev, s, D_SYN, None)
+    anion = anion_participation(None, "t", "K+", roles, ev, s)
+    dent = denticities(cl, comp, ev)
+    assert dent == {"DME": 2}
+    step = composition_outcomes(comp, alt, roles.roles, dent, anion, ev, "K+", "KFSI", s)
+    assert set(step.outcomes) == classes_of(label) and step.open_anion is (label == "LCE|WSE")
+    assert all(r.holds() for r in step.reasons if r.op)
+    sol = {"state": "reported", "reason": {"kind": "note", "subject": "solubility", "text": "test"}, "decide": ""}
+    out = decision(cl, comp, roles, sol, anion, step, dent, ev)
+    assert out.label == label and out.confidence == ("high" if label == "HCE" else "low")
+    assert out.reasons[0].kind == "label" and out.decide_by.startswith("open: ") is (label == "LCE|WSE")

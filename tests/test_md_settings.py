@@ -155,13 +155,14 @@ def test_md_settings_are_built_once_per_section(monkeypatch):
     from solvscreen.md import settings as md_settings
 
     calls = []
-    real = md_settings.preset
-    monkeypatch.setattr(md_settings, "preset", lambda name, **o: calls.append(name) or real(name, **o))
-    md_settings._settings.cache_clear()
+    real = md_settings.MDSettings.from_preset
+    monkeypatch.setattr(md_settings.MDSettings, "from_preset",
+                        classmethod(lambda cls, name, o=None: calls.append(name) or real(name, o)))
+    md_settings._cached.cache_clear()
     section = {"preset": "screening", "threads": 2, "overrides": {"production_ps": 5000}}
     a = md_settings.settings_from_config(section)
     b = md_settings.settings_from_config(dict(section, formulations=["LCE-DME"]))
     assert a is b and calls == ["screening"] and a.threads == 2
     longer = md_settings.slurm_resources(a)["runtime"]
     assert longer > md_settings.slurm_resources("screening")["runtime"]  # the override's longer cap counts
-    md_settings._settings.cache_clear()
+    md_settings._cached.cache_clear()

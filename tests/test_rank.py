@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from solvscreen.core.errors import InputError
-from solvscreen.classify.rank import (RANKING_COLUMNS, RankingSettings, candidates_from, donor_free, dominates,
+from solvscreen.classify.rank import (RANKING_COLUMNS, RankingSettings, candidates_from, dominates,
                              eps_dominates, front_summary, pareto_front, rank_candidates, ranking_notes,
                              write_ranking)
+from solvscreen.complexes import molecule_features
 from solvscreen.core.result_tables import ResultTables
+from solvscreen.xtb.structures import mol_from_smiles
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,8 +56,28 @@ def test_eps_front_is_never_empty_even_where_plain_eps_rules_would_cycle():
         assert any(pareto_front(vs, eps))
 
 
-def test_donor_free():
-    assert donor_free("CCCCCC") and not donor_free("COCCOC") and not donor_free("FC(F)C(F)(F)OCC(F)(F)C(F)F")
+def test_donor_free_is_read_from_the_recorded_structure():
+    """One donor rule (MoleculeStructure.donor_free) on the structure the stages record, never on SMILES."""
+    tables = constructed_tables()
+    assert tables.structure("HEX").donor_free
+    assert not tables.structure("DME").donor_free and not tables.structure("TTE").donor_free
+    # the table, not the SMILES, decides: a row recorded with no donor atom is donor-free
+    relabeled = constructed_tables()
+    next(r for r in relabeled.descriptors if r["name"] == "DME")["n_molecule_donor_atoms"] = 0
+    dme = {c.name: c for c in rank_candidates(relabeled, liquids(), cation="K+", anion="FSI", dft_binding=[])}["DME"]
+    assert dme.group == "diluent" and dme.descriptors["E_bind_source"] == "no donor atom"
+    # two donor-free diluents tie on non_coordination (0 and 0, no uncertainty): the term weighs nothing
+    assert dme.contrib["non_coordination"] == 0.0 and "non_coordination weighs nothing" in dme.terms_note
+
+
+def test_ranking_names_a_descriptors_table_without_the_structure_columns():
+    tables = constructed_tables()
+    for r in tables.descriptors:
+        del r["n_molecule_donor_atoms"]
+    tables.sources["descriptors"] = "old/descriptors.csv"
+    with pytest.raises(InputError, match=r"old/descriptors.csv: the descriptors table lacks column\(s\) "
+                                         r"n_molecule_donor_atoms"):
+        rank_candidates(tables, liquids(), cation="K+", anion="FSI", dft_binding=[])
 
 
 # ----------------------------------------------------------------------------- constructed tables
@@ -76,11 +98,17 @@ CONSTRUCTED = [
 FSI = ("FSI", "anion", "O=S(=O)(F)[N-]S(=O)(=O)F", -3.3, 5.2)
 
 
+def structure_columns(smiles: str) -> dict:
+    """The molecule's structure as the properties stage records it (computed from the SMILES)."""
+    return molecule_features(mol_from_smiles(smiles)).to_dict()
+
+
 def constructed_tables(rows=CONSTRUCTED) -> ResultTables:
     desc, bind, solv = [], [], []
     for name, kind, smi, lumo, eox, eb, sp in rows:
         desc.append({"name": name, "kind": kind, "smiles": smi, "status": "ok", "lumo_alpb_eV": lumo,
-                     "homo_alpb_eV": -eox - 3.0, "lumo_eV": lumo + 0.1, "homo_eV": -eox - 3.1, "E_ox_vs_K_V": eox})
+                     "homo_alpb_eV": -eox - 3.0, "lumo_eV": lumo + 0.1, "homo_eV": -eox - 3.1, "E_ox_vs_K_V": eox,
+                     **structure_columns(smi)})
         if eb is None:  # what the binding stage writes for a molecule with no donor
             bind.append({"name": name, "cation": "K+", "status": "failed", "failure_reason": "no donor atom"})
         else:
@@ -88,7 +116,7 @@ def constructed_tables(rows=CONSTRUCTED) -> ResultTables:
         if sp is not None:
             solv.append({"name": name, "cation": "K+", "status": "ok", "solvating_power_kcal_per_mol": sp})
     desc.append({"name": FSI[0], "kind": "anion", "smiles": FSI[2], "status": "ok", "lumo_alpb_eV": FSI[3],
-                 "lumo_eV": 0.1, "E_ox_vs_K_V": FSI[4]})
+                 "lumo_eV": 0.1, "E_ox_vs_K_V": FSI[4], **structure_columns(FSI[2])})
     return ResultTables(descriptors=desc, binding=bind, solvating_power=solv)
 
 

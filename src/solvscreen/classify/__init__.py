@@ -20,7 +20,7 @@ from ..core.result_tables import ResultTables
 from .calibration import calibrate_and_report, fit_diluent_threshold, molecule_roles, role_examples
 from .core import classify_formulation
 from .result import Classification, ClassificationSettings, Reason
-from .evidence import METRICS, Evidence, donor_count, metric_value, read_evidence
+from .evidence import METRICS, Evidence, metric_value, read_evidence
 from .rules import CLASS_RULES, CLASSES, GFN2_DEFAULT_DILUENT_BIND_MAX, THRESHOLDS, classes_of, decide, label_of
 from .stage import CLASSIFICATION_COLUMNS, run_classification, threshold_table
 
@@ -28,6 +28,6 @@ from .stage import CLASSIFICATION_COLUMNS, run_classification, threshold_table
 __all__ = [
     "CLASSES", "CLASS_RULES", "CLASSIFICATION_COLUMNS", "THRESHOLDS", "Classification", "ClassificationSettings",
     "Evidence", "GFN2_DEFAULT_DILUENT_BIND_MAX", "METRICS", "Reason", "ResultTables", "calibrate_and_report", "classes_of", "classify_formulation", "decide",
-    "donor_count", "fit_diluent_threshold", "label_of", "metric_value", "molecule_roles",
+    "fit_diluent_threshold", "label_of", "metric_value", "molecule_roles",
     "read_evidence", "role_examples", "run_classification", "threshold_table",
 ]

@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from ..core.errors import InputError, SolvscreenError
 from .core import classify_formulation
 from .result import ClassificationSettings
-from .evidence import Evidence, donor_count
+from .evidence import BindingUncertainty, Evidence
 from .rules import GFN2_DEFAULT_DILUENT_BIND_MAX
 from .solubility import reported_formulations
 
@@ -34,15 +34,19 @@ def role_examples(formulations: Iterable, molecule: Callable, evidence: Evidence
         salt = molecule(f.salt)
         names = [molecule(n).name for n, _ in f.components]
         for i, n in enumerate(names):
-            if donor_count(molecule(n).smiles) == 0:
+            if evidence.donor_free(n):
                 continue  # a diluent by structure, whatever the threshold
-            b = evidence.binding(n, salt.cation, settings)
+            b = evidence.binding(n, salt.cation, _uncertainty(settings))
             if not b.ok:
                 problems.append(f"{f.id}/{n}: {b.reason}")
                 continue
             sources.add(b.source)
             out.append((f.id, n, b.value, f.reported_class == "LHCE" and i > 0))
     return out, problems, sources
+
+
+def _uncertainty(s: ClassificationSettings) -> BindingUncertainty:
+    return BindingUncertainty(s.gfn2_uncertainty_kcal_per_mol, s.dft_uncertainty_kcal_per_mol)
 
 
 def fit_diluent_threshold(examples: list[tuple[str, str, float, bool]]) -> dict:
@@ -182,7 +186,7 @@ def weak_vs_strong(formulations: Iterable, molecule: Callable, evidence: Evidenc
             vs = []
             for n in names:
                 if metric == "bind":
-                    b = evidence.binding(n, "K+", settings)
+                    b = evidence.binding(n, "K+", _uncertainty(settings))
                     v = b.value if b.ok else None
                 else:
                     r = metric_value(evidence.tables, metric, n, "K+", "FSI")
@@ -207,10 +211,10 @@ def molecule_roles(library, evidence: Evidence, settings: ClassificationSettings
     for m in library:
         if m.kind not in ("solvent", "diluent"):
             continue
-        b = evidence.binding(m.name, cation, settings)
-        if not b.ok and donor_count(m.smiles) != 0:
+        b = evidence.binding(m.name, cation, _uncertainty(settings))
+        if not b.ok and not evidence.donor_free(m.name):
             continue
-        r = descriptor_role(m.name, m.smiles, b, d_max, donors=evidence.binding_donors(m.name, cation))
+        r = descriptor_role(m.name, evidence.donor_free(m.name), b, d_max, donors=evidence.binding_donors(m.name, cation))
         if isinstance(r, str):
             continue
         out[m.name] = {"role": {True: "diluent", False: "solvent", None: "undecided"}[r.diluent],

@@ -1,5 +1,7 @@
 """The evidence the class rules read: binding energies (DFT where present, else GFN2-xTB),
-donor atoms, and the MD solvation structure (solvation.csv, coordination.csv) where present.
+the molecules' structure as their stages recorded it (donor atoms, C-F bond, pi-donor group:
+:meth:`ResultTables.structure`; classification parses no SMILES), and the MD solvation
+structure (solvation.csv, coordination.csv) where present.
 
 Every value comes with its source and its uncertainty, so a rule can say which evidence it
 used and name two classes when a value lies within its uncertainty of a threshold.
@@ -8,26 +10,21 @@ used and name two classes when a value lies within its uncertainty of a threshol
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from ..core.errors import InputError
 from ..core.records import parse_number as _num
-from ..core.result_tables import ResultTables, Value, best_binding, read_rows
+from ..core.result_tables import MoleculeStructure, ResultTables, Value, best_binding, read_rows
 from .pmf_evidence import check_pmf_rows
 
 
-@lru_cache(maxsize=None)
-def donor_count(smiles: str) -> int | None:
-    """Number of donor atoms (the binding stage's definition: O, F, N, C-Cl, thioether S)."""
-    from rdkit import Chem
+@dataclass(frozen=True)
+class BindingUncertainty:
+    """Uncertainty (kcal/mol) of a K+ binding energy by its level (the classification settings'
+    gfn2_uncertainty_kcal_per_mol and dft_uncertainty_kcal_per_mol)."""
 
-    from ..complexes import donor_atoms
-
-    mol = Chem.MolFromSmiles(smiles or "")
-    if mol is None:
-        return None
-    return len(donor_atoms(mol))
+    gfn2_kcal_per_mol: float
+    dft_kcal_per_mol: float
 
 
 @dataclass(frozen=True)
@@ -82,23 +79,45 @@ class Evidence:
     def has_md(self) -> bool:
         return bool(self.solvation)
 
+    # ------------------------------------------------------------------ structure
+    def structure(self, name: str) -> MoleculeStructure | Value:
+        """The recorded structure of ``name`` (:meth:`ResultTables.structure`)."""
+        return self.tables.structure(name)
+
+    def donor_free(self, name: str) -> bool:
+        """Whether ``name`` has no donor atom by its recorded structure (False when none is recorded:
+        then its binding energy, or the reason it is missing, decides)."""
+        st = self.structure(name)
+        return isinstance(st, MoleculeStructure) and st.donor_free
+
+    def has_C_F(self, name: str) -> bool:
+        """Whether ``name`` has a C-F bond by its recorded structure (False when none is recorded)."""
+        st = self.structure(name)
+        return isinstance(st, MoleculeStructure) and st.has_C_F
+
+    def canonical_smiles(self, name: str) -> str:
+        """The canonical SMILES its stage recorded for ``name`` ("" when none is recorded)."""
+        st = self.structure(name)
+        return st.canonical_smiles if isinstance(st, MoleculeStructure) else ""
+
     # ------------------------------------------------------------------ binding
-    def binding(self, name: str, cation: str, settings) -> Binding:
-        """-E_bind of ``name``: DFT/calibrated value from dft_binding.csv where present, else GFN2-xTB."""
+    def binding(self, name: str, cation: str, uncertainty: BindingUncertainty) -> Binding:
+        """-E_bind of ``name``: DFT/calibrated value from dft_binding.csv where present, else GFN2-xTB,
+        with the ``uncertainty`` of its level (a calibrated value's own error where the table gives one)."""
         best = best_binding(self.dft, name, cation)
         if best is not None:
             v, src, r = best
             if src == "dft":
-                u = settings.dft_uncertainty_kcal_per_mol
+                u = uncertainty.dft_kcal_per_mol
             elif src == "calibrated_gfn2":
-                u = _num(r.get("E_bind_calibrated_err_kcal_per_mol")) or settings.gfn2_uncertainty_kcal_per_mol
+                u = _num(r.get("E_bind_calibrated_err_kcal_per_mol")) or uncertainty.gfn2_kcal_per_mol
             else:
-                u = settings.gfn2_uncertainty_kcal_per_mol
+                u = uncertainty.gfn2_kcal_per_mol
             return Binding(-v, src, u)
         v: Value = self.tables.binding_value(name, cation, "E_bind_kcal_per_mol")
         if not v.ok:
-            return Binding(None, "gfn2", settings.gfn2_uncertainty_kcal_per_mol, v.reason)
-        return Binding(-v.value, "gfn2", settings.gfn2_uncertainty_kcal_per_mol)
+            return Binding(None, "gfn2", uncertainty.gfn2_kcal_per_mol, v.reason)
+        return Binding(-v.value, "gfn2", uncertainty.gfn2_kcal_per_mol)
 
     def denticity(self, name: str, cation: str) -> int | None:
         """Donor atoms of ``name`` bound to the cation in its 1:1 complex (binding.csv)."""

@@ -86,8 +86,8 @@ from dataclasses import asdict, dataclass, field
 
 from ..core.errors import InputError
 from ..core.records import parse_number as _num
-from ..core.result_tables import DFT_SCALE_SOURCES, ResultTables, best_binding
-from ..core.settings import known_keys
+from ..core.result_tables import DFT_SCALE_SOURCES, MoleculeStructure, ResultTables, best_binding
+from ..core.settings import ConfigSection
 from .pmf_evidence import pmf_value
 from .rules import THRESHOLDS
 from .score import (POTENTIAL_CONVENTION, binding_sigma, dissolution_estimate, objective_unit, rank_bands,
@@ -103,8 +103,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class RankingSettings:
-    """Config section ``ranking``."""
+class RankingSettings(ConfigSection):
+    """Config section ``ranking``: :meth:`from_dict` refuses unknown keys; ``weights`` and
+    ``resolution`` (mappings in the config) override the defaults key by key (:meth:`_prepare`);
+    the checks are in ``__post_init__``."""
+
+    SECTION = "ranking"
 
     salt: str = "KFSI"  # its anion sets the shell objective, its cation the binding
     oxidation_descriptor: str = "E_ox_vs_K_V"  # or "homo_eV" (objective = -HOMO)
@@ -142,8 +146,7 @@ class RankingSettings:
             raise InputError(f"ranking: {sorted(both)} cannot be both a K-stable and a K-reduced reference")
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "RankingSettings":
-        d = known_keys(cls, d, "ranking")
+    def _prepare(cls, d: dict) -> dict:
         for key in ("weights", "resolution"):
             if key in d:
                 merged = dict(getattr(cls, key))  # defaults, overridden key by key
@@ -152,7 +155,7 @@ class RankingSettings:
         for key in ("k_metal_stable_references", "k_metal_reduced_references"):
             if key in d:
                 d[key] = tuple(d[key] or ())
-        return cls(**d)
+        return d
 
     def weight(self, objective: str) -> float:
         return dict(self.weights).get(objective, 0.0)
@@ -226,19 +229,6 @@ class Candidate:
 
 
 RANKING_COLUMNS = list(Candidate("", "", "").row().keys())
-
-
-def donor_free(smiles: str) -> bool:
-    """True when the molecule has no donor atom K+ binds to (e.g. an alkane), by the binding
-    stage's definition of a donor (:func:`solvscreen.complexes.donor_atoms`)."""
-    from rdkit import Chem
-
-    from ..complexes import donor_atoms
-
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        raise InputError(f"ranking: cannot parse SMILES {smiles!r}")
-    return not donor_atoms(mol)
 
 
 def dominates(a: list[float], b: list[float]) -> bool:
@@ -380,7 +370,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
     for name, kind, smiles, *_ in names_kinds:
         c = Candidate(name, kind, smiles)
         cands.append(c)
-        no_donor = donor_free(smiles)
+        structure = tables.structure(name)  # the one donor rule: MoleculeStructure.donor_free
+        no_donor = isinstance(structure, MoleculeStructure) and structure.donor_free
         c.group = "diluent" if (kind == "diluent" or no_donor) else "solvent"
         need = {
             "lumo_eV": tables.descriptor(name, "lumo" + suffix),
@@ -401,6 +392,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         c.descriptors["anion_lumo_eV"] = anion_lumo.value
         c.descriptors["orbital_levels"] = level_note
         missing = [v.reason for v in need.values() if not v.ok]
+        if not isinstance(structure, MoleculeStructure):
+            missing.insert(0, structure.reason)
         if missing:
             c.status, c.failure_reason = "failed", "; ".join(dict.fromkeys(missing))
             continue

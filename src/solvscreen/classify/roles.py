@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .evidence import Binding, donor_count, md_value
-from .rules import has_carbon_fluorine, known_failure
-from .result import ClassificationSettings, Reason, _band, _f
+from ..core.result_tables import MoleculeStructure
+from .evidence import Binding, md_value
+from .rules import known_failure
+from .result import Reason, _band, _f
+
 
 @dataclass
 class Role:
@@ -24,16 +26,18 @@ class Role:
         return {True: "diluent", False: "solvating", None: "undecided"}[self.diluent]
 
 
-def descriptor_role(name: str, smiles: str, binding: Binding, d_max: float, donors: list[str] | None = None
+def descriptor_role(name: str, donor_free: bool, binding: Binding, d_max: float, donors: list[str] | None = None
                     ) -> Role | str:
     """Role of a molecule on its own from descriptors; a string = why it cannot be decided.
+
+    ``donor_free``: the molecule has no donor atom by its recorded structure
+    (:meth:`.evidence.Evidence.donor_free`): a diluent whatever its binding energy.
 
     ``donors``: element symbols of the donor atoms of its 1:1 complex. A GFN2-xTB binding that
     uses only C-F contacts does not make a molecule solvating: GFN2-xTB binds K+ to
     fluoroethers nearly as strongly as to glymes (TTE -37, OTE -41 vs DME -44 kcal/mol) while MD
     finds TTE depleted from the shell (measured_facts.md), so such a role stays undecided."""
-    n_don = donor_count(smiles)
-    if n_don == 0:
+    if donor_free:
         return Role(name, True, Reason(
             "role", name, f"{name}: 0 donor atoms < 1 (no donor atom): it cannot coordinate K+, a diluent",
             quantity="donor atoms", op="<", threshold=1, value=0, unit="atoms", evidence="structure",
@@ -58,11 +62,13 @@ def descriptor_role(name: str, smiles: str, binding: Binding, d_max: float, dono
         unit="kcal/mol", evidence=binding.source, decided=decided), binding.source)
 
 
-def md_role(name: str, row: dict, s: ClassificationSettings, smiles: str = "") -> Role | None:
+def md_role(name: str, row: dict, share_ratio_max: float, canonical_smiles: str = "") -> Role | None:
     """Diluent or solvating from MD: the component's share of the neutral molecules in the K+
-    first shell relative to its share of the neutral molecules in the bulk liquid. A
+    first shell relative to its share of the neutral molecules in the bulk liquid, against
+    ``share_ratio_max`` (md_diluent_shell_share_ratio_max). A
     "solvating" verdict on a molecule in :data:`rules.MD_KNOWN_FAILURES` is not trusted: the
-    role becomes undecided, with the failure and its source in the reason."""
+    role becomes undecided, with the failure and its source in the reason (``canonical_smiles``:
+    the molecule's, as its stage recorded it)."""
     shell, _ = md_value({**row, "status": "ok"}, "shell_mole_fraction")
     bulk, _ = md_value({**row, "status": "ok"}, "bulk_mole_fraction")
     cn, cn_err = md_value({**row, "status": "ok"}, "cn")
@@ -70,7 +76,7 @@ def md_role(name: str, row: dict, s: ClassificationSettings, smiles: str = "") -
         return None
     v = shell / bulk
     e = v * cn_err / cn if cn else 0.0  # the share moves with the component's own CN
-    thr = s.md_diluent_shell_share_ratio_max
+    thr = share_ratio_max
     op = _band(v, e, thr)
     what = {"<": "depleted from the K+ shell: a diluent",
             ">=": "not depleted from the K+ shell: solvating",
@@ -79,29 +85,13 @@ def md_role(name: str, row: dict, s: ClassificationSettings, smiles: str = "") -
     text = (f"{name}: share of the K+ shell's neutral molecules / bulk share = {_f(shell)} / {_f(bulk)} = "
             f"{_f(v)} ± {_f(e)} (MD, first shell {row.get('cutoff_A') or '?'} Å) {sym} {thr:g}: {what}")
     dec = {"<": True, ">=": False, "in": None}[op]
-    fail = known_failure(smiles, "md") if smiles else None
+    fail = known_failure(canonical_smiles, "md") if canonical_smiles else None
     if fail is not None and dec is False:
         dec = None
         text += (f"; but the MD model is known to put {fail.name} in the K+ shell wrongly ({fail.meaning}; "
                  f"{fail.source}): role undecided")
     return Role(name, dec, Reason("role", name, text, quantity="shell_share_ratio", op=op, threshold=thr, value=v,
                                   err=e, evidence="md", decided=dec), "md")
-
-
-
-
-
-def pi_donor_group(smiles: str) -> str | None:
-    """The polar pi-donor group of a molecule (carbonate/ester C=O, P=O, S=O, C#N), if any: see
-    :data:`rules.PI_DONOR_NOT_DILUENT`."""
-    from rdkit import Chem
-
-    from .rules import PI_DONOR_GROUPS
-
-    mol = Chem.MolFromSmiles(smiles or "")
-    if mol is None:
-        return None
-    return next((name for name, smarts in PI_DONOR_GROUPS if mol.HasSubstructMatch(Chem.MolFromSmarts(smarts))), None)
 
 
 @dataclass
@@ -115,7 +105,8 @@ class DiluentCheck:
     firm: bool = False  # refuted by what the molecule is (a pi-donor, a conventional solvent), not by a comparison
 
 
-def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s) -> dict[str, DiluentCheck]:
+def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, dielectric_min: float,
+                           references: str) -> dict[str, DiluentCheck]:
     """Can each component of a blend be a diluent, by its physical properties? A diluent dissolves
     no salt and stays out of the K+ shell: it is the less polar and the less solvating liquid of
     the blend. For every component of the blend (additives and donor-free molecules aside),
@@ -130,7 +121,8 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s
     4. solvating power >= the solvent's by more than both values' uncertainty: not a diluent; below by
        more than it: below; else open.
 
-    "below" needs 3 and 4 both below; a missing value leaves the check open.
+    "below" needs 3 and 4 both below; a missing value leaves the check open. ``dielectric_min``:
+    salt_dissolution_dielectric_min; ``references``: solvating_power_references.
     """
     from .solvating import solvating_value
 
@@ -139,24 +131,25 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, s
         return {}
     sp = {r.name: solvating_value(evidence.tables, r.name, cation) for r in pool}
     eps = {r.name: evidence.dielectric(r.name, molecule) for r in pool}
-    low = _weakest_reference(evidence, cation, s)
+    low = _weakest_reference(evidence, cation, references)
     out = {}
     for r in pool:
         others = [o for o in pool if o.name != r.name]
         sol = max(others, key=lambda o: (sp[o.name].value if sp[o.name] else float("-inf"),
                                          eps[o.name][0] if eps[o.name] else float("-inf"))).name
-        group = pi_donor_group(molecule(r.name).smiles)
+        st = evidence.structure(r.name)
+        group = st.pi_donor_group if isinstance(st, MoleculeStructure) else None
         if group:
             out[r.name] = DiluentCheck(r.name, "not", [Reason(
                 "role", r.name, f"{r.name}: a {group} (a polar pi-donor that binds K+ as solvents do): not a diluent",
                 evidence="structure", decided=False)], firm=True)
             continue
         e, x = eps[r.name], sp[r.name]
-        if (e and "estimate" not in e[1].lower() and e[0] >= s.salt_dissolution_dielectric_min and x and low
-                and x.value >= low.value and not has_carbon_fluorine(molecule(r.name).smiles)):
+        if (e and "estimate" not in e[1].lower() and e[0] >= dielectric_min and x and low
+                and x.value >= low.value and not (isinstance(st, MoleculeStructure) and st.has_C_F)):
             out[r.name] = DiluentCheck(r.name, "not", [Reason(
                 "role", r.name, f"{r.name}: a conventional solvent on its own: dielectric constant {_f(e[0], 1)} "
-                f"({e[1]}) >= {s.salt_dissolution_dielectric_min:g} and solvating power {_f(x.value, 1)} >= "
+                f"({e[1]}) >= {dielectric_min:g} and solvating power {_f(x.value, 1)} >= "
                 f"{_f(low.value, 1)} kcal/mol ({low.name}, the weakest reference): not a diluent",
                 quantity="solvating_power_kcal_per_mol", op=">=", threshold=low.value, value=x.value,
                 unit="kcal/mol", evidence="gfn2-solvation", decided=False)], firm=True)
@@ -230,7 +223,7 @@ def apply_diluent_check(roles: list[Role], checks: dict[str, DiluentCheck]) -> t
     return out, reasons
 
 
-def _weakest_reference(evidence, cation: str, s):
+def _weakest_reference(evidence, cation: str, references: str):
     from .solvating import reference_band
 
-    return reference_band(evidence.tables, cation, s.solvating_power_references).low
+    return reference_band(evidence.tables, cation, references).low

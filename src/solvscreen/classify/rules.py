@@ -178,7 +178,7 @@ class KnownFailure:
     """A measured case where an evidence source gets a component's role wrong: a role from that
     source is not trusted in the direction of the failure (the role becomes undecided)."""
 
-    smiles: str  # canonical (RDKit) SMILES of the molecule
+    smiles: str  # canonical (RDKit) SMILES of the molecule: the stages' canonical_smiles column
     name: str
     evidence: str  # the evidence source that fails (md)
     wrong_role: str  # the role the source gives wrongly: solvating
@@ -206,18 +206,10 @@ MD_KNOWN_FAILURES: tuple[KnownFailure, ...] = (
 )
 
 
-def known_failure(smiles: str, evidence: str) -> KnownFailure | None:
-    """The known failure of ``evidence`` for the molecule ``smiles`` (any SMILES form), if any."""
-    from rdkit import Chem
-
-    mol = Chem.MolFromSmiles(smiles or "")
-    if mol is None:
-        return None
-    can = Chem.MolToSmiles(mol)
-    for f in MD_KNOWN_FAILURES:
-        if f.evidence == evidence and Chem.MolToSmiles(Chem.MolFromSmiles(f.smiles)) == can:
-            return f
-    return None
+def known_failure(canonical_smiles: str, evidence: str) -> KnownFailure | None:
+    """The known failure of ``evidence`` for the molecule whose canonical SMILES (RDKit, as its
+    stage recorded it: ``canonical_smiles`` of descriptors.csv) is ``canonical_smiles``, if any."""
+    return next((f for f in MD_KNOWN_FAILURES if f.evidence == evidence and f.smiles == canonical_smiles), None)
 
 
 #: -E_bind threshold (kcal/mol) used where a run cannot fit it (no calibration rows) and the
@@ -271,22 +263,9 @@ SOLVATING_POWER_FLUORINATED_LIMIT = (
     "fluorinated solvent")
 
 
-def has_carbon_fluorine(smiles: str) -> bool:
-    """Whether the molecule has a C-F bond (the domain of SOLVATING_POWER_FLUORINATED_LIMIT)."""
-    from rdkit import Chem
-
-    mol = Chem.MolFromSmiles(smiles or "")
-    return mol is not None and mol.HasSubstructMatch(Chem.MolFromSmarts("[#6]F"))
-
-
-#: Polar pi-donor groups (SMARTS) whose molecules are never diluents: the donor of a carbonate or
-#: ester C=O, a phosphate P=O, a sulfoxide S=O, a nitrile C#N.
-PI_DONOR_GROUPS: tuple[tuple[str, str], ...] = (
-    ("carbonate or ester C=O", "[CX3](=O)[OX2]"),
-    ("phosphoryl P=O", "[PX4]=O"),
-    ("sulfinyl/sulfonyl S=O", "[SX3,SX4]=O"),
-    ("nitrile C#N", "C#N"),
-)
+#: Why a molecule with a polar pi-donor group is never a diluent. The groups (SMARTS) are
+#: :data:`solvscreen.complexes.PI_DONOR_GROUPS`; the stages record each molecule's group
+#: (``pi_donor_group`` of descriptors.csv), which classification reads.
 PI_DONOR_NOT_DILUENT = (
     "A molecule that binds K+ through a polar pi-donor group (C=O of a carbonate or ester, P=O, S=O, C#N) is a "
     "solvent, never a diluent: these are the donors of the conventional high-donor-number solvents (Gutmann "

@@ -69,12 +69,13 @@ def score_tier(tier: list[Candidate], active: list[str], settings: RankingSettin
     for k in active if len(tier) > 1 else ():
         vals = np.array([c.objectives[k] for c in tier], dtype=float)
         spread, u = round(float(vals.max() - vals.min()), 2), round(_rms(c.sigma[k] for c in tier), 2)  # as printed
-        if spread >= u:
+        if spread >= u and spread > 0:
             used.append(k)
             continue
         unit = objective_unit(k, settings.oxidation_descriptor)
-        notes.append(f"{k} weighs nothing among the {label}s: spread {spread:.2f} {unit} < its "
-                     f"uncertainty {u:.2f} {unit}")
+        notes.append(f"{k} weighs nothing among the {label}s: " + (
+            f"spread {spread:.2f} {unit} < its uncertainty {u:.2f} {unit}" if spread < u else
+            f"every one has the same value to 0.01 {unit} (e.g. two molecules without a donor atom)"))
     wsum = sum(settings.weight(k) for k in used)
     for c in tier:
         c.terms_note = "; ".join(notes)

@@ -11,9 +11,9 @@ shell (anion-rich by composition), and anion-rich + diluent is the LHCE rule.
 from __future__ import annotations
 
 
-def too_little_solvent(comp, roles, settings) -> dict | None:
+def too_little_solvent(comp, roles, min_fraction: float) -> dict | None:
     """The fields of the :class:`~solvscreen.classify.result.Reason` saying that the salt cannot
-    dissolve, or ``None``.
+    dissolve, or ``None``; ``min_fraction``: min_solvating_volume_fraction.
 
     ``roles``: the components' :class:`~solvscreen.classify.roles.Role` objects. Every component
     that is not a diluent counts as solvating (additives and undecided roles included), so the
@@ -24,7 +24,7 @@ def too_little_solvent(comp, roles, settings) -> dict | None:
     if not solvating:
         return None
     share = sum(comp.component(n).volume_fraction for n in solvating)
-    thr = settings.min_solvating_volume_fraction
+    thr = min_fraction
     if share >= thr:
         return None
     who = "+".join(solvating)
@@ -53,8 +53,11 @@ def _solvating_names(comp, roles) -> list[str]:
         [r.name for r in roles if r.diluent is not True]
 
 
-def dissolution(formulation, comp, roles, molecule, evidence, settings, known=()) -> dict:
+def dissolution(formulation, comp, roles, molecule, evidence, dielectric_min: float, hce_min_mol_per_L: float,
+                known=()) -> dict:
     """Can the salt reach the formulation's concentration in its solvating components?
+    (``dielectric_min``: salt_dissolution_dielectric_min; ``hce_min_mol_per_L``:
+    hce_min_concentration_mol_per_L.)
 
     Returns ``{"state", "reason" (Reason fields), "decide"}``; ``state``:
 
@@ -101,8 +104,8 @@ def dissolution(formulation, comp, roles, molecule, evidence, settings, known=()
     eps = [(n, evidence.dielectric(n, molecule)) for n in solv]
     unknown = [n for n, e in eps if e is None]
     eps = [(n, e) for n, e in eps if e is not None]
-    thr = settings.salt_dissolution_dielectric_min
-    high = c_loc >= settings.hce_min_concentration_mol_per_L
+    thr = dielectric_min
+    high = c_loc >= hce_min_mol_per_L
     most = f"highest reported: {best.concentration_mol_per_L:g} M ({best.id})" if best is not None else \
         f"no reported {salt} formulation in {who}"
     if not eps or (max(e for _, (e, _) in eps) < thr and unknown):  # an unknown component could dissolve it

@@ -46,8 +46,8 @@ GFN2-xTB overbinds alkali cations (tens of percent): compare orderings, not abso
 """
 
 from .cations import CATIONS, COULOMB_KCAL_A, DONOR_SCALE, HARD_DONORS, CationSpec, cation_spec, clash_limit
-from .donors import (Donor, MoleculeFeatures, binding_mode, complex_problem, donor_atoms, molecule_features,
-                     template_combinations, unique_donors)
+from .donors import (PI_DONOR_GROUPS, Donor, MoleculeFeatures, binding_mode, complex_problem, donor_atoms,
+                     molecule_features, pi_donor_group, template_combinations, unique_donors)
 from .ligands import LigandConformer, ligand_conformers, templated_conformers
 from .placement import Start, model_energy, placements, site_directions
 from .search import (
@@ -73,8 +73,8 @@ from .shells import (
 
 __all__ = [
     "CATIONS", "COULOMB_KCAL_A", "DONOR_SCALE", "HARD_DONORS", "CationSpec", "cation_spec", "clash_limit",
-    "Donor", "MoleculeFeatures", "binding_mode", "complex_problem", "donor_atoms", "molecule_features",
-    "template_combinations", "unique_donors",
+    "PI_DONOR_GROUPS", "Donor", "MoleculeFeatures", "binding_mode", "complex_problem", "donor_atoms",
+    "molecule_features", "pi_donor_group", "template_combinations", "unique_donors",
     "LigandConformer", "ligand_conformers", "templated_conformers",
     "Start", "model_energy", "placements", "site_directions",
     "PRESCREEN_SCF_ITERATIONS", "SIGN_CONVENTION", "BindingResult", "ComplexCandidate", "ComplexSearchResult",

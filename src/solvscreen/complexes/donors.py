@@ -52,12 +52,29 @@ def donor_atoms(mol: Chem.Mol) -> list[Donor]:
 
 HALOGENS = ("F", "Cl", "Br", "I")
 
+#: Polar pi-donor groups (SMARTS) whose molecules are never diluents (the rule and its sources:
+#: :data:`solvscreen.classify.rules.PI_DONOR_NOT_DILUENT`): the donor of a carbonate or ester C=O,
+#: a phosphate P=O, a sulfoxide S=O, a nitrile C#N.
+PI_DONOR_GROUPS: tuple[tuple[str, str], ...] = (
+    ("carbonate or ester C=O", "[CX3](=O)[OX2]"),
+    ("phosphoryl P=O", "[PX4]=O"),
+    ("sulfinyl/sulfonyl S=O", "[SX3,SX4]=O"),
+    ("nitrile C#N", "C#N"),
+)
+
+
+def pi_donor_group(mol: Chem.Mol) -> str:
+    """The first polar pi-donor group of :data:`PI_DONOR_GROUPS` in ``mol`` ("" when none)."""
+    return next((name for name, smarts in PI_DONOR_GROUPS if mol.HasSubstructMatch(Chem.MolFromSmarts(smarts))), "")
+
 
 @dataclass(frozen=True)
 class MoleculeFeatures:
     """What classification and ranking need of a molecule's structure, computed once by the
     stage that parses it (and stored in its records): its formal charge, its donor atoms (this
-    module's definition, :func:`donor_atoms`) and which carbon-halogen bonds it has."""
+    module's definition, :func:`donor_atoms`), which carbon-halogen bonds it has, its polar
+    pi-donor group (:func:`pi_donor_group`) and its canonical SMILES (RDKit, hydrogens implicit:
+    what :data:`solvscreen.classify.rules.MD_KNOWN_FAILURES` are matched on)."""
 
     charge_e: int
     molecule_donor_atoms: tuple[str, ...]  # element + 0-based atom index, every donor atom
@@ -65,6 +82,8 @@ class MoleculeFeatures:
     has_C_Cl: bool
     has_C_Br: bool
     has_C_I: bool
+    pi_donor_group: str = ""
+    canonical_smiles: str = ""
 
     @property
     def n_molecule_donor_atoms(self) -> int:
@@ -73,7 +92,8 @@ class MoleculeFeatures:
     def to_dict(self) -> dict:
         return {"charge_e": self.charge_e, "molecule_donor_atoms": list(self.molecule_donor_atoms),
                 "n_molecule_donor_atoms": self.n_molecule_donor_atoms, "has_C_F": self.has_C_F,
-                "has_C_Cl": self.has_C_Cl, "has_C_Br": self.has_C_Br, "has_C_I": self.has_C_I}
+                "has_C_Cl": self.has_C_Cl, "has_C_Br": self.has_C_Br, "has_C_I": self.has_C_I,
+                "pi_donor_group": self.pi_donor_group, "canonical_smiles": self.canonical_smiles}
 
 
 def molecule_features(mol: Chem.Mol) -> MoleculeFeatures:
@@ -82,7 +102,8 @@ def molecule_features(mol: Chem.Mol) -> MoleculeFeatures:
                      for a in mol.GetAtoms()) for h in HALOGENS}
     return MoleculeFeatures(charge_e=int(Chem.GetFormalCharge(mol)),
                             molecule_donor_atoms=tuple(d.label for d in donor_atoms(mol)),
-                            has_C_F=bonded["F"], has_C_Cl=bonded["Cl"], has_C_Br=bonded["Br"], has_C_I=bonded["I"])
+                            has_C_F=bonded["F"], has_C_Cl=bonded["Cl"], has_C_Br=bonded["Br"], has_C_I=bonded["I"],
+                            pi_donor_group=pi_donor_group(mol), canonical_smiles=Chem.MolToSmiles(Chem.RemoveHs(mol)))
 
 
 def unique_donors(donors: list[Donor]) -> list[Donor]:

@@ -294,7 +294,7 @@ class BindingResult(StageResult):
                "n_starts_tried", "n_prescreened", "n_optimized", "n_conformers",
                # the bound molecule itself (MoleculeFeatures): what classification needs of it
                "ligand_charge_e", "n_molecule_donor_atoms", "molecule_donor_atoms", "has_C_F", "has_C_Cl",
-               "has_C_Br", "has_C_I")
+               "has_C_Br", "has_C_I", "pi_donor_group", "canonical_smiles")
     RECORD_STAGES = ("binding", "ion_pair")
     # to_results() stores these (not the dataclass's fields)
     REQUIRED_RESULTS = {"cation": "string", "E_bind_kcal_per_mol": "number", "E_bind_eV": "number",

@@ -80,12 +80,10 @@ if(typeof x!==typeof y){x=String(x);y=String(y);}return (x<y?-1:x>y?1:0)*dir;})
 </script>"""
 
 
-def structure_svg(smiles: str, size: int = 170) -> str:
-    """A 2D drawing of ``smiles`` as inline SVG (empty string if RDKit cannot draw it)."""
-    from rdkit import Chem
+def structure_svg(mol, size: int = 170) -> str:
+    """A 2D drawing of the RDKit molecule ``mol`` as inline SVG (empty string for None)."""
     from rdkit.Chem.Draw import rdMolDraw2D
 
-    mol = Chem.MolFromSmiles(smiles or "")
     if mol is None:
         return ""
     d = rdMolDraw2D.MolDraw2DSVG(size, size)

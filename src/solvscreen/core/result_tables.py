@@ -65,6 +65,35 @@ class Value:
         return self.value is not None
 
 
+#: The columns of descriptors.csv (and binding.csv) that say what a molecule is: the properties
+#: and binding stages write them (:class:`solvscreen.complexes.MoleculeFeatures`), and
+#: classification and ranking read them instead of parsing SMILES again.
+STRUCTURE_COLUMNS = ("n_molecule_donor_atoms", "has_C_F", "pi_donor_group", "canonical_smiles")
+
+
+@dataclass(frozen=True)
+class MoleculeStructure:
+    """What classification and ranking need of a molecule's structure, as its stage recorded it."""
+
+    name: str
+    n_donor_atoms: int
+    has_C_F: bool
+    pi_donor_group: str  # "" = none
+    canonical_smiles: str
+    source: str  # the table the values come from
+
+    @property
+    def donor_free(self) -> bool:
+        """No donor atom (O, N, F, C-Cl, thioether S: :func:`solvscreen.complexes.donor_atoms`): the
+        molecule cannot coordinate K+. The one donor rule of classification and ranking."""
+        return self.n_donor_atoms == 0
+
+
+def _flag(text) -> bool | None:
+    t = str(text if text is not None else "").strip().lower()
+    return {"true": True, "1": True, "false": False, "0": False}.get(t)
+
+
 @dataclass
 class ResultTables:
     """The stage tables of one results directory."""
@@ -131,6 +160,39 @@ class ResultTables:
 
     def shell_value(self, name: str, cation: str, anion: str, column: str) -> Value:
         return self._get(self.shell_row(name, cation, anion), column, f"{cation}/{anion} shell of {name}")
+
+    def structure(self, name: str) -> MoleculeStructure | Value:
+        """The recorded structure of ``name`` (donor atoms, C-F bond, pi-donor group, canonical
+        SMILES): from its descriptors.csv row, else from any binding.csv row of it; a :class:`Value`
+        with the reason when neither has it. A descriptors table written before the properties
+        stage recorded these columns is an :class:`InputError` naming the table and the columns."""
+        tried = []
+        for what, rows in (("descriptors", [r for r in self.descriptors if r.get("name") == name]),
+                           ("binding", [r for r in self.binding if r.get("name") == name])):
+            if not rows:
+                continue
+            missing = [c for c in STRUCTURE_COLUMNS if c not in rows[0]]
+            if missing and what == "binding":
+                continue  # an older binding table: only the descriptors table must carry them
+            if missing:
+                raise InputError(
+                    f"{self.sources.get(what) or what + '.csv'}: the {what} table lacks column(s) "
+                    f"{', '.join(missing)}, which classification and ranking read (the molecule's donor atoms, "
+                    "C-F bond, pi-donor group and canonical SMILES): it was written before the properties stage "
+                    "recorded them; run the workflow again (it recomputes the properties records that lack them "
+                    "and rebuilds the table)")
+            for row in rows:
+                n = parse_number(row.get("n_molecule_donor_atoms"))
+                if n is None:
+                    tried.append(f"{what} row {row.get('status') or 'ok'}"
+                                 + (f" ({row.get('failure_reason')})" if row.get("failure_reason") else ""))
+                    continue
+                return MoleculeStructure(name, int(n), bool(_flag(row.get("has_C_F"))),
+                                         (row.get("pi_donor_group") or "").strip(),
+                                         (row.get("canonical_smiles") or "").strip(),
+                                         self.sources.get(what) or what)
+        return Value(None, f"no recorded structure of {name} (donor atoms): "
+                     + ("; ".join(tried) if tried else "no descriptors or binding row"))
 
     def solvation_row(self, name: str, cation: str) -> dict | None:
         for row in self.solvating_power:

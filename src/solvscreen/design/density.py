@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from rdkit import Chem
 
+from ..inputs.library import parse_smiles
+
 __all__ = ["FEDORS_CM3_PER_MOL", "edited_volume_cm3_per_mol", "derivative_density"]
 
 #: Fedors (1974) molar-volume increments (cm^3/mol, 25 °C) of the groups a design step changes.
@@ -57,7 +59,7 @@ def _molar_mass(mol: Chem.Mol) -> float:
 
 def derivative_density(parent_smiles: str, parent_density_g_per_mL: float, smiles: str) -> float:
     """The derivative's density (g/mL) from the parent's measured one and the Fedors volume change."""
-    parent, mol = Chem.MolFromSmiles(parent_smiles), Chem.MolFromSmiles(smiles)
+    parent, mol = parse_smiles(parent_smiles), parse_smiles(smiles)
     v_parent = _molar_mass(parent) / parent_density_g_per_mL
     dv = edited_volume_cm3_per_mol(mol) - edited_volume_cm3_per_mol(parent)
     return round(_molar_mass(mol) / (v_parent + dv), 3)

@@ -18,7 +18,7 @@ from rdkit import Chem
 
 from ..core.errors import InputError
 from ..core.settings import ConfigSection
-from ..inputs.library import Library, Molecule
+from ..inputs.library import Library, Molecule, parse_smiles
 from ..xtb.structures import canonical_smiles
 from .density import derivative_density
 from .filters import FilterSettings, Screened, screen
@@ -116,9 +116,10 @@ def known_inchikeys(library: Library) -> dict[str, str]:
     out = {}
     for m in library:
         if m.kind in ("solvent", "diluent"):
-            mol = Chem.MolFromSmiles(m.smiles)
-            if mol is not None:
-                out.setdefault(Chem.MolToInchiKey(mol), m.name)
+            try:
+                out.setdefault(Chem.MolToInchiKey(parse_smiles(m.smiles)), m.name)
+            except InputError:
+                continue
     return out
 
 
@@ -134,7 +135,10 @@ def design_parent(text: str, library: Library | None) -> tuple[str, str]:
             if mol.kind not in ("solvent", "diluent"):
                 raise InputError(f"design: parent {text!r} is a library {mol.kind}, not a solvent or diluent")
             return mol.name, mol.smiles
-    parsed = Chem.MolFromSmiles(text) if text else None
+    try:
+        parsed = parse_smiles(text) if text else None
+    except InputError:
+        parsed = None
     if parsed is None:
         what = "a library name or alias nor " if library is not None else ""
         raise InputError(f"design: parent {text!r} is neither {what}a valid SMILES")
@@ -185,7 +189,7 @@ def run_designs(settings: DesignSettings, library: Library) -> list[Design]:
 
 
 def _molecule(entry: DesignEntry, source: str, row: int) -> Molecule:
-    mol = Chem.MolFromSmiles(entry.derivative.smiles)
+    mol = parse_smiles(entry.derivative.smiles)
     return Molecule(
         name=entry.name, smiles=entry.derivative.smiles, kind="solvent", aliases=(),
         full_name=entry.derivative.path_text, charge=0, canonical_smiles=canonical_smiles(mol),

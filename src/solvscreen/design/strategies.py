@@ -37,6 +37,7 @@ from typing import Callable, Iterable, Mapping
 from rdkit import Chem, RDLogger
 
 from ..core.errors import InputError
+from ..inputs.library import parse_smiles
 
 __all__ = ["STRATEGIES", "DEFAULT_STRATEGIES", "Edit", "Derivative", "Enumeration", "Variant",
            "enumerate_derivatives", "parent_mol"]
@@ -153,7 +154,7 @@ class Derivative:
 
     @property
     def mol(self) -> Chem.Mol:
-        return Chem.MolFromSmiles(self.smiles)
+        return parse_smiles(self.smiles)
 
     def to_dict(self) -> dict:
         return {"parent": self.parent, "smiles": self.smiles, "inchikey": self.inchikey,
@@ -179,9 +180,10 @@ class Enumeration:
 # ============================================================================ enumeration
 def parent_mol(smiles: str) -> Chem.Mol:
     """The parent, sanitized, hydrogens implicit (so edits may replace them)."""
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        raise InputError(f"design: the parent SMILES {smiles!r} is not a valid molecule")
+    try:
+        mol = parse_smiles(smiles)
+    except InputError as exc:
+        raise InputError(f"design: the parent SMILES {smiles!r} is not a valid molecule ({exc})") from exc
     if len(Chem.GetMolFrags(mol)) != 1 or Chem.GetFormalCharge(mol) != 0:
         raise InputError(f"design: the parent {smiles!r} must be one neutral molecule (a solvent)")
     for atom in mol.GetAtoms():

@@ -16,6 +16,8 @@ import math
 
 from rdkit import Chem
 
+from ..xtb.structures import parse_smiles
+
 __all__ = ["basis_functions", "dft_job_resources"]
 
 # def2-TZVP spherical basis functions per element (H 6, 2nd row 31, 3rd row 37, K 33 for K+)
@@ -29,7 +31,7 @@ _T_REF_S, _N_REF = 73.0, 279
 
 def basis_functions(smiles: str, basis: str = "def2-TZVP", cation_Z: int = 19) -> int:
     """Estimated basis functions of the complex of ``smiles`` with the cation."""
-    mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
+    mol = Chem.AddHs(parse_smiles(smiles))
     n = sum(_TZVP.get(a.GetAtomicNum(), 40) for a in mol.GetAtoms()) + _TZVP.get(cation_Z, 33)
     return int(round(n * _BASIS_FACTOR.get(basis, 1.5)))
 

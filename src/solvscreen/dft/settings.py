@@ -119,8 +119,13 @@ def _ligand_names(config: dict, library) -> list[str]:
 def _n_atoms(smiles: str) -> int:
     from rdkit import Chem
 
-    mol = Chem.MolFromSmiles(smiles)
-    return Chem.AddHs(mol).GetNumAtoms() if mol is not None else 10**6
+    from ..core.errors import InputError
+    from ..xtb.structures import parse_smiles
+
+    try:
+        return Chem.AddHs(parse_smiles(smiles)).GetNumAtoms()
+    except InputError:
+        return 10**6
 
 
 def select_molecules(config: dict, library, formulations) -> list[str]:

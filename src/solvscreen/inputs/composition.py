@@ -244,3 +244,19 @@ def compose(
         salt_molar_volume_mL_per_mol=v_salt,
         assumptions=tuple(assumptions),
     )
+
+
+def salt_volume_variants(formulation, molecule, cs: CompositionSettings, salt) -> list[Composition]:
+    """Compositions with the estimated salt density 15 % lower and higher (this module's
+    stated uncertainty of the estimate); none when the salt volume is neglected or the library
+    gives the salt's density."""
+    if cs.salt_volume != "estimate" or getattr(salt, "density_g_per_mL", None):
+        return []
+    out = []
+    for f in (0.85, 1.15):
+        try:
+            out.append(compose(formulation, molecule, CompositionSettings(
+                "estimate", cs.default_salt_density_g_per_mL * f)))
+        except Exception:  # noqa: BLE001 - a variant that overfills the litre is no bound
+            continue
+    return out

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from rdkit import Chem
 
 from ..core.errors import InputError, ValidationError, ValidationErrors
-from ..xtb.structures import canonical_smiles, formal_charge, mol_from_smiles, structure_problems
+from ..xtb.structures import canonical_smiles, formal_charge, mol_from_smiles, parse_smiles, structure_problems
 from .schema import (
     KINDS, LIBRARY_COLUMNS, LIBRARY_REQUIRED, LIQUID_KINDS, PathLike, _Row, _as_paths, _number, _read_table,
     _row_schema_errors,

@@ -84,13 +84,23 @@ def cache_key(canonical_smiles: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def _read_smiles(smiles: str):
+    """RDKit's reading of ``smiles`` (:func:`solvscreen.inputs.library.parse_smiles`); a SMILES it
+    cannot read is this molecule's failure (``error_type`` ``smiles``)."""
+    from ..core.errors import InputError
+    from ..inputs.library import parse_smiles
+
+    try:
+        return parse_smiles(smiles)
+    except InputError as exc:
+        raise CalculationFailed(f"RDKit cannot read SMILES {smiles!r}: {exc}", error_type="smiles") from exc
+
+
 def _embed_sdf(smiles: str, path: Path, seed: int) -> tuple[int, str]:
     from rdkit import Chem
     from rdkit.Chem import AllChem
 
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        raise CalculationFailed(f"RDKit cannot read SMILES {smiles!r}", error_type="smiles")
+    mol = _read_smiles(smiles)
     canonical = Chem.MolToSmiles(mol)
     mol = Chem.AddHs(mol)
     ps = AllChem.ETKDGv3()
@@ -178,10 +188,7 @@ def parametrize(name: str, smiles: str, directory: str | Path, *, cache_dir: str
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    mol = Chem.MolFromSmiles(smiles)
-    if mol is None:
-        raise CalculationFailed(f"RDKit cannot read SMILES {smiles!r}", error_type="smiles")
-    canonical = Chem.MolToSmiles(mol)
+    canonical = Chem.MolToSmiles(_read_smiles(smiles))
     key = cache_key(canonical)
     if cache_dir is not None:
         hit = Path(cache_dir) / key

@@ -423,6 +423,8 @@ def build_pair_system(solvent: Component, anion: Component, cation: Component, s
     from rdkit import Chem
     from rdkit.Chem import Descriptors
 
+    from ..inputs.library import parse_smiles
+
     from .box import BoxComposition, Species, check_box_size, pack
     from .ions import is_monatomic_ion
     from .params import parametrize
@@ -435,7 +437,7 @@ def build_pair_system(solvent: Component, anion: Component, cation: Component, s
         raise InputError(f"{solvent.name}: no density to size the PMF box")
     if not is_monatomic_ion(cation.smiles):
         raise InputError(f"{cation.name}: the PMF cation must be a monatomic ion")
-    mol = Chem.AddHs(Chem.MolFromSmiles(solvent.smiles))
+    mol = Chem.AddHs(parse_smiles(solvent.smiles))
     molar_mass = Descriptors.MolWt(mol)
     n_solvent = max(8, round(s.box_edge_A ** 3 * 1e-24 * solvent.density_g_per_mL / molar_mass * AVOGADRO))
     p_solv = parametrize(solvent.name, solvent.smiles, wd / "params" / solvent.name, cache_dir=cache_dir)

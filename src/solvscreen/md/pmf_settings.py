@@ -10,11 +10,18 @@ import json
 from dataclasses import asdict, dataclass
 
 from ..core.errors import InputError, ValidationError
+from ..core.settings import ConfigSection, known_keys
 
 
 @dataclass(frozen=True)
-class PMFSettings:
-    """Everything that decides a K+-anion PMF run (preset ``screening``)."""
+class PMFSettings(ConfigSection):
+    """Everything that decides a K+-anion PMF run (preset ``screening``).
+
+    Built from a preset and the ``md.pmf.overrides`` mapping (:meth:`from_preset`);
+    :meth:`from_dict` refuses unknown keys and reads numbers given as text (:meth:`_prepare`);
+    the checks are in ``__post_init__``."""
+
+    SECTION = "md.pmf.overrides"
 
     box_edge_A: float = 24.0  # solvent count: this cube at the solvent's density
     r_min_A: float = 3.0
@@ -82,6 +89,31 @@ class PMFSettings:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_preset(cls, preset: str = "screening", overrides: dict | None = None) -> "PMFSettings":
+        """The settings of ``preset`` with ``overrides`` (PMFSettings fields)."""
+        if preset not in PMF_PRESETS:
+            raise InputError(f"md.pmf.preset: unknown preset {preset!r}; presets: {', '.join(PMF_PRESETS)}")
+        return cls(**{**PMF_PRESETS[preset], **cls._prepare(known_keys(cls, overrides, cls.SECTION))})
+
+    @classmethod
+    def _prepare(cls, d: dict) -> dict:
+        """Numbers given as text (Snakemake's ``--config`` hands nested values over so) read as numbers."""
+        from dataclasses import fields
+
+        from ..core.records import parse_number
+
+        types = {f.name: type(f.default) for f in fields(cls)}
+        values = {}
+        for k, v in d.items():
+            if isinstance(v, str) and types[k] in (int, float):
+                x = parse_number(v)
+                if x is None or (types[k] is int and x != int(x)):
+                    raise InputError(f"md.pmf.overrides.{k}: {v!r} is not a {types[k].__name__}")
+                v = types[k](x)
+            values[k] = v
+        return values
+
 
 PMF_PRESETS = {
     # a few minutes: tests and a first look (not converged)
@@ -93,27 +125,8 @@ PMF_PRESETS = {
 
 
 def pmf_settings(preset: str = "screening", **overrides) -> PMFSettings:
-    """The settings of ``preset`` with ``overrides`` (PMFSettings fields; numbers given as text,
-    as Snakemake's ``--config`` hands nested values over, are read as numbers)."""
-    from dataclasses import fields
-
-    from ..core.records import parse_number
-
-    if preset not in PMF_PRESETS:
-        raise InputError(f"md.pmf.preset: unknown preset {preset!r}; presets: {', '.join(PMF_PRESETS)}")
-    types = {f.name: type(f.default) for f in fields(PMFSettings)}
-    bad = sorted(set(overrides) - set(types))
-    if bad:
-        raise InputError(f"md.pmf.overrides: unknown setting(s) {bad}; known: {sorted(types)}")
-    values = {}
-    for k, v in overrides.items():
-        if isinstance(v, str) and types[k] in (int, float):
-            x = parse_number(v)
-            if x is None or (types[k] is int and x != int(x)):
-                raise InputError(f"md.pmf.overrides.{k}: {v!r} is not a {types[k].__name__}")
-            v = types[k](x)
-        values[k] = v
-    return PMFSettings(**{**PMF_PRESETS[preset], **values})
+    """The settings of ``preset`` with ``overrides`` (:meth:`PMFSettings.from_preset`)."""
+    return PMFSettings.from_preset(preset, overrides)
 
 
 PMF_DEFAULTS = {"solvents": [], "salts": ["KFSI"], "reference": "DME", "preset": "screening", "overrides": {}}

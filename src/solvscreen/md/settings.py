@@ -38,13 +38,13 @@ in screening and production) repartitions hydrogen mass for the 4 fs step.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from functools import lru_cache
 from dataclasses import asdict, dataclass
 
 from ..core.errors import InputError, ValidationError
+from ..core.settings import ConfigSection, known_keys
 
 PRESETS = ("smoke", "screening", "production")
 STARTS = ("random", "aggregated", "dispersed")
@@ -60,8 +60,16 @@ JC_CATIONS = ("K+", "Li+", "Na+")
 
 
 @dataclass(frozen=True)
-class MDSettings:
-    """Everything that decides an MD run (a preset, plus the ``md`` config overrides)."""
+class MDSettings(ConfigSection):
+    """Everything that decides an MD run (a preset, plus the ``md`` config overrides).
+
+    The ``md`` config section is not these fields but a preset and overrides of them:
+    :meth:`from_config` reads it (once per process for one section), :meth:`from_preset` builds a
+    preset with overrides, :meth:`from_dict` (the ``md.overrides`` mapping) refuses unknown keys
+    and converts the strings Snakemake's ``--config`` hands over (:meth:`_prepare`); the checks
+    are in ``__post_init__``."""
+
+    SECTION = "md.overrides"
 
     preset: str = "smoke"
     target_atoms: int = 1500
@@ -148,6 +156,34 @@ class MDSettings:
         d["seeds"] = list(self.seeds)
         return d
 
+    # ------------------------------------------------------------------ building it
+    @classmethod
+    def from_preset(cls, name: str, overrides: dict | None = None) -> "MDSettings":
+        """The settings of preset ``name`` with ``overrides`` (MDSettings field names)."""
+        if name not in _PRESET_VALUES:
+            raise InputError(f"md.preset: unknown preset {name!r}; presets: {', '.join(PRESETS)}")
+        over = cls._prepare(known_keys(cls, overrides, cls.SECTION))
+        return cls(**{**_PRESET_VALUES[name], **over, "preset": name})
+
+    @classmethod
+    def from_config(cls, md: dict | None) -> "MDSettings":
+        """MDSettings from the config's ``md`` section (preset + charge_scale/platform/threads/overrides),
+        built and validated once per process for one section (the config check, the rules and the
+        SLURM resources share it)."""
+        md = dict(md or {})
+        over = dict(md.get("overrides") or {})
+        for key in ("charge_scale", "platform", "threads"):
+            if md.get(key) is not None:
+                over[key] = md[key]
+        return _cached(md.get("preset", "smoke"), json.dumps(over, sort_keys=True, default=str))
+
+    @classmethod
+    def _prepare(cls, d: dict) -> dict:
+        """Snakemake's ``--config md={...}`` hands nested values over as strings: convert each to
+        the type of its setting (a clear error when it does not convert)."""
+        defaults = cls()
+        return {k: _coerce(k, v, getattr(defaults, k)) for k, v in d.items()}
+
     def physics_hash(self, seed: int) -> str:
         """Hash of what decides a trajectory (not platform/threads): a checkpoint is only
         resumed by a run with the same hash."""
@@ -177,30 +213,8 @@ _PRESET_VALUES: dict[str, dict] = {
                        reference_solvent="DME", expected_ns_per_day=200.0, gpu=True),
 }
 
-CONFIG_KEYS = ("preset", "formulations", "charge_scale", "platform", "threads", "overrides", "pmf", "jobs_per_gpu")
-#: The classification settings an MD run reads: the box composition (``composition``) and the
-#: stop rule's thresholds (``runner.decision_setup``). The workflow passes only these to MD jobs,
-#: so that a change elsewhere in the classification section does not rerun finished MD jobs.
-MD_CLASSIFICATION_KEYS = ("composition", "md_anion_cn_min", "md_reference_anion_cn_excess_min")
-
-
-def preset(name: str, **overrides) -> MDSettings:
-    """The settings of preset ``name`` with ``overrides`` (MDSettings field names)."""
-    if name not in _PRESET_VALUES:
-        raise InputError(f"md.preset: unknown preset {name!r}; presets: {', '.join(PRESETS)}")
-    known = {f.name for f in dataclasses.fields(MDSettings)}
-    bad = sorted(set(overrides) - known)
-    if bad:
-        raise InputError(f"md.overrides: unknown setting(s) {bad}; known: {sorted(known)}")
-    defaults = MDSettings()
-    overrides = {k: _coerce(k, v, getattr(defaults, k)) for k, v in overrides.items()}
-    values = {**_PRESET_VALUES[name], **overrides, "preset": name}
-    return MDSettings(**values)
-
-
 def _coerce(key: str, value, default):
-    """Snakemake's ``--config md={...}`` hands nested values over as strings: convert them
-    to the type of the setting (a clear error when they do not convert)."""
+    """``value`` converted to the type of ``default`` when it is a string from Snakemake's ``--config``."""
     if not isinstance(value, str) or isinstance(default, str):
         return value
     if default is None:  # optional numbers (hydrogen_mass_amu): a number or "none"
@@ -229,21 +243,26 @@ def _coerce(key: str, value, default):
     return value
 
 
+CONFIG_KEYS = ("preset", "formulations", "charge_scale", "platform", "threads", "overrides", "pmf", "jobs_per_gpu")
+#: The classification settings an MD run reads: the box composition (``composition``) and the
+#: stop rule's thresholds (``runner.decision_setup``). The workflow passes only these to MD jobs,
+#: so that a change elsewhere in the classification section does not rerun finished MD jobs.
+MD_CLASSIFICATION_KEYS = ("composition", "md_anion_cn_min", "md_reference_anion_cn_excess_min")
+
+
+def preset(name: str, **overrides) -> MDSettings:
+    """The settings of preset ``name`` with ``overrides`` (:meth:`MDSettings.from_preset`)."""
+    return MDSettings.from_preset(name, overrides)
+
+
 def settings_from_config(md: dict | None) -> MDSettings:
-    """MDSettings from the config's ``md`` section (preset + charge_scale/platform/threads/overrides),
-    built and validated once per process for one section (the config check, the rules and the
-    SLURM resources share it)."""
-    md = dict(md or {})
-    over = dict(md.get("overrides") or {})
-    for key in ("charge_scale", "platform", "threads"):
-        if md.get(key) is not None:
-            over[key] = md[key]
-    return _settings(md.get("preset", "smoke"), json.dumps(over, sort_keys=True, default=str))
+    """MDSettings from the config's ``md`` section (:meth:`MDSettings.from_config`)."""
+    return MDSettings.from_config(md)
 
 
 @lru_cache(maxsize=32)
-def _settings(name: str, overrides_json: str) -> MDSettings:
-    return preset(name, **json.loads(overrides_json))
+def _cached(name: str, overrides_json: str) -> MDSettings:
+    return MDSettings.from_preset(name, json.loads(overrides_json))
 
 
 def selected_formulations(md: dict | None, formulation_ids: list[str]) -> list[str]:

@@ -49,10 +49,22 @@ class ReportSettings(ConfigSection):
 
 
 # ----------------------------------------------------------------------------- sections
+def _drawable(smiles: str):
+    """The molecule to draw (RDKit's reading of the SMILES, :func:`solvscreen.inputs.library.parse_smiles`),
+    None when it cannot be read (the card then has no drawing)."""
+    from ..core.errors import InputError
+    from ..inputs.library import parse_smiles
+
+    try:
+        return parse_smiles(smiles)
+    except InputError:
+        return None
+
+
 def _structures(desc: list[dict], roles: dict, size: int) -> str:
     cards = []
     for r in desc:
-        svg = structure_svg(r.get("smiles", ""), size)
+        svg = structure_svg(_drawable(r.get("smiles") or ""), size)
         status = "" if r.get("status") == "ok" else ' <span class="bad">failed</span>'
         kind, role = r.get("kind") or "", roles.get(r["name"], "")
         what = kind if not role or role == kind else f"{kind} · role on its own: {role}"

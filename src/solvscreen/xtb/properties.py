@@ -86,6 +86,12 @@ def dielectric_orbitals(engine: Engine, numbers, positions_A, charge: int, uhf: 
     return {"homo_alpb_eV": sp.homo_eV, "lumo_alpb_eV": sp.lumo_eV, "orbital_solvent": f"ALPB({solvent})"}
 
 
+#: The molecule's structure in a properties record (:class:`solvscreen.complexes.MoleculeFeatures`).
+STRUCTURE_RESULTS = {"n_molecule_donor_atoms": "integer", "molecule_donor_atoms": "array", "has_C_F": "boolean",
+                     "has_C_Cl": "boolean", "has_C_Br": "boolean", "has_C_I": "boolean", "pi_donor_group": "string",
+                     "canonical_smiles": "string"}
+
+
 @dataclass
 class PropertiesResult(StageResult):
     """All per-molecule electronic descriptors at one geometry, units in the names.
@@ -100,7 +106,8 @@ class PropertiesResult(StageResult):
                "electronic_temperature_K",
                # the molecule's structure (solvscreen.complexes.MoleculeFeatures; the charge is the
                # structure stage's charge_e column): what classification needs of it
-               "n_molecule_donor_atoms", "molecule_donor_atoms", "has_C_F", "has_C_Cl", "has_C_Br", "has_C_I")
+               "n_molecule_donor_atoms", "molecule_donor_atoms", "has_C_F", "has_C_Cl", "has_C_Br", "has_C_I",
+               "pi_donor_group", "canonical_smiles")
     RECORD_STAGES = ("properties",)
 
     energy_Eh: float
@@ -129,6 +136,15 @@ class PropertiesResult(StageResult):
     has_C_Cl: bool | None = None
     has_C_Br: bool | None = None
     has_C_I: bool | None = None
+    pi_donor_group: str | None = None
+    canonical_smiles: str | None = None
+
+    @classmethod
+    def required_results(cls) -> dict[str, str | None]:
+        """The descriptors without a default, and the molecule's structure: classification reads it
+        from descriptors.csv, so a record written before the stage stored it is no result (the
+        workflow sets it aside and recomputes it)."""
+        return {**super().required_results(), **STRUCTURE_RESULTS}
 
 
 def electronic_properties(engine: Engine, numbers, positions_A, charge: int, uhf: int,

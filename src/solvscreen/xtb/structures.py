@@ -35,15 +35,33 @@ class ConformerSettings(ConfigSection):
     forcefield: str = "auto"  # auto = MMFF94 where parametrized, else UFF, else none
 
 
+def _refuse_whitespace(smiles: str) -> None:
+    blank = next((i for i, ch in enumerate(smiles) if ch.isspace()), None)
+    if blank is not None:
+        raise InputError(f"SMILES {smiles!r} contains whitespace (at position {blank}); RDKit would read "
+                         f"only {smiles[:blank]!r} and take the rest as a name: remove the whitespace")
+
+
+def parse_smiles(smiles: str) -> Chem.Mol:
+    """RDKit's own reading of ``smiles`` (sanitized, hydrogens implicit, as RDKit draws and edits
+    it); raises :class:`InputError` on bad SMILES or whitespace, as :func:`mol_from_smiles` does.
+    The SMILES parse of the packages that build or draw a molecule rather than compute it
+    (the report's drawings)."""
+    _refuse_whitespace(smiles)
+    RDLogger.EnableLog("rdApp.error")
+    mol = Chem.MolFromSmiles(smiles)
+    RDLogger.DisableLog("rdApp.*")
+    if mol is None:
+        raise InputError(f"cannot parse SMILES {smiles!r}")
+    return mol
+
+
 def mol_from_smiles(smiles: str) -> Chem.Mol:
     """Sanitized molecule with explicit hydrogens; raises :class:`InputError` on bad SMILES.
 
     Whitespace inside a SMILES is an error: RDKit takes the text after it as the molecule's
     name, so ``'CCO C'`` would silently be ethanol."""
-    blank = next((i for i, ch in enumerate(smiles) if ch.isspace()), None)
-    if blank is not None:
-        raise InputError(f"SMILES {smiles!r} contains whitespace (at position {blank}); RDKit would read "
-                         f"only {smiles[:blank]!r} and take the rest as a name: remove the whitespace")
+    _refuse_whitespace(smiles)
     RDLogger.EnableLog("rdApp.error")
     mol = Chem.MolFromSmiles(smiles, sanitize=False)
     RDLogger.DisableLog("rdApp.*")
