@@ -22,7 +22,7 @@ CLASSIFY_EVIDENCE = {
     **({"solvation": f"{RESULTS}/solvation.csv", "coordination": f"{RESULTS}/coordination.csv"} if MD_ON else {}),
     **({"dft_binding": f"{RESULTS}/dft_binding.csv"} if DFT_ON else {}),
 }
-# the K+-anion PMF table (md.pmf) is evidence for classify and rank, not drawn in the report
+# the K+-anion PMF table (md.pmf): evidence for classify and rank, and its own report section
 PMF_EVIDENCE = {"pmf": f"{RESULTS}/pmf.csv"} if PMF_ON else {}
 
 
@@ -89,6 +89,7 @@ rule report:
     input:
         **STAGE_TABLES,
         **CLASSIFY_EVIDENCE,
+        **PMF_EVIDENCE,
         # the DFT section also reads dft_calibration.json (beside dft_binding.csv, same job)
         **({"dft_calibration": f"{RESULTS}/dft_calibration.json"} if DFT_ON else {}),
         library=LIBRARY_FILES,

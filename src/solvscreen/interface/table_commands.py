@@ -159,7 +159,7 @@ def cmd_report(ns) -> int:
                  calibration=ns.calibration or res / "calibration.json",
                  ranking=ns.ranking or res / "ranking.csv", settings=settings, cation=cation, anion=anion,
                  orbital_levels=ranking.orbital_levels, dft_binding=paths["dft_binding"],
-                 solvation=paths["solvation"], coordination=paths["coordination"])
+                 solvation=paths["solvation"], coordination=paths["coordination"], pmf=paths["pmf"])
     log.info("report -> %s", out)
     return 0
 

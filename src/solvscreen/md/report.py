@@ -73,12 +73,17 @@ def rdf_plot(results: Path, rows: list[dict], max_panels: int = 6) -> str:
 
 
 def report_section(tables: dict, thresholds: dict) -> str:
-    """The report's MD section (registered in solvscreen.core.registry): "" without solvation.csv."""
+    """The report's MD sections (registered in solvscreen.core.registry): the solvation structure
+    ("" without solvation.csv) and the K+-anion free energy ("" without pmf.csv)."""
     from ..core.htmlparts import section
 
-    del thresholds
+    from .pmf_report import pmf_section
+
     html = solvation_section(tables.get("solvation"), tables.get("coordination"))
-    return section("solvation", "Solvation structure (MD)", html) if html else ""
+    out = section("solvation", "Solvation structure (MD)", html) if html else ""
+    t = (thresholds or {}).get("pmf_weak_ddg_max_kcal_per_mol", 0.0)
+    pmf = pmf_section(tables.get("pmf"), float(t) if isinstance(t, (int, float)) else 0.0)
+    return out + (section("pmf", "K+–anion free energy in each solvent (MD)", pmf) if pmf else "")
 
 
 def solvation_section(solvation: str | Path | None, coordination: str | Path | None = None) -> str:

@@ -440,10 +440,10 @@ def build_report(tables: ResultTables, cls_rows: list[dict], rank_rows: list[dic
 def write_report(out: str | Path, *, descriptors=None, binding=None, shells=None, classification=None,
                  calibration=None, ranking=None, settings: ReportSettings = ReportSettings(),
                  cation: str = "K+", anion: str | None = "FSI", orbital_levels: str = "alpb",
-                 solvating_power=None, dft_binding=None, solvation=None, coordination=None) -> str:
+                 solvating_power=None, dft_binding=None, solvation=None, coordination=None, pmf=None) -> str:
     """Write the report from the tables given, each a declared input (nothing is looked up
     beside another table). Each registered stage (:data:`solvscreen.core.registry.STAGES`) adds
-    its section from its tables when they are given: ``solvation``/``coordination`` (MD),
+    its section from its tables when they are given: ``solvation``/``coordination`` and ``pmf`` (MD),
     ``dft_binding`` (DFT), ``solvating_power`` (solvation)."""
     from ..core.records import write_text_atomic
     from ..core import registry
@@ -451,7 +451,7 @@ def write_report(out: str | Path, *, descriptors=None, binding=None, shells=None
     tables = ResultTables.load(descriptors, binding, shells, solvating_power)
     cal = json.loads(Path(calibration).read_text()) if calibration and Path(calibration).is_file() else None
     stage_tables = {"solvation": solvation, "coordination": coordination, "dft_binding": dft_binding,
-                    "solvating_power": solvating_power}
+                    "solvating_power": solvating_power, "pmf": pmf}
     thresholds = (cal or {}).get("thresholds") or {}
     sections = [registry.resolve(s.report_section)(stage_tables, thresholds) for s in registry.STAGES
                 if s.report_section]
