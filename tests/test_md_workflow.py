@@ -129,6 +129,7 @@ def test_rank_and_report_declare_the_md_and_dft_tables_they_read(tmp_path):
     assert f"--dft-binding {results / 'dft_binding.csv'}" in rank, rank
     classify = next(s for s in shells if s.startswith("solvscreen classify ") and "md_select" not in s)
     assert f"--pmf {results / 'pmf.csv'}" in classify, classify  # the K+-anion PMF is classify's evidence
+    assert f"--pmf {results / 'pmf.csv'}" in rank and f"--pmf {results / 'pmf.csv'}" in report  # and rank's, report's
     for flag, table in (("--dft-binding", "dft_binding.csv"), ("--solvation", "solvation.csv"),
                         ("--coordination", "coordination.csv")):
         assert f"{flag} {results / table}" in report, report
