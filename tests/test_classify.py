@@ -1011,6 +1011,29 @@ def test_a_resolved_pmf_decides_the_weak_solvent_predicate_and_an_unresolved_one
     check_all_reasons([cl, dgm])
 
 
+def test_a_pmf_still_steep_at_its_reference_shell_decides_nothing(lib, tmp_path):
+    """SYNTHETIC: TFP's PMF says weak beyond its interval, but it still rises by 2.6 kcal/mol per A
+    over its outer 2 A (> kT per A): not a contact-vs-separated free energy, so not used."""
+    from solvscreen.core.records import write_csv
+    from solvscreen.core.result_tables import read_rows
+    from solvscreen.md.pmf_stage import PMF_COLUMNS
+
+    res = write_synthetic_results(tmp_path / "r", solvating=SOLVATING)
+    pmf = write_pmf(tmp_path / "pmf.csv", {"TFP": (-15.0, 1.2), "DEE": (-1.8, 1.0)})
+    rows = read_rows(pmf)
+    for r in rows:
+        r["outer_mean_force_kcal_per_mol_A"] = {"TFP": 2.6, "DEE": 0.12}.get(r["solvent"], 0.09)
+    write_csv(pmf, rows, list(PMF_COLUMNS))
+    ev = read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv",
+                       solvating_power=res / "solvating_power.csv", pmf=pmf)
+    tfp = classify(lib, ev, "KFSI", 1.0, [("TFP", 1.0)])
+    assert tfp.label == "LCE|WSE" and tfp.evidence == "descriptors", tfp.reasons_text()  # as without the PMF
+    note = next(r for r in tfp.reasons if r.subject == "pmf")
+    assert "still rises by 2.60 kcal/mol per A" in note.text and "> 0.59" in note.text and "not used" in note.text
+    assert classify(lib, ev, "KFSI", 1.0, [("DEE", 1.0)]).evidence == "md-pmf"  # 0.12: flat enough, decides
+    check_all_reasons([tfp])
+
+
 def test_a_pmf_table_without_its_difference_columns_is_refused(lib, tmp_path):
     res = write_synthetic_results(tmp_path / "r", solvating=SOLVATING)
     bad = tmp_path / "pmf.csv"

@@ -282,7 +282,8 @@ def composition_outcomes(comp: Composition, alt: list[Composition], roles: list[
             comp_reasons[key] = _composition_reasons(comp, solv, x_local, x_err, x_op, s)
             fluorinated = frozenset(n for n in solv if evidence.has_C_F(n))
             sp_decisions[key] = solvating_decision(evidence.tables, solv, cation, anion.band, fluorinated)
-            pmf = pmf_decision(evidence.pmf, solv, salt, s.pmf_weak_ddg_max_kcal_per_mol)
+            pmf = pmf_decision(evidence.pmf, solv, salt, s.pmf_weak_ddg_max_kcal_per_mol,
+                               s.pmf_outer_mean_force_max_kcal_per_mol_A)
             r = solvating_reason(sp_decisions[key], anion.band, Reason)
             if pmf[0] is not None:  # a resolved K+-anion PMF decides instead of the GFN2-xTB solvating power
                 sp_decisions[key], r = (pmf[0], pmf[1], 0.0, pmf[2]), None

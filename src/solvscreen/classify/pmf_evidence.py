@@ -48,6 +48,7 @@ class PMFValue:
     hi: float
     reference: str
     converged: bool
+    outer_force: float | None = None  # dw/dr over the outer 2 A of w(r), kcal/mol/A (md.pmf_stage.outer_mean_force)
 
     def text(self) -> str:
         conv = "" if self.converged else " (not converged by the protocol's criterion)"
@@ -81,21 +82,32 @@ def pmf_value(rows: list[dict], name: str, salt: str) -> PMFValue | None:
             d = parse_number(r.get("ddg_vs_reference_kcal_per_mol"))
             lo, hi = parse_number(r.get("ddg_lo_kcal_per_mol")), parse_number(r.get("ddg_hi_kcal_per_mol"))
             if None not in (d, lo, hi):
-                return PMFValue(name, d, lo, hi, ref, str(r.get("converged")).lower() == "true")
+                return PMFValue(name, d, lo, hi, ref, str(r.get("converged")).lower() == "true",
+                                parse_number(r.get("outer_mean_force_kcal_per_mol_A")))
         if ref == name:  # another row measured against this solvent: it is the reference
             return PMFValue(name, 0.0, 0.0, 0.0, ref, True)
     return None
 
 
-def pmf_decision(rows: list[dict], solvating: list[str], salt: str, threshold_kcal_per_mol: float = 0.0):
+def pmf_decision(rows: list[dict], solvating: list[str], salt: str, threshold_kcal_per_mol: float = 0.0,
+                 outer_force_max: float = float("inf")):
     """(weak: True/False/None, the deciding PMFValue or None, text). ``None`` weak with a
-    PMFValue: measured but not resolved; with None: no PMF evidence for these components."""
+    PMFValue: measured but not resolved (or not usable); with None: no PMF evidence for these
+    components. ``outer_force_max`` (kcal/mol/A): a PMF still steeper than this over its outer
+    2 A is not referenced beyond the ions' reach, and is not used."""
     if not rows or not solvating:
         return None, None, ""
     vals = [pmf_value(rows, n, salt) for n in solvating]
     if any(v is None for v in vals):
         miss = [n for n, v in zip(solvating, vals) if v is None]
         return None, None, f"no K+-{salt} anion PMF for {', '.join(miss)}"
+    steep = [v for v in vals if v.outer_force is not None and v.outer_force > outer_force_max]
+    if steep:
+        v = steep[0]
+        return None, v, (f"{v.name}: its K+-anion PMF still rises by {v.outer_force:.2f} kcal/mol per A over its outer "
+                         f"2 A (> {outer_force_max:.2f}, kT per A): the reference shell is within the ions' reach "
+                         "(the solvent hardly screens them in this force field and sampling), so its dG_assoc "
+                         f"{v.text()} is not a contact-vs-separated free energy and is not used")
     best = max(vals, key=lambda v: v.ddg)
     t = threshold_kcal_per_mol
     if best.name == best.reference:  # the reference itself: nothing measured decides, the solvating power does

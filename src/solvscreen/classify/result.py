@@ -38,6 +38,7 @@ class ClassificationSettings(ConfigSection):
     solvating_power_references: str = THRESHOLDS["solvating_power_references"].default
     salt_dissolution_dielectric_min: float = THRESHOLDS["salt_dissolution_dielectric_min"].default
     pmf_weak_ddg_max_kcal_per_mol: float = THRESHOLDS["pmf_weak_ddg_max_kcal_per_mol"].default
+    pmf_outer_mean_force_max_kcal_per_mol_A: float = THRESHOLDS["pmf_outer_mean_force_max_kcal_per_mol_A"].default
     use_md: bool = True  # read solvation/coordination tables when given
     composition: CompositionSettings = CompositionSettings()
 
@@ -53,6 +54,8 @@ class ClassificationSettings(ConfigSection):
                     "dft_uncertainty_kcal_per_mol"):
             if not getattr(self, key) >= 0:
                 raise InputError(f"classification.{key} must be >= 0")
+        if not self.pmf_outer_mean_force_max_kcal_per_mol_A > 0:
+            raise InputError("classification.pmf_outer_mean_force_max_kcal_per_mol_A must be > 0")
         if not math.isfinite(self.pmf_weak_ddg_max_kcal_per_mol):
             raise InputError("classification.pmf_weak_ddg_max_kcal_per_mol must be a finite number")
         for key in ("min_component_volume_fraction", "min_solvating_volume_fraction"):

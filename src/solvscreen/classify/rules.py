@@ -147,6 +147,15 @@ THRESHOLDS: dict[str, Threshold] = {t.key: t for t in (
         "solvent is one that holds the cation more weakly than the conventional (LCE) electrolyte solvents "
         "(1 M KFSI/DME is Table 2's LCE); set, not fitted"),
     Threshold(
+        "pmf_outer_mean_force_max_kcal_per_mol_A", 0.59, "kcal/mol per A",
+        "dw/dr of the K+-anion PMF over its outer 2 A (7-9 A in the screening preset), a straight-line fit",
+        "above it the PMF still changes by more than kT across the 1 A reference shell it is referenced to: the "
+        "ions still attract there (the solvent hardly screens them, or its dipoles do not reorient within a "
+        "window), so dG_assoc is not a contact-vs-separated free energy and the PMF decides nothing",
+        "kT at 298.15 K per A (0.593 kcal/mol/A): the protocol's own assumption that w(r) is flat to within kT "
+        "over its 1 A reference shell; a screened Coulomb force 332 q^2/(eps r^2) with q = 0.8 is 0.58 kcal/mol/A "
+        "at 8.5 A for eps = 5.1, the least polar solvent of the calibration set (DEE); set, not fitted"),
+    Threshold(
         "salt_dissolution_dielectric_min", 5.1, "dimensionless (relative permittivity, ~25 °C)",
         "static dielectric constant of the most polar solvating component (the library's literature value; "
         "else the solvation stage's, an Onsager estimate where the library has none)",

@@ -16,7 +16,9 @@ NOTE = ("K+–anion contact free energy in each neat solvent (one ion pair, umbr
         "in quadrature). Left of the line (the reference's own value, the classification threshold "
         "pmf_weak_ddg_max_kcal_per_mol): the anion pairs with K+ more than in the reference, a weaker solvent. "
         "'not converged' = the protocol's criterion (halves within 0.5 kcal/mol, interval at most 1.0 kcal/mol "
-        "wide) is not met; the interval still holds what the run measured.")
+        "wide) is not met; the interval still holds what the run measured. dw/dr outer 2 Å: the PMF's slope over "
+        "its last 2 Å; above kT per Å (pmf_outer_mean_force_max_kcal_per_mol_A) the ions still attract at the "
+        "reference shell and the classifier does not use the row.")
 
 
 def ddg_plot(rows: list[dict], threshold: float = 0.0) -> str:
@@ -68,10 +70,12 @@ def pmf_section(pmf: str | Path | None, threshold: float = 0.0) -> str:
               interval(r, "paired_fraction_1M", "paired_fraction_1M_lo", "paired_fraction_1M_hi"),
               "yes" if str(r.get("converged")) == "True" else ("no: " + (r.get("convergence_reason") or "")
                                                               if r.get("status") == "ok" else ""),
+              num(r.get("outer_mean_force_kcal_per_mol_A")),
               num(r.get("ns_total")), num(r.get("cpu_hours")) + ("" if str(r.get("cost_complete", "True")) != "False"
                                                                  else " (earlier calls not counted)"),
               r.get("failure_reason", "")] for r in rows]
     parts.append(table(["solvent", "salt", "status", "windows", "dG_assoc kcal/mol [95 %]",
-                        "minus reference [interval]", "ordering", "paired at 1 M", "converged", "ns", "CPU-h",
+                        "minus reference [interval]", "ordering", "paired at 1 M", "converged",
+                        "dw/dr outer 2 Å kcal/mol/Å", "ns", "CPU-h",
                         "failure"], trows))
     return "".join(parts)

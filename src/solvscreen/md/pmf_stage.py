@@ -30,6 +30,7 @@ PMF_COLUMNS = (
     "k_a_L_per_mol", "k_a_lo_L_per_mol", "k_a_hi_L_per_mol",
     "dg_assoc_kcal_per_mol", "dg_assoc_lo_kcal_per_mol", "dg_assoc_hi_kcal_per_mol",
     "dg_assoc_first_half_kcal_per_mol", "dg_assoc_second_half_kcal_per_mol", "converged", "convergence_reason",
+    "outer_mean_force_kcal_per_mol_A",
     "paired_fraction_1M", "paired_fraction_1M_lo", "paired_fraction_1M_hi",
     "reference_solvent", "ddg_vs_reference_kcal_per_mol", "ddg_lo_kcal_per_mol", "ddg_hi_kcal_per_mol",
     "ordering_vs_reference", "ns_total", "cpu_hours", "cost_complete", "platform", "standard_state",
@@ -98,6 +99,27 @@ def run_pmf(solvent, salt, library, md: dict | None, out: str | Path, *, work_di
     return rec
 
 
+#: the outer stretch of w(r) whose mean force says whether the reference shell is beyond the ions' reach
+OUTER_FIT_A = 2.0
+
+
+def outer_mean_force(r_A: list, w: list) -> float | None:
+    """-dw/dr is the mean force; this is dw/dr (kcal/mol/A; > 0: still attracting) from a straight
+    line through w(r) over the last OUTER_FIT_A of the sampled range (e.g. 7-9 A). A PMF that is
+    referenced to its outer shell is a contact-vs-separated free energy only where this is small."""
+    pts = [(x, y) for x, y in zip(r_A or [], w or []) if y is not None and math.isfinite(y)]
+    if len(pts) < 3:
+        return None
+    r_end = max(x for x, _ in pts)
+    sel = [(x, y) for x, y in pts if x >= r_end - OUTER_FIT_A]
+    if len(sel) < 3:
+        return None
+    mx = sum(x for x, _ in sel) / len(sel)
+    my = sum(y for _, y in sel) / len(sel)
+    sxx = sum((x - mx) ** 2 for x, _ in sel)
+    return round(sum((x - mx) * (y - my) for x, y in sel) / sxx, 4) if sxx > 0 else None
+
+
 def _row(r: dict) -> dict:
     p = r["pmf"]
     o, iv = p["observables"], p["intervals"]
@@ -114,6 +136,7 @@ def _row(r: dict) -> dict:
             "dg_assoc_first_half_kcal_per_mol": p["halves"]["first"],
             "dg_assoc_second_half_kcal_per_mol": p["halves"]["second"],
             "converged": p["converged"], "convergence_reason": p["convergence_reason"],
+            "outer_mean_force_kcal_per_mol_A": outer_mean_force(p.get("r_A"), p.get("w_kcal_per_mol")),
             "paired_fraction_1M": fr[1], "paired_fraction_1M_lo": fr[0], "paired_fraction_1M_hi": fr[2],
             "ns_total": r["ns_total"], "cpu_hours": r["cpu_hours"], "cost_complete": r.get("cost_complete", True),
             "platform": r["platform"],
