@@ -363,6 +363,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
         if best is not None and best[1] in DFT_SCALE_SOURCES:  # DFT-scale values only, never raw GFN2
             dft[name] = best[:2]
     ox_unit = objective_unit("oxidative_stability", settings.oxidation_descriptor)
+    force_max = getattr(classification, "pmf_outer_mean_force_max_kcal_per_mol_A", None) or \
+        THRESHOLDS["pmf_outer_mean_force_max_kcal_per_mol_A"].default
     dissolve_min = getattr(classification, "salt_dissolution_dielectric_min", None) or \
         THRESHOLDS["salt_dissolution_dielectric_min"].default
 
@@ -409,6 +411,10 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             d["solvating_power_err_kcal_per_mol"] = err
             c.sigma["anion_rich_shell"] = err if err is not None and err > 0 else settings.eps("anion_rich_shell")
             pv = pmf_value(pmf or [], name, settings.salt)
+            if pv is not None and pv.outer_force is not None and pv.outer_force > force_max:
+                c.reasons.append(f"K+-anion PMF not used: it still rises by {pv.outer_force:.2f} kcal/mol per A over "
+                                 f"its outer 2 A (> {force_max:g}, kT per A)")
+                pv = None
             if pv is not None:
                 d.update({"ddG_assoc_vs_reference_kcal_per_mol": pv.ddg, "ddG_assoc_lo_kcal_per_mol": pv.lo,
                           "ddG_assoc_hi_kcal_per_mol": pv.hi, "pmf_reference": pv.reference})
