@@ -320,6 +320,9 @@ def _use_pmf(members: list[Candidate], settings: RankingSettings) -> None:
     as for DFT binding. Otherwise the PMF is shown in the reasons, not scored (the two scales
     cannot be mixed in one term)."""
     have = [c for c in members if c.descriptors.get("ddG_assoc_vs_reference_kcal_per_mol") is not None]
+    for c in members:
+        if c.descriptors.get("_pmf_note"):
+            c.reasons.append(c.descriptors.pop("_pmf_note"))
     for c in members if have else []:  # (no column at all without a PMF: the default run's table is unchanged)
         c.descriptors["solvating_term"] = "GFN2-xTB solvating power"
     for c in have:
@@ -412,8 +415,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             c.sigma["anion_rich_shell"] = err if err is not None and err > 0 else settings.eps("anion_rich_shell")
             pv = pmf_value(pmf or [], name, settings.salt)
             if pv is not None and pv.outer_force is not None and pv.outer_force > force_max:
-                c.reasons.append(f"K+-anion PMF not used: it still rises by {pv.outer_force:.2f} kcal/mol per A over "
-                                 f"its outer 2 A (> {force_max:g}, kT per A)")
+                d["_pmf_note"] = (f"K+-anion PMF not used: it still rises by {pv.outer_force:.2f} kcal/mol per A "
+                                  f"over its outer 2 A (> {force_max:g}, kT per A)")  # reason added in _use_pmf
                 pv = None
             if pv is not None:
                 d.update({"ddG_assoc_vs_reference_kcal_per_mol": pv.ddg, "ddG_assoc_lo_kcal_per_mol": pv.lo,
