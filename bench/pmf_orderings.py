@@ -9,7 +9,8 @@ interval: within one run both are measured against the same reference (DME), so
 dG(weaker) - dG(stronger) = ddG(weaker) - ddG(stronger); the interval adds both runs'
 half-widths (bootstrap and half-drift, md.pmf_stage.difference) in quadrature. The verdict
 is "as expected" when the whole interval is below 0, "reversed" when above, otherwise
-"not resolved". Pairs with a solvent missing from the table are listed as not measured.
+"not resolved"; a pair with a PMF still steeper than kT per A over its outer 2 A (the
+classifier's check) is marked not usable. Pairs with a solvent missing from the table are listed as not measured.
 The Spearman rank correlation is of dG_assoc with the donor number (dft/data/donor_numbers.csv,
 Gutmann 1976 / Marcus 1984) over the solvents that have both: a stronger donor should hold
 K+ more strongly, so pair less (a positive correlation).
@@ -22,8 +23,12 @@ import math
 import sys
 from pathlib import Path
 
+from solvscreen.classify.rules import THRESHOLDS
 from solvscreen.core.records import parse_number
 from solvscreen.dft.calibrate import donor_numbers
+
+#: the classifier's check (classification.pmf_outer_mean_force_max_kcal_per_mol_A): kT per A at 298 K
+OUTER_FORCE_MAX = THRESHOLDS["pmf_outer_mean_force_max_kcal_per_mol_A"].default
 
 #: (weaker, stronger): the review's design pairs and the strong-to-weak chain of issue 23
 PAIRS = [("DEE", "DME"), ("MME", "DME"), ("TTE", "DME"), ("DMM", "DGM"), ("TFP", "TEP"), ("FEC", "EC"),
@@ -67,7 +72,8 @@ def load(path: Path, salt: str) -> dict[str, dict]:
         a, b = (parse_number(r.get(f"dg_assoc_{h}_half_kcal_per_mol")) for h in ("first", "second"))
         half = math.hypot((hi - lo) / 2, abs(a - b) / 2 if None not in (a, b) else 0.0)
         out[r["solvent"]] = {"dg": dg, "ddg": ddg, "half": half, "converged": r.get("converged"),
-                             "cpu_hours": parse_number(r.get("cpu_hours"))}
+                             "cpu_hours": parse_number(r.get("cpu_hours")),
+                             "outer_force": parse_number(r.get("outer_mean_force_kcal_per_mol_A"))}
     return out
 
 
@@ -87,6 +93,10 @@ def main(argv=None) -> int:
         d = v[weak]["dg"] - v[strong]["dg"]
         h = math.hypot(v[weak]["half"], v[strong]["half"])
         verdict = "as expected" if d + h < 0 else ("reversed" if d - h > 0 else "not resolved")
+        steep = [m for m in (weak, strong) if (v[m]["outer_force"] or 0.0) > OUTER_FORCE_MAX]
+        if steep:
+            verdict += (f"; not usable: {', '.join(steep)}'s PMF still rises by more than {OUTER_FORCE_MAX} kcal/mol "
+                        "per A over its outer 2 A")
         print(f"| {weak} | {strong} | {d:+.2f} [{d - h:+.2f}, {d + h:+.2f}] | {verdict} |")
     dn = donor_numbers()
     both = sorted(n for n in v if n in dn)
