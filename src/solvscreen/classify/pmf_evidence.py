@@ -137,3 +137,29 @@ def pmf_reason(decision, reason_cls, threshold_kcal_per_mol: float = 0.0):
     return reason_cls("predicate", "weak solvent", text, quantity="ddG_assoc_vs_reference_kcal_per_mol", op=op,
                       threshold=threshold_kcal_per_mol, value=best.ddg, err=err, unit="kcal/mol",
                       evidence="md-pmf", decided=weak)
+
+
+def pmf_solvating_term(members: list, eps_kcal_per_mol: float) -> None:
+    """Ranking (``rank.rank_candidates``, the solvent group's Candidates): the solvating term from
+    the K+-anion PMF (dG_assoc minus the reference solvent's, kcal/mol,
+    its interval's half-width as sigma) when every ranked solvent has one: one scale for all,
+    as for DFT binding. Otherwise the PMF is shown in the reasons, not scored (the two scales
+    cannot be mixed in one term)."""
+    have = [c for c in members if c.descriptors.get("ddG_assoc_vs_reference_kcal_per_mol") is not None]
+    for c in members:
+        if c.descriptors.get("_pmf_note"):
+            c.reasons.append(c.descriptors.pop("_pmf_note"))
+    for c in members if have else []:  # (no column at all without a PMF: the default run's table is unchanged)
+        c.descriptors["solvating_term"] = "GFN2-xTB solvating power"
+    for c in have:
+        d = c.descriptors
+        text = (f"K+-anion ΔG_assoc minus {d['pmf_reference']}'s {d['ddG_assoc_vs_reference_kcal_per_mol']:+.2f} "
+                f"[{d['ddG_assoc_lo_kcal_per_mol']:+.2f}, {d['ddG_assoc_hi_kcal_per_mol']:+.2f}] kcal/mol (MD PMF")
+        if len(have) == len(members):
+            half = (d["ddG_assoc_hi_kcal_per_mol"] - d["ddG_assoc_lo_kcal_per_mol"]) / 2
+            c.objectives["anion_rich_shell"] = -d["ddG_assoc_vs_reference_kcal_per_mol"]
+            c.sigma["anion_rich_shell"] = half if half > 0 else eps_kcal_per_mol
+            d["solvating_term"] = "K+-anion PMF (minus the reference solvent's)"
+            c.reasons.append(text + "; the solvating term)")
+        else:
+            c.reasons.append(text + f"; not scored: {len(have)} of {len(members)} ranked solvents have one)")

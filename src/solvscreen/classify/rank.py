@@ -88,7 +88,7 @@ from ..core.errors import InputError
 from ..core.records import parse_number as _num
 from ..core.result_tables import DFT_SCALE_SOURCES, MoleculeStructure, ResultTables, best_binding
 from ..core.settings import ConfigSection
-from .pmf_evidence import pmf_value
+from .pmf_evidence import pmf_solvating_term, pmf_value
 from .rules import THRESHOLDS
 from .score import (POTENTIAL_CONVENTION, binding_sigma, dissolution_estimate, objective_unit, rank_bands,
                     ranking_notes, score_tier)  # noqa: F401 - ranking_notes: the report reads it from here
@@ -314,31 +314,6 @@ def _binding_source(members: list[Candidate], dft: dict[str, tuple[float, str]])
     return bool(need) and all(c.name in dft for c in need)
 
 
-def _use_pmf(members: list[Candidate], settings: RankingSettings) -> None:
-    """The solvating term from the K+-anion PMF (dG_assoc minus the reference solvent's, kcal/mol,
-    its interval's half-width as sigma) when every ranked solvent has one: one scale for all,
-    as for DFT binding. Otherwise the PMF is shown in the reasons, not scored (the two scales
-    cannot be mixed in one term)."""
-    have = [c for c in members if c.descriptors.get("ddG_assoc_vs_reference_kcal_per_mol") is not None]
-    for c in members:
-        if c.descriptors.get("_pmf_note"):
-            c.reasons.append(c.descriptors.pop("_pmf_note"))
-    for c in members if have else []:  # (no column at all without a PMF: the default run's table is unchanged)
-        c.descriptors["solvating_term"] = "GFN2-xTB solvating power"
-    for c in have:
-        d = c.descriptors
-        text = (f"K+-anion ΔG_assoc minus {d['pmf_reference']}'s {d['ddG_assoc_vs_reference_kcal_per_mol']:+.2f} "
-                f"[{d['ddG_assoc_lo_kcal_per_mol']:+.2f}, {d['ddG_assoc_hi_kcal_per_mol']:+.2f}] kcal/mol (MD PMF")
-        if len(have) == len(members):
-            half = (d["ddG_assoc_hi_kcal_per_mol"] - d["ddG_assoc_lo_kcal_per_mol"]) / 2
-            c.objectives["anion_rich_shell"] = -d["ddG_assoc_vs_reference_kcal_per_mol"]
-            c.sigma["anion_rich_shell"] = half if half > 0 else settings.eps("anion_rich_shell")
-            d["solvating_term"] = "K+-anion PMF (minus the reference solvent's)"
-            c.reasons.append(text + "; the solvating term)")
-        else:
-            c.reasons.append(text + f"; not scored: {len(have)} of {len(members)} ranked solvents have one)")
-
-
 def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: str, anion: str,
                     settings: RankingSettings = RankingSettings(), classification=None,
                     dft_binding: list[dict] | None = None, pmf: list[dict] | None = None) -> list[Candidate]:
@@ -348,7 +323,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
     E_bind_best_source), given by the caller (the workflow declares the table as an input of
     the rank rule); None or [] means GFN2-xTB binding only. ``pmf``: rows of the md_pmf stage's
     pmf.csv; where they cover every ranked solvent for ``settings.salt``, the K+-anion free
-    energy minus the reference solvent's is the solvating term (see :func:`_use_pmf`), else it
+    energy minus the reference solvent's is the solvating term (see
+    :func:`.pmf_evidence.pmf_solvating_term`), else it
     is shown beside the solvating power. ``classification``: the
     classification settings, whose ``salt_dissolution_dielectric_min`` the dissolution estimate
     of the solvents uses (the rules' default without them).
@@ -416,7 +392,7 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             pv = pmf_value(pmf or [], name, settings.salt)
             if pv is not None and pv.outer_force is not None and pv.outer_force > force_max:
                 d["_pmf_note"] = (f"K+-anion PMF not used: it still rises by {pv.outer_force:.2f} kcal/mol per A "
-                                  f"over its outer 2 A (> {force_max:g}, kT per A)")  # reason added in _use_pmf
+                                  f"over its outer 2 A (> {force_max:g}, kT per A)")  # reason added in pmf_solvating_term
                 pv = None
             if pv is not None:
                 d.update({"ddG_assoc_vs_reference_kcal_per_mol": pv.ddg, "ddG_assoc_lo_kcal_per_mol": pv.lo,
@@ -444,7 +420,7 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             continue
         use_dft = _binding_source(members, dft)
         if group == "solvent":
-            _use_pmf(members, settings)
+            pmf_solvating_term(members, settings.eps("anion_rich_shell"))
         for c in members:
             if use_dft and c.descriptors["E_bind_source"] != "no donor atom":
                 c.descriptors["E_bind_kcal_per_mol"], src = dft[c.name]
