@@ -1042,6 +1042,61 @@ def test_a_pmf_table_without_its_difference_columns_is_refused(lib, tmp_path):
         read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", pmf=bad)
 
 
+# ----------------------------------------------------------------------------- preferential solvation in a blend
+def write_prefsolv(path: Path, rows: dict) -> Path:
+    """prefsolv.csv (md.prefsolv's columns) with SYNTHETIC shell/bulk share ratios:
+    ``rows``: (A, B) -> (ratio, lo, hi), KFSI, converged."""
+    from solvscreen.core.records import write_csv
+    from solvscreen.md.prefsolv import PREFSOLV_COLUMNS
+
+    table = [{"solvent_a": a, "solvent_b": b, "salt": "KFSI", "status": "ok", "ns_production": 0.95,
+              "exchanges_a": 20, "exchanges_b": 3, "shell_share_ratio_b": v, "shell_share_ratio_b_lo": lo,
+              "shell_share_ratio_b_hi": hi, "converged": True, "convergence_reason": "synthetic"}
+             for (a, b), (v, lo, hi) in rows.items()]
+    write_csv(path, table, list(PREFSOLV_COLUMNS))
+    return path
+
+
+def test_a_blend_share_of_the_k_shell_decides_a_role_where_its_interval_clears_the_threshold(lib, tmp_path):
+    """SYNTHETIC binding leaves TTE undecided next to DME (test_roles_are_a_criterion_on_the_component_itself).
+    Its share of the K+ shell against DME's in an equimolar blend, with an interval below
+    md_diluent_shell_share_ratio_max (0.5), makes it a diluent; one that spans 0.5 leaves the binding
+    energy to decide and says so; a molecule the MD model is known to misplace is not made solvating."""
+    res = write_synthetic_results(tmp_path / "r")
+    pref = write_prefsolv(tmp_path / "prefsolv.csv", {("DME", "TTE"): (0.12, 0.04, 0.20),
+                                                      ("DGM", "DEE"): (0.55, 0.35, 0.75),
+                                                      ("TMP", "DX"): (0.95, 0.80, 1.10)})
+    ev = read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", prefsolv=pref)
+    cl = classify(lib, ev, "KFSI", 1.6, [("DME", 1.0), ("TTE", 1.0)])
+    assert cl.features["diluents"] == ["TTE"] and cl.features["undecided"] == [], cl.reasons_text()
+    assert cl.features["role_evidence"]["TTE"] == "md-prefsolv" and cl.evidence == "md-prefsolv"
+    r = next(r for r in cl.reasons if r.kind == "role" and r.subject == "TTE")
+    assert r.op == "<" and r.quantity == "shell_share_ratio" and r.value == 0.12 and r.holds()
+    assert "0.12 [0.04, 0.20] in equimolar DME:TTE" in r.text and "a diluent" in r.text
+    # the same blend in another salt has no measurement: binding decides as before
+    assert classify(lib, ev, "KPF6", 1.0, [("DME", 1.0), ("TTE", 1.0)]).features["undecided"] == ["TTE"]
+    # [0.35, 0.75] spans 0.5: a note, and DEE's binding energy decides (solvating next to DGM)
+    cl2 = classify(lib, ev, "KFSI", 1.0, [("DGM", 1.0), ("DEE", 1.0)])
+    assert cl2.features["role_evidence"]["DEE"] != "md-prefsolv" and cl2.features["undecided"] == []
+    note = next(r for r in cl2.reasons if r.kind == "note" and r.subject == "DEE" and "equimolar" in r.text)
+    assert "role undecided" in note.text and "binding energy is used instead" in note.text
+    # DX measured solvating, but GAFF2 is known to put 1,4-dioxane in the K+ shell: not trusted
+    cl3 = classify(lib, ev, "KFSI", 1.0, [("TMP", 1.0), ("DX", 1.0)])
+    assert cl3.features["role_evidence"]["DX"] != "md-prefsolv", cl3.reasons_text()
+    assert any("known to put 1,4-dioxane in the K+ shell wrongly" in r.text for r in cl3.reasons)
+    # the descriptor-only evidence (the calibration's 'descriptors' mode) drops it
+    assert classify(lib, ev.without_md(), "KFSI", 1.6, [("DME", 1.0), ("TTE", 1.0)]).features["undecided"] == ["TTE"]
+    check_all_reasons([cl, cl2, cl3])
+
+
+def test_a_prefsolv_table_without_its_share_columns_is_refused(tmp_path):
+    res = write_synthetic_results(tmp_path / "r")
+    bad = tmp_path / "prefsolv.csv"
+    bad.write_text("solvent_a,solvent_b,salt,status,ddg_b_minus_a_kcal_per_mol\nDME,TTE,KFSI,ok,2.0\n")
+    with pytest.raises(InputError, match="prefsolv table lacks column"):
+        read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", prefsolv=bad)
+
+
 # ----------------------------------------------------------------------------- the steps of classify_formulation
 def _start(lib, ev, salt, c, comps, s=ClassificationSettings()):
     from solvscreen.classify.core import start_classification

@@ -133,7 +133,7 @@ def calibrate_and_report(formulations: list, molecule: Callable, evidence: Evide
                 loo[f.id] = classify_formulation(f, molecule, ev, settings, diluent_bind_max=t, known=known)
         rows = [_row(cls[f.id], loo.get(f.id)) for f in ref]
         if mode == "with_md":
-            rows = [r for r in rows if r["evidence"] in ("md", "md-pmf")]  # MD or a resolved K+-anion PMF decided
+            rows = [r for r in rows if r["evidence"] in ("md", "md-pmf", "md-prefsolv")]  # MD, a resolved K+-anion PMF or a blend's shell shares decided
         cal_rows = [r for r in rows if r["set"] == "calibration"]
         loo_rows = [{**r, "outcome": r["loo_outcome"],
                      "confidently_wrong": r["loo_outcome"] == "wrong" and r["loo_label"] and "|" not in r["loo_label"]}

@@ -26,7 +26,7 @@ from .rules import CLASSES, decide, known_failure, label_of
 from .solubility import dissolution, too_little_solvent
 from .solvating import anion_options, reference_band, solvating_decision, solvating_reason
 from .result import Classification, ClassificationSettings, Reason, _band, _f
-from .roles import Role, apply_diluent_check, descriptor_role, md_role, physical_diluent_check
+from .roles import Role, apply_diluent_check, descriptor_role, md_role, physical_diluent_check, prefsolv_role
 
 # ----------------------------------------------------------------------------- one formulation
 def _md_cmd(fid: str) -> str:
@@ -55,7 +55,7 @@ def classify_formulation(formulation, molecule: Callable, evidence: Evidence,
     if d_max == "auto" or d_max is None:
         raise InputError("classify_formulation: diluent_bind_max_kcal_per_mol is 'auto': pass the fitted value")
     cl, comp, alt, md_row = start_classification(formulation, molecule, evidence, s, origin)
-    roles = component_roles(comp, cl.id, cl.cation, molecule, evidence, s, float(d_max), md_row)
+    roles = component_roles(comp, cl.id, cl.cation, molecule, evidence, s, float(d_max), md_row, salt=cl.salt)
     if roles.missing:
         cl.status = "failed"
         cl.failure_reason = "cannot classify without binding energies: " + "; ".join(dict.fromkeys(roles.missing))
@@ -138,17 +138,19 @@ def start_classification(formulation, molecule: Callable, evidence: Evidence, s:
 
 
 def component_roles(comp: Composition, fid: str, cation: str, molecule: Callable, evidence: Evidence,
-                    s: ClassificationSettings, d_max: float, md_row: dict | None) -> RoleStep:
+                    s: ClassificationSettings, d_max: float, md_row: dict | None, *, salt: str = "") -> RoleStep:
     """Step 1: each component's role on its own evidence: an additive by volume fraction, else
-    from MD (shell vs bulk share) where the run has it, else from descriptors (binding energy,
-    donor atoms); then the physical diluent check of a blend (:func:`.roles.physical_diluent_check`)."""
+    from MD (shell vs bulk share) where the formulation's run has it, else from preferential
+    solvation against another component of the blend (prefsolv.csv) where its interval clears
+    the threshold, else from descriptors (binding energy, donor atoms); then the physical
+    diluent check of a blend (:func:`.roles.physical_diluent_check`)."""
     # the thresholds this step applies, read once
     additive_max = s.min_component_volume_fraction
     share_ratio_max = s.md_diluent_shell_share_ratio_max
     uncertainty = BindingUncertainty(s.gfn2_uncertainty_kcal_per_mol, s.dft_uncertainty_kcal_per_mol)
     dielectric_min, references = s.salt_dissolution_dielectric_min, s.solvating_power_references
     roles: list[Role] = []
-    missing = []
+    missing, extra_notes = [], []
     for name in comp.names:
         a = comp.component(name)
         if len(comp.names) > 1 and a.volume_fraction < additive_max:
@@ -162,6 +164,12 @@ def component_roles(comp: Composition, fid: str, cation: str, molecule: Callable
         if md_row is not None:
             crow = evidence.coordination_row(fid, name, molecule)
             role = md_role(name, crow, share_ratio_max, evidence.canonical_smiles(name)) if crow else None
+        pref_note = None
+        if role is None and len(comp.names) > 1:
+            prow = evidence.prefsolv_row(name, [n for n in comp.names if n != name], salt)
+            role = prefsolv_role(name, prow, share_ratio_max, evidence.canonical_smiles(name)) if prow else None
+            if role is not None and role.diluent is None:  # measured, not resolved: a note; binding decides
+                pref_note, role = role.reason, None
         if role is None:
             b = evidence.binding(name, cation, uncertainty)
             r = descriptor_role(name, evidence.donor_free(name), b, d_max,
@@ -170,11 +178,14 @@ def component_roles(comp: Composition, fid: str, cation: str, molecule: Callable
                 missing.append(r)
                 continue
             role = r
+            if pref_note is not None:
+                extra_notes.append(Reason("note", name, pref_note.text + " (its binding energy is used instead)",
+                                          evidence="md-prefsolv"))
         roles.append(role)
     if missing:
         return RoleStep([], [], missing=missing)
     checks = physical_diluent_check(roles, molecule, evidence, cation, dielectric_min, references)
-    role_reasons = [r.reason for r in roles]
+    role_reasons = [r.reason for r in roles] + extra_notes
     roles, check_reasons = apply_diluent_check(roles, checks)
     return RoleStep(roles, role_reasons + check_reasons, checks, check_reasons)
 
@@ -328,7 +339,8 @@ def decision(cl: Classification, comp: Composition, roles: RoleStep, sol: dict, 
     cl.label = label_of(classes)
     # a class on a salt that may not reach this concentration is never confident (solubility.dissolution)
     cl.confidence = "high" if len(classes) == 1 and sol["state"] != "unverified" else "low"
-    cl.evidence = "md" if anion_cn is not None else ("md-pmf" if outcomes.pmf_decided else "descriptors")
+    cl.evidence = "md" if anion_cn is not None else ("md-pmf" if outcomes.pmf_decided else (
+        "md-prefsolv" if any(r.evidence == "md-prefsolv" for r in rs) else "descriptors"))
     solv0 = [n for n in comp.names if n not in fixed_dil] or comp.names
     x0 = 1.0 / salt_to_solvent_ratio(comp, solv0)
     donors0 = donors_per_salt(comp, solv0, dent)

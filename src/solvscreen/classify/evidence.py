@@ -56,16 +56,22 @@ class Evidence:
     coordination: list[dict] = field(default_factory=list)
     sources: dict = field(default_factory=dict)
     pmf: list[dict] = field(default_factory=list)  # pmf.csv of the md_pmf stage (classify.pmf_evidence)
+    prefsolv: list[dict] = field(default_factory=list)  # prefsolv.csv (md.prefsolv): blend shell shares
 
     @classmethod
-    def load(cls, tables: ResultTables, *, dft=None, solvation=None, coordination=None, pmf=None) -> "Evidence":
+    def load(cls, tables: ResultTables, *, dft=None, solvation=None, coordination=None, pmf=None,
+             prefsolv=None) -> "Evidence":
         ev = cls(tables, read_rows(dft), read_rows(solvation), read_rows(coordination),
                  {"dft_binding": str(dft or ""), "solvation": str(solvation or ""),
-                  "coordination": str(coordination or ""), "pmf": str(pmf or "")}, read_rows(pmf))
+                  "coordination": str(coordination or ""), "pmf": str(pmf or ""), "prefsolv": str(prefsolv or "")},
+                 read_rows(pmf), read_rows(prefsolv))
         check_pmf_rows(ev.pmf, ev.sources["pmf"])
         for what, rows, need in (("dft_binding", ev.dft, ("name", "cation", "E_bind_best_kcal_per_mol")),
                                  ("solvation", ev.solvation, ("formulation", "anion_cn")),
-                                 ("coordination", ev.coordination, ("formulation", "species", "shell_mole_fraction", "bulk_mole_fraction"))):
+                                 ("coordination", ev.coordination, ("formulation", "species", "shell_mole_fraction", "bulk_mole_fraction")),
+                                 ("prefsolv", ev.prefsolv, ("solvent_a", "solvent_b", "salt", "status",
+                                                            "shell_share_ratio_b", "shell_share_ratio_b_lo",
+                                                            "shell_share_ratio_b_hi"))):
             if rows:
                 missing = [c for c in need if c not in rows[0]]
                 if missing:
@@ -73,7 +79,17 @@ class Evidence:
         return ev
 
     def without_md(self) -> "Evidence":
-        return Evidence(self.tables, self.dft, [], [], {**self.sources, "solvation": "", "coordination": "", "pmf": ""})
+        return Evidence(self.tables, self.dft, [], [],
+                        {**self.sources, "solvation": "", "coordination": "", "pmf": "", "prefsolv": ""})
+
+    def prefsolv_row(self, name: str, partners, salt: str) -> dict | None:
+        """The preferential-solvation row of ``name`` (as solvent B) against the first of
+        ``partners`` (the blend's other components) that was measured with it in ``salt``."""
+        for a in partners:
+            for r in self.prefsolv:
+                if r.get("solvent_b") == name and r.get("solvent_a") == a and a != name and r.get("salt") == salt:
+                    return r
+        return None
 
     @property
     def has_md(self) -> bool:
@@ -180,9 +196,10 @@ def md_value(row: dict | None, column: str) -> tuple[float | None, float]:
 
 
 def read_evidence(descriptors, binding, shells, *, dft=None, solvation=None, coordination=None,
-                  solvating_power=None, pmf=None) -> Evidence:
+                  solvating_power=None, pmf=None, prefsolv=None) -> Evidence:
     tables = ResultTables.load(descriptors, binding, shells, solvating_power)
-    given = (("dft", dft), ("solvation", solvation), ("coordination", coordination), ("pmf", pmf))
+    given = (("dft", dft), ("solvation", solvation), ("coordination", coordination), ("pmf", pmf),
+             ("prefsolv", prefsolv))
     opt = {k: (p if p and Path(p).is_file() else None) for k, p in given}
     for k, p in given:
         if p and not Path(p).is_file():

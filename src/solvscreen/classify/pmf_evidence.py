@@ -147,8 +147,8 @@ def pmf_solvating_term(members: list, eps_kcal_per_mol: float) -> None:
     cannot be mixed in one term)."""
     have = [c for c in members if c.descriptors.get("ddG_assoc_vs_reference_kcal_per_mol") is not None]
     for c in members:
-        if c.descriptors.get("_pmf_note"):
-            c.reasons.append(c.descriptors.pop("_pmf_note"))
+        if c.pmf_note:
+            c.reasons.append(c.pmf_note)
     for c in members if have else []:  # (no column at all without a PMF: the default run's table is unchanged)
         c.descriptors["solvating_term"] = "GFN2-xTB solvating power"
     for c in have:

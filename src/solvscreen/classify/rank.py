@@ -196,6 +196,7 @@ class Candidate:
     dissolves: str = ""  # solvents: "yes" / "may not" / "unknown" (dielectric estimate, dissolution_estimate)
     pareto: bool = False
     reasons: list = field(default_factory=list)
+    pmf_note: str = ""  # why its K+-anion PMF is not used (added to the reasons by pmf_solvating_term)
 
     def row(self) -> dict:
         d = self.descriptors
@@ -391,8 +392,8 @@ def rank_candidates(tables: ResultTables, names_kinds: list[tuple], *, cation: s
             c.sigma["anion_rich_shell"] = err if err is not None and err > 0 else settings.eps("anion_rich_shell")
             pv = pmf_value(pmf or [], name, settings.salt)
             if pv is not None and pv.outer_force is not None and pv.outer_force > force_max:
-                d["_pmf_note"] = (f"K+-anion PMF not used: it still rises by {pv.outer_force:.2f} kcal/mol per A "
-                                  f"over its outer 2 A (> {force_max:g}, kT per A)")  # reason added in pmf_solvating_term
+                c.pmf_note = (f"K+-anion PMF not used: it still rises by {pv.outer_force:.2f} kcal/mol per A "
+                              f"over its outer 2 A (> {force_max:g}, kT per A)")
                 pv = None
             if pv is not None:
                 d.update({"ddG_assoc_vs_reference_kcal_per_mol": pv.ddg, "ddG_assoc_lo_kcal_per_mol": pv.lo,

@@ -76,14 +76,41 @@ def md_role(name: str, row: dict, share_ratio_max: float, canonical_smiles: str 
         return None
     v = shell / bulk
     e = v * cn_err / cn if cn else 0.0  # the share moves with the component's own CN
-    thr = share_ratio_max
-    op = _band(v, e, thr)
+    op = _band(v, e, share_ratio_max)
+    head = (f"{name}: share of the K+ shell's neutral molecules / bulk share = {_f(shell)} / {_f(bulk)} = "
+            f"{_f(v)} ± {_f(e)} (MD, first shell {row.get('cutoff_A') or '?'} Å)")
+    return _share_role(name, head, op, v, e, share_ratio_max, "md", canonical_smiles)
+
+
+def prefsolv_role(name: str, row: dict, share_ratio_max: float, canonical_smiles: str = "") -> Role | None:
+    """Diluent or solvating from preferential solvation (md.prefsolv, prefsolv.csv): ``name``'s
+    share of the K+ first shell over its bulk share in an equimolar blend with the solvating
+    partner ``row["solvent_a"]``, with its 95 % interval, against the same ``share_ratio_max``
+    as :func:`md_role`. None without a finite interval (the row failed)."""
+    if (row.get("status") or "ok") != "ok":
+        return None
+    v, lo, hi = (md_value(row, c)[0] for c in ("shell_share_ratio_b", "shell_share_ratio_b_lo",
+                                                "shell_share_ratio_b_hi"))
+    if None in (v, lo, hi):
+        return None
+    e = max(hi - v, v - lo)  # the wider side: the band Reason.holds checks
+    op = _band(v, e, share_ratio_max)
+    conv = str(row.get("converged", "")).lower() in ("true", "1", "yes")
+    head = (f"{name}: share of the K+ shell / bulk share {_f(v)} [{_f(lo)}, {_f(hi)}] in equimolar "
+            f"{row.get('solvent_a')}:{name} with one {row.get('salt') or 'salt'} pair (MD, "
+            f"{row.get('ns_production')} ns, {row.get('solvent_a')} entered the shell {row.get('exchanges_a')} "
+            f"times{'' if conv else '; not converged: ' + str(row.get('convergence_reason') or '')})")
+    return _share_role(name, head, op, v, e, share_ratio_max, "md-prefsolv", canonical_smiles)
+
+
+def _share_role(name: str, head: str, op: str, v: float, e: float, thr: float, evidence: str,
+                canonical_smiles: str) -> Role:
+    """The role from a shell/bulk share ratio's band against ``thr`` (one rule for both MD sources)."""
     what = {"<": "depleted from the K+ shell: a diluent",
             ">=": "not depleted from the K+ shell: solvating",
             "in": "within its error of the threshold: role undecided"}[op]
     sym = {"<": "<", ">=": ">=", "in": "within its error of"}[op]
-    text = (f"{name}: share of the K+ shell's neutral molecules / bulk share = {_f(shell)} / {_f(bulk)} = "
-            f"{_f(v)} ± {_f(e)} (MD, first shell {row.get('cutoff_A') or '?'} Å) {sym} {thr:g}: {what}")
+    text = f"{head} {sym} {thr:g}: {what}"
     dec = {"<": True, ">=": False, "in": None}[op]
     fail = known_failure(canonical_smiles, "md") if canonical_smiles else None
     if fail is not None and dec is False:
@@ -91,7 +118,7 @@ def md_role(name: str, row: dict, share_ratio_max: float, canonical_smiles: str 
         text += (f"; but the MD model is known to put {fail.name} in the K+ shell wrongly ({fail.meaning}; "
                  f"{fail.source}): role undecided")
     return Role(name, dec, Reason("role", name, text, quantity="shell_share_ratio", op=op, threshold=thr, value=v,
-                                  err=e, evidence="md", decided=dec), "md")
+                                  err=e, evidence=evidence, decided=dec), evidence)
 
 
 @dataclass
@@ -205,11 +232,12 @@ def physical_diluent_check(roles: list[Role], molecule, evidence, cation: str, d
 
 def apply_diluent_check(roles: list[Role], checks: dict[str, DiluentCheck]) -> tuple[list[Role], list[Reason]]:
     """Roles from binding energies after the physical check: refuted -> solvating; open -> a diluent
-    role becomes undecided; below -> the binding role stands. MD roles are measured: unchanged."""
+    role becomes undecided; below -> the binding role stands. MD roles (the formulation's run, or
+    preferential solvation in the blend) are measured: unchanged."""
     out, reasons = [], []
     for r in roles:
         chk = checks.get(r.name)
-        if chk is None or r.evidence == "md" or r.diluent is False:
+        if chk is None or r.evidence in ("md", "md-prefsolv") or r.diluent is False:
             out.append(r)
             continue
         new = {"not": False, "open": None, "below": r.diluent}[chk.verdict]

@@ -38,7 +38,7 @@ def _stage_inputs(ns) -> tuple[dict, object, dict]:
     library = load_library(ns.library or [config["library"], *config["extra_libraries"]])
     paths = {key: getattr(ns, key, None) or str(results / f"{key}.csv")
              for key in ("descriptors", "binding", "shells", "solvating_power")}
-    for key in ("dft_binding", "solvation", "coordination", "pmf"):  # optional: only when given, and then it must exist
+    for key in ("dft_binding", "solvation", "coordination", "pmf", "prefsolv"):  # optional: only when given, and then it must exist
         given = getattr(ns, key, None)
         if given and not Path(given).is_file():
             raise InputError(f"--{key.replace('_', '-')}: {given} does not exist")
@@ -65,7 +65,8 @@ def cmd_classify(ns) -> int:
     grid = GridSettings.from_dict(config.get("grid"))
     evidence = read_evidence(paths["descriptors"], paths["binding"], paths["shells"], dft=paths["dft_binding"],
                              solvation=paths["solvation"], coordination=paths["coordination"],
-                             solvating_power=paths["solvating_power"], pmf=paths["pmf"])
+                             solvating_power=paths["solvating_power"], pmf=paths["pmf"],
+                             prefsolv=paths["prefsolv"])
     res = paths["results"]
 
     def output(given, name):  # a question (--print) writes nothing it was not asked to write
@@ -185,6 +186,9 @@ def add_parsers(sub, command) -> None:
     p = sub.add_parser("classify", help="classify formulations (table + screening grid) as LCE/HCE/LHCE/WSE; calibrate")
     stage_inputs(p)
     p.add_argument("--formulations", nargs="+", help="formulation tables (default: config formulations + extra)")
+    p.add_argument("--prefsolv", help="prefsolv.csv (bench/bench_prefsolv.py --csv; optional: a blend "
+                                      "component's K+-shell share against its partner decides its diluent "
+                                      "role where its interval clears md_diluent_shell_share_ratio_max)")
     p.add_argument("--out", help="classification.csv (default: <results>/classification.csv)")
     p.add_argument("--records", help="per-formulation records, JSON (default: <results>/classification.json)")
     p.add_argument("--calibration", help="calibration summary, JSON (default: <results>/calibration.json)")

@@ -51,13 +51,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import CalculationFailed, InputError
+from ..core.errors import CalculationFailed
+from .pair_box import AVOGADRO, Component, build_pair_system  # noqa: F401 - re-exported
 from .pmf_cost import CostLedger
 from .wham import KB_KCAL_PER_MOL_K, Window, WhamResult, bootstrap, wham
 
 log = logging.getLogger("solvscreen.md")
 
-AVOGADRO = 6.02214076e23
 L_PER_A3 = 1e-27
 
 
@@ -369,72 +369,6 @@ def summary_json(result: PMFResult) -> str:
 
 
 # ----------------------------------------------------------------------------- one pair
-@dataclass(frozen=True)
-class Component:
-    """A species of the pair box: library name, SMILES, and for the solvent its density."""
-
-    name: str
-    smiles: str
-    density_g_per_mL: float | None = None
-
-
-def build_pair_system(solvent: Component, anion: Component, cation: Component, settings: PMFSettings,
-                      workdir: str | Path, *, cache_dir: str | Path | None = None):
-    """One cation, one anion and neat solvent filling ~``box_edge_A``^3 at its density.
-
-    Returns (system, topology, positions, cation atom index, anion atom indices, box dict)."""
-    from rdkit import Chem
-    from rdkit.Chem import Descriptors
-
-    from ..inputs.library import parse_smiles
-
-    from .box import BoxComposition, Species, check_box_size, pack
-    from .ions import is_monatomic_ion
-    from .params import parametrize
-    from .system import build_system, run_tleap, total_charge, write_templates
-
-    s = settings
-    wd = Path(workdir)
-    wd.mkdir(parents=True, exist_ok=True)
-    if not solvent.density_g_per_mL or solvent.density_g_per_mL <= 0:
-        raise InputError(f"{solvent.name}: no density to size the PMF box")
-    if not is_monatomic_ion(cation.smiles):
-        raise InputError(f"{cation.name}: the PMF cation must be a monatomic ion")
-    mol = Chem.AddHs(parse_smiles(solvent.smiles))
-    molar_mass = Descriptors.MolWt(mol)
-    n_solvent = max(8, round(s.box_edge_A ** 3 * 1e-24 * solvent.density_g_per_mL / molar_mass * AVOGADRO))
-    p_solv = parametrize(solvent.name, solvent.smiles, wd / "params" / solvent.name, cache_dir=cache_dir)
-    p_an = parametrize(anion.name, anion.smiles, wd / "params" / anion.name, cache_dir=cache_dir)
-    species = [(cation.name, "cation", cation.smiles, None), (anion.name, "anion", anion.smiles, p_an),
-               (solvent.name, "liquid", solvent.smiles, p_solv)]
-    templates = write_templates(species, wd)
-    volume = n_solvent * molar_mass / solvent.density_g_per_mL / AVOGADRO * 1e24
-    box = BoxComposition(f"{solvent.name}+{cation.name}{anion.name}",
-                         (Species(cation.name, "cation", 1, 1, 1.0), Species(anion.name, "anion", 1, p_an.n_atoms, 1.0),
-                          Species(solvent.name, "liquid", n_solvent, p_solv.n_atoms, float(n_solvent))),
-                         volume, 1 + p_an.n_atoms + n_solvent * p_solv.n_atoms, 0.0, None)
-    check_box_size(box.edge_A, s.cutoff_nm)
-    packed = wd / "packed.pdb"
-    edge = pack(box, {t.name: t.pdb for t in templates}, packed, seed=s.seed, volume_factor=1.1,
-                tolerance_A=2.0, start="random")
-    prmtop, inpcrd = run_tleap(templates, packed, edge, wd)
-    ion_res = {templates[0].resname, templates[1].resname}
-    system, topology, positions, _ = build_system(prmtop, inpcrd, cutoff_nm=s.cutoff_nm, charge_scale=s.charge_scale,
-                                                  ion_resnames=ion_res, hydrogen_mass_amu=s.hydrogen_mass_amu)
-    q = total_charge(system)
-    if abs(q) > 1e-3:
-        raise CalculationFailed(f"pair box is not neutral: {q:.4f} e", error_type="topology")
-    cat = [a.index for a in topology.atoms() if a.residue.name == templates[0].resname]
-    an = [a.index for a in topology.atoms() if a.residue.name == templates[1].resname]
-    if len(cat) != 1 or len(an) != p_an.n_atoms:
-        raise CalculationFailed(f"pair box: found {len(cat)} cation and {len(an)} anion atoms", error_type="topology")
-    info = {"n_solvent": n_solvent, "n_atoms": topology.getNumAtoms(), "edge_packed_A": round(edge, 3),
-            "solvent_density_g_per_mL": solvent.density_g_per_mL,
-            "anion_charge_model": "AM1-BCC", "anion_max_penalty": p_an.max_penalty,
-            "solvent_max_penalty": p_solv.max_penalty}
-    return system, topology, positions, cat[0], an, info
-
-
 def run_pair(solvent: Component, anion: Component, cation: Component, settings: PMFSettings,
              workdir: str | Path, *, cache_dir: str | Path | None = None,
              concentrations_mol_per_L: tuple[float, ...] = (0.5, 1.0, 2.0), progress=None) -> dict:
