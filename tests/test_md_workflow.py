@@ -205,3 +205,49 @@ def test_a_bad_pmf_config_stops_at_parse_time(tmp_path):
     assert p.returncode != 0
     out = p.stdout + p.stderr
     assert "md.pmf.solvents[0]" in out and "NOPE" in out and "md.pmf.solvents[1]: FSI is of kind anion" in out
+
+
+def test_prefsolv_jobs_and_their_table_are_classify_evidence(tmp_path):
+    """md.prefsolv: one md_prefsolv job per (A, B, salt); prefsolv.csv is classify's input (only
+    classify's: rank and report do not read it), passed as --prefsolv; off: nothing passed."""
+    results = tmp_path / "r"
+    md = {"prefsolv": {"pairs": [["DME", "DMC"]], "ns": 0.1, "preset": "smoke"}}
+    p = _smk(results, "classification.csv", md, "-n", "-p")
+    assert p.returncode == 0, p.stderr[-3000:]
+    shells = _shell_commands(p)
+    job = next(s for s in shells if " md-prefsolv " in s)
+    assert "--a DME --b DMC --salt KFSI" in job and str(results / "md_prefsolv" / "DME--DMC--KFSI.json") in job, job
+    settings = json.loads(shlex.split(job[job.index("--settings"):])[1])
+    assert "pairs" not in settings["md"]["prefsolv"] and settings["md"]["prefsolv"]["ns"] == 0.1  # one more pair reruns nothing
+    classify = next(s for s in shells if s.startswith("solvscreen classify ") and "md_select" not in s)
+    assert f"--prefsolv {results / 'prefsolv.csv'}" in classify, classify
+    p = _smk(results, "classification.csv", {}, "-n", "-p")
+    assert p.returncode == 0 and "--prefsolv" not in " ".join(_shell_commands(p))
+
+
+def test_a_bad_prefsolv_config_stops_at_parse_time(tmp_path):
+    p = _smk(tmp_path / "r", "descriptors.csv", {"prefsolv": {"pairs": [["DME", "NOPE"], ["DME", "DME"]]}}, "-n")
+    assert p.returncode != 0
+    out = p.stdout + p.stderr
+    assert "md.prefsolv.pairs[0][1]: 'NOPE' is not in the library" in out, out[-2000:]
+    assert "md.prefsolv.pairs[1]: DME twice" in out
+    p = _smk(tmp_path / "r", "descriptors.csv", {"prefsolv": {"pairs": [["DME", "DMC"]], "ns": 0.01}}, "-n")
+    assert p.returncode != 0 and "md.prefsolv.ns" in p.stdout + p.stderr
+
+
+@pytest.mark.skipif(any(shutil.which(x) is None for x in ("antechamber", "tleap", "packmol")),
+                    reason="md extra not installed")
+def test_a_short_prefsolv_run_through_the_rules(tmp_path):
+    """md.prefsolv: the record through the harness, prefsolv.csv with its row; a second run does nothing."""
+    results = tmp_path / "r"
+    md = {"platform": "CPU", "prefsolv": {"pairs": [["DME", "DMC"]], "ns": 0.08, "preset": "smoke"}}
+    p = _smk(results, "prefsolv.csv", md)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
+    (row,) = list(csv.DictReader((results / "prefsolv.csv").open()))
+    assert row["solvent_a"] == "DME" and row["solvent_b"] == "DMC" and row["salt"] == "KFSI"
+    assert float(row["mean_shell_a"]) + float(row["mean_shell_b"]) > 1.0  # the K+ shell holds solvent
+    rec = json.loads((results / "md_prefsolv" / "DME--DMC--KFSI.json").read_text())
+    assert rec["stage"] == "md_prefsolv" and rec["status"] == "ok" and rec["results"]["ns_production"] == 0.03
+    assert not (results / "md_prefsolv" / ".DME--DMC--KFSI.work").exists()
+    p = _smk(results, "prefsolv.csv", md, "-n")
+    assert p.returncode == 0 and "md_prefsolv" not in p.stdout.replace("md_prefsolv_table", ""), p.stdout[-2000:]

@@ -24,6 +24,9 @@ CLASSIFY_EVIDENCE = {
 }
 # the K+-anion PMF table (md.pmf): evidence for classify and rank, and its own report section
 PMF_EVIDENCE = {"pmf": f"{RESULTS}/pmf.csv"} if PMF_ON else {}
+# preferential solvation in blends (md.prefsolv): a component's diluent role, for classify only
+PREFSOLV_ON = bool(((CONFIG.get("md") or {}).get("prefsolv") or {}).get("pairs"))
+PREFSOLV_EVIDENCE = {"prefsolv": f"{RESULTS}/prefsolv.csv"} if PREFSOLV_ON else {}
 
 
 report: "../report/workflow.rst"
@@ -32,7 +35,7 @@ report: "../report/workflow.rst"
 def classify_evidence_args(wildcards, input):
     """--solvation/--coordination/--dft-binding for the optional inputs this run has."""
     return " ".join(f"--{key.replace('_', '-')} {shlex.quote(str(input[key]))}"
-                    for key in ("solvation", "coordination", "dft_binding", "pmf") if key in input.keys())
+                    for key in ("solvation", "coordination", "dft_binding", "pmf", "prefsolv") if key in input.keys())
 
 
 rule classify:
@@ -40,6 +43,7 @@ rule classify:
         **STAGE_TABLES,
         **CLASSIFY_EVIDENCE,
         **PMF_EVIDENCE,
+        **PREFSOLV_EVIDENCE,
         library=LIBRARY_FILES,
         formulations=FORMULATION_FILES,
     output:

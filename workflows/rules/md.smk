@@ -75,7 +75,7 @@ wildcard_constraints:
 # md.formulations, or changing a classification setting the MD does not read, leaves finished
 # MD jobs alone.
 MD_RUN_SETTINGS = settings_json(
-    md={k: v for k, v in CONFIG["md"].items() if k not in ("formulations", "pmf", "jobs_per_gpu")},
+    md={k: v for k, v in CONFIG["md"].items() if k not in ("formulations", "pmf", "jobs_per_gpu", "prefsolv")},
     classification={k: CONFIG["classification"][k] for k in MD_CLASSIFICATION_KEYS if k in CONFIG["classification"]},
 )
 
@@ -283,3 +283,76 @@ rule md_pmf_table:
 
 if MD_PMF_PAIRS or MD_PMF_UNDECIDED:
     TARGETS.append(f"{RESULTS}/pmf.csv")
+
+
+# Preferential solvation of K+ in an equimolar blend, one ion pair (md.prefsolv; off by default):
+# a component's share of the K+ shell against a solvating partner -> results/prefsolv.csv,
+# which decides its diluent role where the interval clears the threshold (docs/md_free_energy.md).
+from solvscreen.md.prefsolv_stage import prefsolv_config, prefsolv_pairs, undecided_role_pairs
+from solvscreen.md.prefsolv_stage import record_name as prefsolv_record_name
+
+MD_PREFSOLV_PAIRS = prefsolv_pairs(CONFIG["md"])
+MD_PREFSOLV_UNDECIDED = prefsolv_config(CONFIG["md"])["pairs"] == "undecided"
+
+
+def md_prefsolv_table_inputs(wildcards):
+    triples = MD_PREFSOLV_PAIRS
+    if MD_PREFSOLV_UNDECIDED:  # the undecided roles of what the descriptor-only classification leaves open
+        triples = prefsolv_pairs(CONFIG["md"], undecided_role_pairs(checkpoints.md_select.get().output.csv))
+    return [f"{RESULTS}/md_prefsolv/{prefsolv_record_name(a, b, k)}.json" for a, b, k in triples]
+# a job reads md.prefsolv without its pair list (listing one more pair reruns no finished job)
+# and the platform/threads/charge scale, nothing else of the config
+MD_PREFSOLV_SETTINGS = settings_json(md={
+    **{k: v for k, v in CONFIG["md"].items() if k in ("platform", "threads", "charge_scale")},
+    "prefsolv": {k: v for k, v in (CONFIG["md"].get("prefsolv") or {}).items() if k != "pairs"}})
+
+
+rule md_prefsolv:
+    wildcard_constraints:
+        a=r"[^/.-]+",
+        b=r"[^/.-]+",
+        salt=r"[^/.-]+",
+    output:
+        record=f"{RESULTS}/md_prefsolv/{{a}}--{{b}}--{{salt}}.json",
+        dir=directory(f"{RESULTS}/md_prefsolv/{{a}}--{{b}}--{{salt}}"),
+    log:
+        f"{RESULTS}/logs/md_prefsolv/{{a}}--{{b}}--{{salt}}.log",
+    params:
+        settings=MD_PREFSOLV_SETTINGS,
+        library=LIBRARY_FILES,
+        formulations=FORMULATION_FILES,
+        cache=f"{RESULTS}/md_pmf/.params_cache",
+    threads: CONFIG["md"]["threads"]
+    conda:
+        MD_CONDA_ENV
+    resources:
+        retries_left=retries_left,
+        mem_mb=2000,
+        runtime=lambda wc, attempt: 240 * attempt,
+        gpu=MD_RESOURCES["gpu"],
+        gpu_slot=MD_RESOURCES["gpu"],
+    shell:
+        stage_shell(
+            "solvscreen --threads {threads} md-prefsolv --a {wildcards.a:q} --b {wildcards.b:q}"
+            " --salt {wildcards.salt:q} --library {params.library:q} --formulations {params.formulations:q}"
+            " --cache {params.cache:q} --settings {params.settings:q} --out {output.record:q}",
+            "md_prefsolv", name="{wildcards.a:q}--{wildcards.b:q}--{wildcards.salt:q}",
+        )
+
+
+rule md_prefsolv_table:
+    input:
+        md_prefsolv_table_inputs,
+    output:
+        f"{RESULTS}/prefsolv.csv",
+    log:
+        f"{RESULTS}/logs/md_prefsolv_table.log",
+    localrule: True
+    conda:
+        MD_CONDA_ENV
+    shell:
+        "solvscreen md-prefsolv-table --records {input:q} --out {output:q} > {log:q} 2>&1"
+
+
+if MD_PREFSOLV_PAIRS or MD_PREFSOLV_UNDECIDED:
+    TARGETS.append(f"{RESULTS}/prefsolv.csv")

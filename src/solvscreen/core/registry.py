@@ -46,7 +46,7 @@ STAGES: tuple[StageSpec, ...] = (
     StageSpec("md", "solvscreen.md", "workflows/rules/md.smk", config_section="md",
               check_config="solvscreen.md.settings:check_config", cli="solvscreen.md.cli",
               report_section="solvscreen.md.report:report_section",
-              tables=("solvation.csv", "coordination.csv")),
+              tables=("solvation.csv", "coordination.csv"), results=("solvscreen.md.prefsolv",)),
     StageSpec("dft", "solvscreen.dft", "workflows/rules/dft.smk", config_section="dft",
               check_config="solvscreen.dft.settings:check_config", cli="solvscreen.dft.cli",
               report_section="solvscreen.dft.report:report_section",

@@ -121,6 +121,22 @@ def add_parsers(sub, command) -> None:
     p.add_argument("--reference", default="DME")
     p.add_argument("--out", required=True)
 
+    p = sub.add_parser("md-prefsolv", help="preferential solvation of K+ in an equimolar A:B blend (one ion pair)")
+    p.add_argument("--a", required=True, help="the solvating partner (e.g. DME)")
+    p.add_argument("--b", required=True, help="the candidate whose share of the K+ shell is measured")
+    p.add_argument("--salt", required=True)
+    p.add_argument("--cache", default=None, help="GAFF2 parameter cache directory (default: none)")
+    p.add_argument("--configfile", nargs="*", default=[], help="config files (default: schema defaults)")
+    p.add_argument("--settings", help="JSON with an 'md' section (its 'prefsolv' subsection, platform, threads)")
+    p.add_argument("--library", nargs="+", help="candidate tables (default: the config's)")
+    p.add_argument("--formulations", nargs="+", help="formulation tables (default: the config's)")
+    p.add_argument("--out", required=True, help="record path (.json)")
+    p.add_argument("--work-dir", default=None, help="the run's files (default: beside the record)")
+
+    p = sub.add_parser("md-prefsolv-table", help="collect md_prefsolv records into prefsolv.csv")
+    p.add_argument("--records", nargs="*", default=[])
+    p.add_argument("--out", required=True)
+
     @command("md-params")
     def cmd_md_params(ns) -> int:
         from .runner import run_params
@@ -179,6 +195,28 @@ def add_parsers(sub, command) -> None:
 
         rows = aggregate_pmf(ns.records, ns.out, reference=ns.reference or None)
         log.info("pmf.csv: %d pairs", len(rows))
+        return 0
+
+    @command("md-prefsolv")
+    def cmd_md_prefsolv(ns) -> int:
+        from .prefsolv_stage import run_prefsolv_stage
+
+        config = _config(ns)
+        library, _ = _library_and_formulations(ns, config)
+        md = dict(config.get("md") or {})
+        if ns.threads:
+            md["threads"] = ns.threads
+        rec = run_prefsolv_stage(library.resolve(ns.a), library.resolve(ns.b), library.resolve(ns.salt), library, md,
+                                 ns.out, work_dir=ns.work_dir, cache_dir=ns.cache)
+        log.info("%s: md_prefsolv %s%s", rec.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
+        return 0
+
+    @command("md-prefsolv-table")
+    def cmd_md_prefsolv_table(ns) -> int:
+        from .prefsolv_stage import aggregate_prefsolv
+
+        rows = aggregate_prefsolv(ns.records, ns.out)
+        log.info("prefsolv.csv: %d pairs", len(rows))
         return 0
 
     @command("md-neat")

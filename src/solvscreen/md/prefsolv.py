@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import CalculationFailed, InputError
+from ..core.records import StageResult
 from .pair_box import Component, build_pair_system
 from .wham import KB_KCAL_PER_MOL_K
 
@@ -37,7 +38,11 @@ log = logging.getLogger("solvscreen.md")
 
 
 @dataclass(frozen=True)
-class PrefSolvResult:
+class PrefSolvResult(StageResult):
+    """One blend's result; an ``md_prefsolv`` record's ``results`` hold these fields."""
+
+    RECORD_STAGES = ("md_prefsolv",)
+
     a: str
     b: str
     salt: str

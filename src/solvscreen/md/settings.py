@@ -243,7 +243,8 @@ def _coerce(key: str, value, default):
     return value
 
 
-CONFIG_KEYS = ("preset", "formulations", "charge_scale", "platform", "threads", "overrides", "pmf", "jobs_per_gpu")
+CONFIG_KEYS = ("preset", "formulations", "charge_scale", "platform", "threads", "overrides", "pmf", "jobs_per_gpu",
+               "prefsolv")
 #: The classification settings an MD run reads: the box composition (``composition``) and the
 #: stop rule's thresholds (``runner.decision_setup``). The workflow passes only these to MD jobs,
 #: so that a change elsewhere in the classification section does not rerun finished MD jobs.
@@ -297,7 +298,8 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
                                       source="config"))
     else:
         try:
-            settings_from_config({k: v for k, v in md.items() if k in CONFIG_KEYS and k not in ("pmf", "jobs_per_gpu")})
+            settings_from_config({k: v for k, v in md.items()
+                                  if k in CONFIG_KEYS and k not in ("pmf", "jobs_per_gpu", "prefsolv")})
         except (InputError, TypeError, ValueError) as exc:
             errors.append(ValidationError(f"md: {exc}", source="config"))
     by_id = {f.id: f for f in formulations}
@@ -326,6 +328,9 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
     from .pmf_settings import check_pmf_config
 
     errors += check_pmf_config(md, library)
+    from .prefsolv_stage import check_prefsolv_config
+
+    errors += check_prefsolv_config(md, library)
     jpg = md.get("jobs_per_gpu", 1)
     if not isinstance(jpg, int) or isinstance(jpg, bool) or jpg < 1:
         errors.append(ValidationError(f"md.jobs_per_gpu: {jpg!r} must be an integer >= 1", source="config"))
