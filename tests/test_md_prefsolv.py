@@ -123,3 +123,28 @@ def test_a_species_that_never_enters_gives_no_number():
     row = prefsolv_row(_rec(None, sem=None, halves=(None, None), eb=0, nb=0.0))
     assert row["status"] == "failed" and "DEE never entered" in row["convergence_reason"]
     assert "shell_share_ratio_b" not in row or row.get("shell_share_ratio_b") in (None, "")
+
+
+def test_prefsolv_config_and_the_pairs_undecided_roles_give(tmp_path):
+    from solvscreen.core.records import write_csv
+    from solvscreen.md.prefsolv_stage import prefsolv_config, prefsolv_pairs, undecided_role_pairs
+
+    md = {"prefsolv": {"pairs": [["DME", "TTE"], ["DME", "TTE"], ["DGM", "DBE"]], "salts": ["KFSI", "KPF6"]}}
+    assert prefsolv_pairs(md) == [("DME", "TTE", "KFSI"), ("DGM", "DBE", "KFSI"),
+                                  ("DME", "TTE", "KPF6"), ("DGM", "DBE", "KPF6")]
+    assert prefsolv_pairs({}) == [] and prefsolv_config({})["ns"] == 1.0
+    for bad, msg in (({"pairs": "all"}, "md.prefsolv.pairs"), ({"ns": 0.05}, "md.prefsolv.ns"),
+                     ({"preset": "huge"}, "unknown preset"), ({"pair": []}, "md.prefsolv.pair: unknown key")):
+        with pytest.raises(InputError, match=msg):
+            prefsolv_config({"prefsolv": bad})
+    table = tmp_path / "classification.csv"
+    write_csv(table, [
+        {"id": "A", "origin": "table", "label": "LCE|LHCE|WSE", "roles": "DME=solvating|TTE=undecided"},
+        {"id": "B", "origin": "table", "label": "LCE|LHCE|WSE", "roles": "DME=solvating|MME=undecided|TTE=undecided"},
+        {"id": "C", "origin": "table", "label": "LHCE", "roles": "DME=solvating|OTE=undecided"},  # decided
+        {"id": "D", "origin": "grid", "label": "LCE|LHCE", "roles": "DGM=solvating|DX=undecided"},  # not a table row
+        {"id": "E", "origin": "table", "label": "LCE|WSE", "roles": "TFP=solvating"},  # no undecided role
+    ], ["id", "origin", "label", "roles"])
+    assert undecided_role_pairs(table) == [("DME", "TTE"), ("DME", "MME")]
+    assert prefsolv_pairs({"prefsolv": {"pairs": "undecided"}}, undecided_role_pairs(table)) == [
+        ("DME", "TTE", "KFSI"), ("DME", "MME", "KFSI")]
