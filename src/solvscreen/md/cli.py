@@ -105,16 +105,20 @@ def add_parsers(sub, command) -> None:
 
     sub.add_parser("md-presets", help="print the MD presets")
 
+    def pair_run_args(p, section: str, work_dir_help: str) -> None:
+        """The arguments of a one-ion-pair run (md-pmf, md-prefsolv) after its species."""
+        p.add_argument("--salt", required=True)
+        p.add_argument("--cache", default=None, help="GAFF2 parameter cache directory (default: none)")
+        p.add_argument("--configfile", nargs="*", default=[], help="config files (default: schema defaults)")
+        p.add_argument("--settings", help=f"JSON with an 'md' section (its '{section}' subsection, platform, threads)")
+        p.add_argument("--library", nargs="+", help="candidate tables (default: the config's)")
+        p.add_argument("--formulations", nargs="+", help="formulation tables (default: the config's)")
+        p.add_argument("--out", required=True, help="record path (.json)")
+        p.add_argument("--work-dir", default=None, help=f"{work_dir_help} (default: beside the record)")
+
     p = sub.add_parser("md-pmf", help="K+-anion PMF of one salt in one neat solvent (umbrella sampling + WHAM)")
     p.add_argument("--solvent", required=True)
-    p.add_argument("--salt", required=True)
-    p.add_argument("--cache", default=None, help="GAFF2 parameter cache directory (default: none)")
-    p.add_argument("--configfile", nargs="*", default=[], help="config files (default: schema defaults)")
-    p.add_argument("--settings", help="JSON with an 'md' section (its 'pmf' subsection, platform, threads)")
-    p.add_argument("--library", nargs="+", help="candidate tables (default: the config's)")
-    p.add_argument("--formulations", nargs="+", help="formulation tables (default: the config's)")
-    p.add_argument("--out", required=True, help="record path (.json)")
-    p.add_argument("--work-dir", default=None, help="window checkpoints (default: beside the record)")
+    pair_run_args(p, "pmf", "window checkpoints")
 
     p = sub.add_parser("md-pmf-table", help="collect md_pmf records into pmf.csv")
     p.add_argument("--records", nargs="*", default=[])
@@ -124,14 +128,7 @@ def add_parsers(sub, command) -> None:
     p = sub.add_parser("md-prefsolv", help="preferential solvation of K+ in an equimolar A:B blend (one ion pair)")
     p.add_argument("--a", required=True, help="the solvating partner (e.g. DME)")
     p.add_argument("--b", required=True, help="the candidate whose share of the K+ shell is measured")
-    p.add_argument("--salt", required=True)
-    p.add_argument("--cache", default=None, help="GAFF2 parameter cache directory (default: none)")
-    p.add_argument("--configfile", nargs="*", default=[], help="config files (default: schema defaults)")
-    p.add_argument("--settings", help="JSON with an 'md' section (its 'prefsolv' subsection, platform, threads)")
-    p.add_argument("--library", nargs="+", help="candidate tables (default: the config's)")
-    p.add_argument("--formulations", nargs="+", help="formulation tables (default: the config's)")
-    p.add_argument("--out", required=True, help="record path (.json)")
-    p.add_argument("--work-dir", default=None, help="the run's files (default: beside the record)")
+    pair_run_args(p, "prefsolv", "the run's files")
 
     p = sub.add_parser("md-prefsolv-table", help="collect md_prefsolv records into prefsolv.csv")
     p.add_argument("--records", nargs="*", default=[])
