@@ -1051,8 +1051,8 @@ def write_prefsolv(path: Path, rows: dict) -> Path:
 
     table = [{"solvent_a": a, "solvent_b": b, "salt": "KFSI", "status": "ok", "ns_production": 0.95,
               "exchanges_a": 20, "exchanges_b": 3, "shell_share_ratio_b": v, "shell_share_ratio_b_lo": lo,
-              "shell_share_ratio_b_hi": hi, "converged": True, "convergence_reason": "synthetic"}
-             for (a, b), (v, lo, hi) in rows.items()]
+              "shell_share_ratio_b_hi": hi, "converged": True, "convergence_reason": "synthetic",
+              "interval_method": "blocks"} for (a, b), (v, lo, hi) in rows.items()]
     write_csv(path, table, list(PREFSOLV_COLUMNS))
     return path
 
@@ -1073,6 +1073,19 @@ def test_a_blend_share_of_the_k_shell_decides_a_role_where_its_interval_clears_t
     r = next(r for r in cl.reasons if r.kind == "role" and r.subject == "TTE")
     assert r.op == "<" and r.quantity == "shell_share_ratio" and r.value == 0.12 and r.holds()
     assert "0.12 [0.04, 0.20] in equimolar DME:TTE" in r.text and "a diluent" in r.text
+    # a candidate that never entered the shell: the entry-count bound decides, and the reason says how
+    from solvscreen.core.records import write_csv
+    from solvscreen.md.prefsolv import PREFSOLV_COLUMNS, prefsolv_row
+
+    rec = {"a": "DME", "b": "TTE", "salt": "KFSI", "ns_production": 0.95, "mean_shell_a": 4.0, "mean_shell_b": 0.0,
+           "x_b_shell": 0.0, "x_b_bulk": 0.5, "ddg_b_minus_a_kcal_per_mol": None, "block_sem_kcal_per_mol": None,
+           "halves_kcal_per_mol": [None, None], "exchanges_a": 25, "exchanges_b": 0}
+    write_csv(tmp_path / "bound.csv", [prefsolv_row(rec)], list(PREFSOLV_COLUMNS))
+    evb = read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", prefsolv=tmp_path / "bound.csv")
+    clb = classify(lib, evb, "KFSI", 1.6, [("DME", 1.0), ("TTE", 1.0)])
+    rb = next(r for r in clb.reasons if r.kind == "role" and r.subject == "TTE")
+    assert clb.features["diluents"] == ["TTE"] and rb.holds() and rb.value == 0.0, clb.reasons_text()
+    assert "[0.00, 0.21]" in rb.text and "entered the shell 0 times" in rb.text and "Poisson" in rb.text
     # the same blend in another salt has no measurement: binding decides as before
     assert classify(lib, ev, "KPF6", 1.0, [("DME", 1.0), ("TTE", 1.0)]).features["undecided"] == ["TTE"]
     # [0.35, 0.75] spans 0.5: a note, and DEE's binding energy decides (solvating next to DGM)
@@ -1086,7 +1099,7 @@ def test_a_blend_share_of_the_k_shell_decides_a_role_where_its_interval_clears_t
     assert any("known to put 1,4-dioxane in the K+ shell wrongly" in r.text for r in cl3.reasons)
     # the descriptor-only evidence (the calibration's 'descriptors' mode) drops it
     assert classify(lib, ev.without_md(), "KFSI", 1.6, [("DME", 1.0), ("TTE", 1.0)]).features["undecided"] == ["TTE"]
-    check_all_reasons([cl, cl2, cl3])
+    check_all_reasons([cl, cl2, cl3, clb])
 
 
 def test_a_prefsolv_table_without_its_share_columns_is_refused(tmp_path):

@@ -117,12 +117,23 @@ def test_table_row_carries_the_interval_and_the_share_ratio_it_maps_to():
     assert "entered the shell 4 times" in slow["convergence_reason"]
 
 
-def test_a_species_that_never_enters_gives_no_number():
+def test_a_species_that_never_enters_gets_an_entry_count_bound():
     from solvscreen.md.prefsolv import prefsolv_row
 
-    row = prefsolv_row(_rec(None, sem=None, halves=(None, None), eb=0, nb=0.0))
-    assert row["status"] == "failed" and "DEE never entered" in row["convergence_reason"]
-    assert "shell_share_ratio_b" not in row or row.get("shell_share_ratio_b") in (None, "")
+    never = dict(sem=None, halves=(None, None), eb=0, nb=0.0)
+    row = prefsolv_row(_rec(None, **never))  # DME entered 17 times, DEE never
+    assert row["status"] == "ok" and row["interval_method"] == "entry bound" and row["converged"] is True
+    assert row["shell_share_ratio_b"] == 0.0 and row["shell_share_ratio_b_lo"] == 0.0
+    assert row["shell_share_ratio_b_hi"] == pytest.approx((3.0 / (3.0 + 17)) / 0.5, abs=1e-4)  # 0.30
+    assert row["ddg_lo_kcal_per_mol"] == pytest.approx(-KT * math.log(3.0 / 17), abs=1e-3)
+    assert "entered the shell 0 times" in row["convergence_reason"] and "Poisson" in row["convergence_reason"]
+    few = prefsolv_row(_rec(None, **{**never, "ea": 4}))  # too few DME entries: a wide bound, not converged
+    assert few["converged"] is False and few["shell_share_ratio_b_hi"] > 0.8
+    # one entry of B that then stays longer than A's molecules do: the bound's assumption fails
+    stay = prefsolv_row(_rec(0.9, sem=None, halves=(None, 0.5), eb=1, nb=1.0))
+    assert stay["status"] == "failed" and "stayed longer" in stay["convergence_reason"]
+    none = prefsolv_row(_rec(None, **{**never, "ea": 0, "na": 0.0}))
+    assert none["status"] == "failed" and "neither blocks nor an entry bound" in none["convergence_reason"]
 
 
 def test_prefsolv_config_and_the_pairs_undecided_roles_give(tmp_path):

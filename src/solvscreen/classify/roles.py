@@ -96,10 +96,12 @@ def prefsolv_role(name: str, row: dict, share_ratio_max: float, canonical_smiles
     e = max(hi - v, v - lo)  # the wider side: the band Reason.holds checks
     op = _band(v, e, share_ratio_max)
     conv = str(row.get("converged", "")).lower() in ("true", "1", "yes")
+    bound = row.get("interval_method") == "entry bound"  # the reason says how the bound was made
     head = (f"{name}: share of the K+ shell / bulk share {_f(v)} [{_f(lo)}, {_f(hi)}] in equimolar "
             f"{row.get('solvent_a')}:{name} with one {row.get('salt') or 'salt'} pair (MD, "
             f"{row.get('ns_production')} ns, {row.get('solvent_a')} entered the shell {row.get('exchanges_a')} "
-            f"times{'' if conv else '; not converged: ' + str(row.get('convergence_reason') or '')})")
+            f"times{'' if conv else '; not converged'}"
+            f"{'; ' + str(row.get('convergence_reason') or '') if not conv or bound else ''})")
     return _share_role(name, head, op, v, e, share_ratio_max, "md-prefsolv", canonical_smiles)
 
 

@@ -206,7 +206,7 @@ PREFSOLV_COLUMNS = (
     "solvent_a", "solvent_b", "salt", "status", "n_each", "shell_A", "ns_production",
     "mean_shell_a", "mean_shell_b", "shell_mole_fraction_b", "bulk_mole_fraction_b",
     "ddg_b_minus_a_kcal_per_mol", "ddg_lo_kcal_per_mol", "ddg_hi_kcal_per_mol",
-    "shell_share_ratio_b", "shell_share_ratio_b_lo", "shell_share_ratio_b_hi",
+    "shell_share_ratio_b", "shell_share_ratio_b_lo", "shell_share_ratio_b_hi", "interval_method",
     "exchanges_a", "exchanges_b", "converged", "convergence_reason", "cpu_hours", "platform",
 )
 
@@ -219,38 +219,74 @@ def share_ratio(ddg_kcal_per_mol: float, x_b_bulk: float, temperature_K: float) 
 
 
 def prefsolv_row(rec: dict, temperature_K: float = 298.15) -> dict:
-    """One row of prefsolv.csv from a :class:`PrefSolvResult` dict: the ddG with a 95 % interval
-    (t x block SE, with half the drift between the production's halves added in quadrature),
-    and B's shell/bulk share ratio with the interval it maps to (the quantity the classifier's
-    md_diluent_shell_share_ratio_max applies to). A species that never entered the shell has
-    no finite ddG: the row says so and gives no interval."""
+    """One row of prefsolv.csv from a :class:`PrefSolvResult` dict: B's shell/bulk share ratio
+    (the quantity the classifier's md_diluent_shell_share_ratio_max applies to) with a 95 %
+    interval, and the ddG it maps to.
+
+    ``interval_method`` says how the interval was made:
+
+    - ``blocks``: t x the block standard error of ddG, with half the drift between the
+      production's halves added in quadrature;
+    - ``entry bound``: B entered the shell too rarely for blocks (never, or not in every block
+      and half). Its share is bounded from the entries alone: at 95 % B entered fewer than
+      U(E_B) times (the one-sided Poisson limit of its E_B counted entries), so its fraction of
+      the shell's entries is below U / (U + E_A). Taking B's residence in the shell as no longer
+      than A's (B is the weaker binder: it enters less), that bounds its shell mole fraction.
+      Where B's observed share already exceeds the bound, the assumption fails and the row
+      gives no number.
+    """
     ddg, sem = rec.get("ddg_b_minus_a_kcal_per_mol"), rec.get("block_sem_kcal_per_mol")
     h1, h2 = (list(rec.get("halves_kcal_per_mol") or []) + [None, None])[:2]
     row = {k: rec.get(k, "") for k in ("salt", "n_each", "shell_A", "ns_production", "mean_shell_a", "mean_shell_b",
                                         "exchanges_a", "exchanges_b", "cpu_hours", "platform")}
     row.update(solvent_a=rec["a"], solvent_b=rec["b"], status="ok", shell_mole_fraction_b=rec.get("x_b_shell"),
                bulk_mole_fraction_b=rec.get("x_b_bulk"), ddg_b_minus_a_kcal_per_mol=ddg)
+    xb = rec.get("x_b_bulk") or 0.5
+    ea, eb = int(rec.get("exchanges_a") or 0), int(rec.get("exchanges_b") or 0)
+    few = f"{rec['a']} entered the shell {ea} times < {MIN_EXCHANGES}" if ea < MIN_EXCHANGES else ""
     if ddg is None or sem is None or None in (h1, h2):
-        never = [s for s, n in (("solvent_a", rec.get("mean_shell_a")), ("solvent_b", rec.get("mean_shell_b")))
-                 if not n]
-        row.update(status="failed", converged=False, convergence_reason=(
-            f"{' and '.join(rec[s[-1]] for s in never) or 'a species'} never entered the K+ shell (or a block "
-            "or half had none): no finite ddG"))
-        return row
+        return _entry_bound_row(row, rec, xb, ea, eb, few, temperature_K)
     half = math.hypot(T95_5_BLOCKS * sem, (h1 - h2) / 2)
     lo, hi = ddg - half, ddg + half
-    xb = rec.get("x_b_bulk") or 0.5
-    why = []
-    if abs(h1 - h2) > HALVES_TOL_KCAL_PER_MOL:
-        why.append(f"halves differ by {abs(h1 - h2):.2f} > {HALVES_TOL_KCAL_PER_MOL} kcal/mol")
-    if (rec.get("exchanges_a") or 0) < MIN_EXCHANGES:
-        why.append(f"{rec['a']} entered the shell {rec.get('exchanges_a')} times < {MIN_EXCHANGES}")
-    row.update(ddg_lo_kcal_per_mol=round(lo, 4), ddg_hi_kcal_per_mol=round(hi, 4),
+    why = [x for x in (f"halves differ by {abs(h1 - h2):.2f} > {HALVES_TOL_KCAL_PER_MOL} kcal/mol"
+                       if abs(h1 - h2) > HALVES_TOL_KCAL_PER_MOL else "", few) if x]
+    row.update(ddg_lo_kcal_per_mol=round(lo, 4), ddg_hi_kcal_per_mol=round(hi, 4), interval_method="blocks",
                shell_share_ratio_b=round(share_ratio(ddg, xb, temperature_K), 4),
                shell_share_ratio_b_lo=round(share_ratio(hi, xb, temperature_K), 4),
                shell_share_ratio_b_hi=round(share_ratio(lo, xb, temperature_K), 4),
                converged=not why, convergence_reason="; ".join(why) or
-               f"halves within {HALVES_TOL_KCAL_PER_MOL} kcal/mol, {rec['a']} entered {rec.get('exchanges_a')} times")
+               f"halves within {HALVES_TOL_KCAL_PER_MOL} kcal/mol, {rec['a']} entered {ea} times")
+    return row
+
+
+#: one-sided 95 % upper limits of a Poisson mean given k = 0, 1, ... observed counts
+POISSON_UPPER_95 = (3.00, 4.74, 6.30, 7.75, 9.15, 10.51, 11.84, 13.15, 14.43, 15.71, 16.96)
+
+
+def _entry_bound_row(row: dict, rec: dict, xb: float, ea: int, eb: int, few: str, temperature_K: float) -> dict:
+    """:func:`prefsolv_row` where B entered too rarely for blocks: the entry-count bound."""
+    a, b = rec["a"], rec["b"]
+    if not rec.get("mean_shell_a") or ea == 0 or eb >= len(POISSON_UPPER_95):
+        row.update(status="failed", converged=False, convergence_reason=(
+            f"{a} entered the shell {ea} times and {b} {eb} times: neither blocks nor an entry bound give a share"))
+        return row
+    u = POISSON_UPPER_95[eb]
+    x_max = u / (u + ea)
+    hi = x_max / xb
+    v = (rec.get("x_b_shell") or 0.0) / xb
+    if v > hi:
+        row.update(status="failed", converged=False, convergence_reason=(
+            f"{b} entered the shell {eb} times but stayed longer than {a} does (share {v:.2f} > the entry bound "
+            f"{hi:.2f}): too few entries to bound its share"))
+        return row
+    rho = xb / (1 - xb)
+    ddg_lo = -KB_KCAL_PER_MOL_K * temperature_K * math.log((x_max / (1 - x_max)) / rho)
+    row.update(interval_method="entry bound", shell_share_ratio_b=round(v, 4), shell_share_ratio_b_lo=0.0,
+               shell_share_ratio_b_hi=round(hi, 4), ddg_lo_kcal_per_mol=round(ddg_lo, 4), ddg_hi_kcal_per_mol="",
+               converged=not few, convergence_reason="; ".join(x for x in (few, (
+                   f"{b} entered the shell {eb} times ({a} {ea}) in {rec.get('ns_production')} ns: share below "
+                   f"{POISSON_UPPER_95[eb]:.2f} / ({POISSON_UPPER_95[eb]:.2f} + {ea}) of the entries (95 % Poisson "
+                   f"limit), with {b}'s residence no longer than {a}'s")) if x))
     return row
 
 
