@@ -328,7 +328,7 @@ def check_config(config: dict, library, formulations) -> list[ValidationError]:
     from .pmf_settings import check_pmf_config
 
     errors += check_pmf_config(md, library)
-    from .prefsolv_stage import check_prefsolv_config
+    from .prefsolv_settings import check_prefsolv_config
 
     errors += check_prefsolv_config(md, library)
     jpg = md.get("jobs_per_gpu", 1)
