@@ -61,9 +61,9 @@ def test_the_workflow_has_the_rules_the_profile_knows():
 
 
 # rules whose runtime comes from the rule itself (the MD preset), not from the profile
-RUNTIME_FROM_RULE = {"md_run", "md_reference", "md_pmf"}
+RUNTIME_FROM_RULE = {"md_run", "md_reference", "md_pmf", "md_prefsolv"}
 # rules that are one long (GPU) job each: never packed into a group
-UNGROUPED = {"md_run", "md_reference", "md_pmf"}
+UNGROUPED = {"md_run", "md_reference", "md_pmf", "md_prefsolv"}
 
 
 @pytest.mark.parametrize("rule", [r for r in REMOTE if r not in SIZED_IN_RULE])
