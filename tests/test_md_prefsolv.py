@@ -71,23 +71,8 @@ def test_blend_needs_two_different_solvents(tmp_path):
                      pmf_settings("smoke"), tmp_path)
 
 
-@pytest.mark.slow
-def test_a_real_blend_run_counts_both_solvents_in_the_k_shell(tmp_path):
-    """GAFF2/AM1-BCC KFSI in equimolar DME:DEE, 80 ps (minutes on one core)."""
-    pytest.importorskip("openmm")
-    from solvscreen.md.pmf import pmf_settings
-    from solvscreen.md.prefsolv import run_prefsolv
-
-    s = pmf_settings("smoke", platform="CPU")
-    res = run_prefsolv(Component("DME", "COCCOC", 0.867), Component("DEE", "CCOCCOCC", 0.842),
-                       Component("FSI", "O=S(=O)(F)[N-]S(=O)(=O)F"), Component("K+", "[K+]"), s, tmp_path,
-                       ns=0.08, discard_ps=20, salt="KFSI", cache_dir=tmp_path / "cache")
-    assert res.n_each >= 8 and res.ns_production == pytest.approx(0.06)
-    # the K+ first shell holds 4-8 solvent O donors with this force field: 2-6 molecules of the two
-    assert 1.5 < res.mean_shell_a + res.mean_shell_b < 7
-    assert res.cpu_hours > 0 and res.platform == "CPU"
-    d = res.as_dict()
-    assert d["a"] == "DME" and d["b"] == "DEE" and d["salt"] == "KFSI"
+# the real blend run (build, MD, analysis, record, table) is tests/test_md_workflow.py's
+# test_a_short_prefsolv_run_through_the_rules
 
 
 def _rec(ddg, sem=0.06, halves=(0.54, 0.37), ea=17, eb=10, na=2.44, nb=1.13):
@@ -145,6 +130,7 @@ def test_prefsolv_config_and_the_pairs_undecided_roles_give(tmp_path):
                                   ("DME", "TTE", "KPF6"), ("DGM", "DBE", "KPF6")]
     assert prefsolv_pairs({}) == [] and prefsolv_config({})["ns"] == 1.0
     for bad, msg in (({"pairs": "all"}, "md.prefsolv.pairs"), ({"ns": 0.05}, "md.prefsolv.ns"),
+                     ({"discard_ps": -1}, "md.prefsolv.discard_ps"), ({"ns": 0.02, "discard_ps": 15}, "fewer than 10 ps"),
                      ({"preset": "huge"}, "unknown preset"), ({"pair": []}, "md.prefsolv.pair: unknown key")):
         with pytest.raises(InputError, match=msg):
             prefsolv_config({"prefsolv": bad})

@@ -240,14 +240,15 @@ def test_a_bad_prefsolv_config_stops_at_parse_time(tmp_path):
 def test_a_short_prefsolv_run_through_the_rules(tmp_path):
     """md.prefsolv: the record through the harness, prefsolv.csv with its row; a second run does nothing."""
     results = tmp_path / "r"
-    md = {"platform": "CPU", "prefsolv": {"pairs": [["DME", "DMC"]], "ns": 0.08, "preset": "smoke"}}
+    md = {"platform": "CPU", "prefsolv": {"pairs": [["DME", "DMC"]], "ns": 0.03, "discard_ps": 5, "preset": "smoke"}}
     p = _smk(results, "prefsolv.csv", md)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
     (row,) = list(csv.DictReader((results / "prefsolv.csv").open()))
     assert row["solvent_a"] == "DME" and row["solvent_b"] == "DMC" and row["salt"] == "KFSI"
-    assert float(row["mean_shell_a"]) + float(row["mean_shell_b"]) > 1.0  # the K+ shell holds solvent
+    # the K+ first shell holds 4-8 solvent O donors with this force field: 2-6 molecules of the two
+    assert 1.5 < float(row["mean_shell_a"]) + float(row["mean_shell_b"]) < 7, row
     rec = json.loads((results / "md_prefsolv" / "DME--DMC--KFSI.json").read_text())
-    assert rec["stage"] == "md_prefsolv" and rec["status"] == "ok" and rec["results"]["ns_production"] == 0.03
+    assert rec["stage"] == "md_prefsolv" and rec["status"] == "ok" and rec["results"]["ns_production"] == 0.025
     assert not (results / "md_prefsolv" / ".DME--DMC--KFSI.work").exists()
     p = _smk(results, "prefsolv.csv", md, "-n")
     assert p.returncode == 0 and "md_prefsolv" not in p.stdout.replace("md_prefsolv_table", ""), p.stdout[-2000:]

@@ -135,8 +135,8 @@ def run_prefsolv(a: Component, b: Component, anion: Component, cation: Component
 
     if a.name == b.name:
         raise InputError(f"preferential solvation needs two different solvents, got {a.name} twice")
-    if ns * 1000 <= discard_ps + 10:
-        raise InputError(f"preferential solvation: {ns} ns leaves no production after {discard_ps} ps discarded")
+    if ns * 1000 < discard_ps + 10:
+        raise InputError(f"preferential solvation: {ns} ns leaves fewer than 10 ps after {discard_ps} ps discarded")
     s = settings
     t0, ru0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     ch0 = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from ..core.errors import InputError, ValidationError
 
-PREFSOLV_DEFAULTS = {"pairs": [], "salts": ["KFSI"], "ns": 1.0, "preset": "screening"}
-#: the production before this (ps) is discarded as equilibration
-DISCARD_PS = 50.0
+PREFSOLV_DEFAULTS = {"pairs": [], "salts": ["KFSI"], "ns": 1.0, "discard_ps": 50.0, "preset": "screening"}
 
 
 def prefsolv_config(md: dict | None) -> dict:
@@ -28,9 +26,16 @@ def prefsolv_config(md: dict | None) -> dict:
         ns = float(sec["ns"])
     except (TypeError, ValueError):
         raise InputError(f"md.prefsolv.ns: {sec['ns']!r} is not a number of ns") from None
-    if ns * 1000 <= DISCARD_PS + 10:
-        raise InputError(f"md.prefsolv.ns: {ns} ns leaves no production after the first {DISCARD_PS:g} ps")
-    sec["ns"] = ns
+    try:
+        discard = float(sec["discard_ps"])
+    except (TypeError, ValueError):
+        raise InputError(f"md.prefsolv.discard_ps: {sec['discard_ps']!r} is not a number of ps") from None
+    if discard < 0:
+        raise InputError(f"md.prefsolv.discard_ps: {discard} must be >= 0")
+    if ns * 1000 < discard + 10:
+        raise InputError(f"md.prefsolv.ns: {ns} ns leaves fewer than 10 ps of production after the first "
+                         f"{discard:g} ps")
+    sec["ns"], sec["discard_ps"] = ns, discard
     pairs = sec["pairs"]
     if pairs != "undecided":
         if not isinstance(pairs, list) or not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):

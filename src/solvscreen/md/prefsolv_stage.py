@@ -7,7 +7,8 @@ The config's ``md.prefsolv`` section (off by default)::
       prefsolv:
         pairs: [[DME, TTE], [DME, MME]]   # (solvating partner A, candidate B); or "undecided"
         salts: [KFSI]
-        ns: 1.0                           # per pair, after a 20 ps start; the first 50 ps discarded
+        ns: 1.0                           # per pair, after a 20 ps start
+        discard_ps: 50                    # of it, not analysed (equilibration)
         preset: screening                 # the PMF's force field and protocol (md.pmf presets)
 
 ``pairs: undecided`` takes, from the descriptor-only classification, every table formulation
@@ -28,8 +29,8 @@ import shutil
 from pathlib import Path
 
 from ..stages.harness import read_record, run_stage
-from .prefsolv_settings import (DISCARD_PS, PREFSOLV_DEFAULTS, check_prefsolv_config,  # noqa: F401 - re-exported
-                                prefsolv_config, settings_for)
+from .prefsolv_settings import (PREFSOLV_DEFAULTS, check_prefsolv_config, prefsolv_config,  # noqa: F401
+                                settings_for)
 
 log = logging.getLogger("solvscreen.md")
 
@@ -79,7 +80,7 @@ def run_prefsolv_stage(a, b, salt, library, md: dict | None, out: str | Path, *,
     def compute(ctx):
         ctx.provenance(forcefield=FORCEFIELD, charge_method=CHARGE_METHOD, **_versions())
         res = run_prefsolv(comp(a), comp(b), comp(anion), comp(cation), settings, work_dir, ns=sec["ns"],
-                           discard_ps=DISCARD_PS, salt=salt.name, cache_dir=cache_dir,
+                           discard_ps=sec["discard_ps"], salt=salt.name, cache_dir=cache_dir,
                            progress=lambda m: log.info("%s: %s", name, m))
         ctx.provenance(platform=res.platform)
         return {**res.as_dict(), "preset": sec["preset"]}
@@ -87,7 +88,7 @@ def run_prefsolv_stage(a, b, salt, library, md: dict | None, out: str | Path, *,
     rec = run_stage("md_prefsolv", name, out, compute,
                     inputs={"solvent_a": a.name, "solvent_b": b.name, "salt": salt.name,
                             "smiles_a": a.smiles, "smiles_b": b.smiles},
-                    settings={**settings.to_dict(), "ns": sec["ns"], "discard_ps": DISCARD_PS})
+                    settings={**settings.to_dict(), "ns": sec["ns"], "discard_ps": sec["discard_ps"]})
     if rec.ok and work_dir.exists():
         shutil.rmtree(work_dir, ignore_errors=True)
     return rec
