@@ -82,8 +82,13 @@ def _table(out: Path, csv_path: Path) -> int:
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         ok = r["status"] == "ok"
-        dd = (f"{r['ddg_b_minus_a_kcal_per_mol']:+.2f} [{r['ddg_lo_kcal_per_mol']:+.2f}, {r['ddg_hi_kcal_per_mol']:+.2f}]"
-              if ok else "–")
+        if not ok:
+            dd = "–"
+        elif r.get("interval_method") == "entry bound":  # B never or rarely entered: a lower bound only
+            dd = f"≥ {r['ddg_lo_kcal_per_mol']:+.2f} (entry bound)"
+        else:
+            dd = (f"{r['ddg_b_minus_a_kcal_per_mol']:+.2f} [{r['ddg_lo_kcal_per_mol']:+.2f}, "
+                  f"{r['ddg_hi_kcal_per_mol']:+.2f}]")
         sh = (f"{r['shell_share_ratio_b']:.2f} [{r['shell_share_ratio_b_lo']:.2f}, {r['shell_share_ratio_b_hi']:.2f}]"
               if ok else "–")
         print(f"| {r['solvent_a']} | {r['solvent_b']} | {r['salt']} | {r['mean_shell_a']:.2f}, {r['mean_shell_b']:.2f} "
