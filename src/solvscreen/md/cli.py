@@ -176,15 +176,10 @@ def add_parsers(sub, command) -> None:
     def cmd_md_pmf(ns) -> int:
         from .pmf_stage import run_pmf
 
-        config = _config(ns)
-        library, _ = _library_and_formulations(ns, config)
-        md = dict(config.get("md") or {})
-        if ns.threads:
-            md["threads"] = ns.threads
+        library, md = _pair_run_inputs(ns)
         rec = run_pmf(library.resolve(ns.solvent), library.resolve(ns.salt), library, md, ns.out,
                       work_dir=ns.work_dir, cache_dir=ns.cache)
-        log.info("%s: md_pmf %s%s", rec.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
-        return 0
+        return _said(rec, "md_pmf")
 
     @command("md-pmf-table")
     def cmd_md_pmf_table(ns) -> int:
@@ -198,14 +193,22 @@ def add_parsers(sub, command) -> None:
     def cmd_md_prefsolv(ns) -> int:
         from .prefsolv_stage import run_prefsolv_stage
 
+        library, md = _pair_run_inputs(ns)
+        rec = run_prefsolv_stage(library.resolve(ns.a), library.resolve(ns.b), library.resolve(ns.salt), library, md,
+                                 ns.out, work_dir=ns.work_dir, cache_dir=ns.cache)
+        return _said(rec, "md_prefsolv")
+
+    def _pair_run_inputs(ns):
+        """(library, md section with --threads) of a one-ion-pair run (md-pmf, md-prefsolv)."""
         config = _config(ns)
         library, _ = _library_and_formulations(ns, config)
         md = dict(config.get("md") or {})
         if ns.threads:
             md["threads"] = ns.threads
-        rec = run_prefsolv_stage(library.resolve(ns.a), library.resolve(ns.b), library.resolve(ns.salt), library, md,
-                                 ns.out, work_dir=ns.work_dir, cache_dir=ns.cache)
-        log.info("%s: md_prefsolv %s%s", rec.name, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
+        return library, md
+
+    def _said(rec, stage: str) -> int:
+        log.info("%s: %s %s%s", rec.name, stage, rec.status, f" ({rec.failure['reason']})" if rec.failure else "")
         return 0
 
     @command("md-prefsolv-table")
