@@ -1099,7 +1099,18 @@ def test_a_blend_share_of_the_k_shell_decides_a_role_where_its_interval_clears_t
     assert any("known to put 1,4-dioxane in the K+ shell wrongly" in r.text for r in cl3.reasons)
     # the descriptor-only evidence (the calibration's 'descriptors' mode) drops it
     assert classify(lib, ev.without_md(), "KFSI", 1.6, [("DME", 1.0), ("TTE", 1.0)]).features["undecided"] == ["TTE"]
-    check_all_reasons([cl, cl2, cl3, clb])
+    # a row that is not converged (DME entered the shell too rarely) decides nothing, and says so
+    from solvscreen.core.result_tables import read_rows
+
+    rows = read_rows(pref)
+    for r in rows:
+        r["converged"], r["convergence_reason"] = False, "DME entered the shell 2 times < 10"
+    write_csv(tmp_path / "slow.csv", rows, list(PREFSOLV_COLUMNS))
+    evs = read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", prefsolv=tmp_path / "slow.csv")
+    cls_ = classify(lib, evs, "KFSI", 1.6, [("DME", 1.0), ("TTE", 1.0)])
+    assert cls_.features["undecided"] == ["TTE"] and cls_.features["role_evidence"]["TTE"] != "md-prefsolv"
+    assert any("not converged, so it decides nothing" in r.text for r in cls_.reasons), cls_.reasons_text()
+    check_all_reasons([cl, cl2, cl3, clb, cls_])
 
 
 def test_a_prefsolv_table_without_its_share_columns_is_refused(tmp_path):

@@ -86,7 +86,8 @@ def prefsolv_role(name: str, row: dict, share_ratio_max: float, canonical_smiles
     """Diluent or solvating from preferential solvation (md.prefsolv, prefsolv.csv): ``name``'s
     share of the K+ first shell over its bulk share in an equimolar blend with the solvating
     partner ``row["solvent_a"]``, with its 95 % interval, against the same ``share_ratio_max``
-    as :func:`md_role`. None without a finite interval (the row failed)."""
+    as :func:`md_role`. None without a finite interval (the row failed); a row that is not
+    converged (the partner entered the shell too rarely, or the halves disagree) decides nothing."""
     if (row.get("status") or "ok") != "ok":
         return None
     v, lo, hi = (md_value(row, c)[0] for c in ("shell_share_ratio_b", "shell_share_ratio_b_lo",
@@ -102,7 +103,11 @@ def prefsolv_role(name: str, row: dict, share_ratio_max: float, canonical_smiles
             f"{row.get('ns_production')} ns, {row.get('solvent_a')} entered the shell {row.get('exchanges_a')} "
             f"times{'' if conv else '; not converged'}"
             f"{'; ' + str(row.get('convergence_reason') or '') if not conv or bound else ''})")
-    return _share_role(name, head, op, v, e, share_ratio_max, "md-prefsolv", canonical_smiles)
+    role = _share_role(name, head, op, v, e, share_ratio_max, "md-prefsolv", canonical_smiles)
+    if not conv and role.diluent is not None:  # the shell is still the start's: its blocks understate the error
+        role = Role(name, None, Reason("role", name, role.reason.text + "; not converged, so it decides nothing",
+                                       evidence="md-prefsolv", decided=None), "md-prefsolv")
+    return role
 
 
 def _share_role(name: str, head: str, op: str, v: float, e: float, thr: float, evidence: str,
