@@ -902,12 +902,20 @@ def test_a_bad_set_value_is_rejected_naming_the_row(lib, tmp_path):
     assert "row 1" in text and "set must be calibration" in text, text
 
 
-def test_an_md_table_without_its_columns_is_an_input_error(tmp_path):
+@pytest.mark.parametrize("table, text, match", [
+    ("solvation", "formulation,status,ssip_fraction\nLCE-DME,ok,0.5\n", "anion_cn"),
+    ("pmf", "solvent,salt,status,dg_assoc_kcal_per_mol\nDEE,KFSI,ok,-1.0\n", "pmf table lacks column"),
+    ("prefsolv", "solvent_a,solvent_b,salt,status,ddg_b_minus_a_kcal_per_mol\nDME,TTE,KFSI,ok,2.0\n",
+     "prefsolv table lacks column"),
+])
+def test_an_md_table_without_its_columns_is_an_input_error(tmp_path, table, text, match):
+    """The MD stage's solvation.csv, the md_pmf stage's pmf.csv (without its difference columns)
+    and prefsolv.csv (without its share columns) are refused before any classification."""
     res = write_synthetic_results(tmp_path / "r")
-    sol = tmp_path / "solvation.csv"
-    sol.write_text("formulation,status,ssip_fraction\nLCE-DME,ok,0.5\n")
-    with pytest.raises(InputError, match="anion_cn"):
-        read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", solvation=sol)
+    bad = tmp_path / f"{table}.csv"
+    bad.write_text(text)
+    with pytest.raises(InputError, match=match):
+        read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", **{table: bad})
 
 
 def test_a_fluorine_only_binding_mode_does_not_make_a_solvent(lib, tmp_path):
@@ -1034,14 +1042,6 @@ def test_a_pmf_still_steep_at_its_reference_shell_decides_nothing(lib, tmp_path)
     check_all_reasons([tfp])
 
 
-def test_a_pmf_table_without_its_difference_columns_is_refused(lib, tmp_path):
-    res = write_synthetic_results(tmp_path / "r", solvating=SOLVATING)
-    bad = tmp_path / "pmf.csv"
-    bad.write_text("solvent,salt,status,dg_assoc_kcal_per_mol\nDEE,KFSI,ok,-1.0\n")
-    with pytest.raises(InputError, match="pmf table lacks column"):
-        read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", pmf=bad)
-
-
 # ----------------------------------------------------------------------------- preferential solvation in a blend
 def write_prefsolv(path: Path, rows: dict) -> Path:
     """prefsolv.csv (md.prefsolv's columns) with SYNTHETIC shell/bulk share ratios:
@@ -1111,14 +1111,6 @@ def test_a_blend_share_of_the_k_shell_decides_a_role_where_its_interval_clears_t
     assert cls_.features["undecided"] == ["TTE"] and cls_.features["role_evidence"]["TTE"] != "md-prefsolv"
     assert any("not converged, so it decides nothing" in r.text for r in cls_.reasons), cls_.reasons_text()
     check_all_reasons([cl, cl2, cl3, clb, cls_])
-
-
-def test_a_prefsolv_table_without_its_share_columns_is_refused(tmp_path):
-    res = write_synthetic_results(tmp_path / "r")
-    bad = tmp_path / "prefsolv.csv"
-    bad.write_text("solvent_a,solvent_b,salt,status,ddg_b_minus_a_kcal_per_mol\nDME,TTE,KFSI,ok,2.0\n")
-    with pytest.raises(InputError, match="prefsolv table lacks column"):
-        read_evidence(res / "descriptors.csv", res / "binding.csv", res / "shells.csv", prefsolv=bad)
 
 
 # ----------------------------------------------------------------------------- the steps of classify_formulation
